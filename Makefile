@@ -1,0 +1,38 @@
+# The lab's tasks. Every target sets up what it needs first (fast when nothing changed).
+#   make lab     set up, then open JupyterLab on the first chapter
+#   make test    set up, then run the whole test suite (library, notebooks, book, browser)
+SHELL := /bin/bash
+PY := .venv/bin/python
+export PYTHONHASHSEED := 0
+
+.PHONY: setup lab test test-fast book reproduce reproduce-quick bench student clean
+
+setup:
+	@bash scripts/setup.sh
+
+lab: setup
+	$(PY) -m jupyterlab --notebook-dir=. notebooks/00_welcome.ipynb
+
+test: setup
+	@bash scripts/test.sh
+
+test-fast: setup
+	LABKIT_SKIP_SLOW=1 $(PY) -m pytest tests -q -x -m "not slow and not browser"
+
+book: setup
+	@bash scripts/build_book.sh
+
+reproduce: setup
+	.venv/bin/labkit reproduce --dataset mnist
+
+reproduce-quick: setup
+	.venv/bin/labkit reproduce --quick
+
+bench: setup
+	$(PY) benchmarks/bench_training.py
+
+student: setup
+	.venv/bin/labkit student
+
+clean:
+	rm -rf book/_build build .pytest_cache

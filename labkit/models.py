@@ -1,0 +1,152 @@
+"""The networks of the paper: a spiking MLP and its ANN baseline.
+
+`SpikingMLP` is the paper's 784 → 500 LIF → 10 LIF network (β = 0.9, θ = 1.0, arctangent
+surrogate, He initialisation, no batch norm or dropout), fully connected, with an optional
+recurrent hidden layer (used for event data). Each layer is::
+
+    I_t = W s_t^{in} + b   (+ V s_{t-1}^{hidden} when recurrent)
+    s_t, u_t = LIF(I_t)
+
+Feed-forward layers compute the input currents of all T steps with one matrix product and
+then run the fused multi-step LIF (`labkit.neurons.lif_sequence`); the recurrent layer steps
+`labkit.neurons.lif_step`. The forward pass returns every layer's spikes, so plasticity rules
+read them from the same pass (no second forward pass).
+
+The default reset is to zero: it is what Loihi does, so a trained model deploys to Lava
+unchanged (chapter 8). Pass ``lif=LIFParams(reset="subtract")`` for snnTorch's default.
+
+`ANNBaseline` is the ReLU MLP 784-500-10 the paper compares against.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import torch
+from torch import nn
+
+from .neurons import ATan, LIFParams, Surrogate, lif_sequence, lif_step
+
+__all__ = ["ANNBaseline", "SNNOutput", "SpikingMLP", "he_init_"]
+
+PAPER_LIF = LIFParams(beta=0.9, threshold=1.0, reset="zero")
+
+
+class SNNOutput(NamedTuple):
+    """What a forward pass of `SpikingMLP` records, all ``[time, batch, n]``.
+
+    ``spikes[0]`` is the (flattened) input, ``spikes[l]`` the output of layer l;
+    ``membranes[l - 1]`` the membrane of layer l.
+    """
+
+    spikes: tuple[torch.Tensor, ...]
+    membranes: tuple[torch.Tensor, ...]
+
+    @property
+    def out_spikes(self) -> torch.Tensor:
+        return self.spikes[-1]
+
+    @property
+    def out_membrane(self) -> torch.Tensor:
+        return self.membranes[-1]
+
+
+def he_init_(linear: nn.Linear, generator: torch.Generator | None = None) -> None:
+    """He (Kaiming) normal initialisation, std = sqrt(2 / fan_in), bias zero (He et al., ICCV 2015)."""
+    fan_in = linear.weight.shape[1]
+    with torch.no_grad():
+        linear.weight.normal_(0.0, (2.0 / fan_in) ** 0.5, generator=generator)
+        if linear.bias is not None:
+            linear.bias.zero_()
+
+
+class SpikingMLP(nn.Module):
+    """Fully connected spiking network; input ``[time, batch, ...]`` (trailing dims flattened).
+
+    Args:
+        sizes: layer widths, input first (paper: 784, 500, 10).
+        lif: neuron parameters shared by all layers.
+        surrogate: surrogate spike derivative (paper: arctangent).
+        recurrent: add recurrent weights V to the first hidden layer.
+        bias: learnable biases in the linear layers.
+        seed: seed of the He initialisation (same seed, same weights).
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int] = (784, 500, 10),
+        *,
+        lif: LIFParams = PAPER_LIF,
+        surrogate: Surrogate = ATan(),
+        recurrent: bool = False,
+        bias: bool = True,
+        seed: int | None = 0,
+    ):
+        super().__init__()
+        sizes = tuple(int(n) for n in sizes)
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+        self.sizes, self.lif, self.surrogate, self.is_recurrent = sizes, lif, surrogate, recurrent
+        generator = None if seed is None else torch.Generator().manual_seed(seed)
+        self.layers = nn.ModuleList(nn.Linear(n_in, n_out, bias=bias) for n_in, n_out in zip(sizes, sizes[1:]))
+        for layer in self.layers:
+            he_init_(layer, generator)
+        self.recurrent = None
+        if recurrent:
+            self.recurrent = nn.Linear(sizes[1], sizes[1], bias=False)
+            with torch.no_grad():
+                self.recurrent.weight.normal_(0.0, (1.0 / sizes[1]) ** 0.5, generator=generator)
+
+    def forward(self, x: torch.Tensor) -> SNNOutput:
+        if x.dim() < 3:
+            raise ValueError(f"SpikingMLP expects [time, batch, features...], got shape {tuple(x.shape)}")
+        steps, batch = x.shape[:2]
+        s = x.reshape(steps, batch, -1)
+        if s.shape[-1] != self.sizes[0]:
+            raise ValueError(f"input has {s.shape[-1]} features per step, the network expects {self.sizes[0]}")
+        spikes, membranes = [s], []
+        for index, layer in enumerate(self.layers):
+            current = layer(s)  # one product over all T·B rows
+            if index == 0 and self.recurrent is not None:
+                s, u = self._recurrent_layer(current)
+            else:
+                s, u = lif_sequence(current, self.lif, self.surrogate)
+            spikes.append(s)
+            membranes.append(u)
+        return SNNOutput(tuple(spikes), tuple(membranes))
+
+    def _recurrent_layer(self, current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        u = torch.zeros_like(current[0])
+        s = torch.zeros_like(current[0])
+        spikes, membranes = [], []
+        for t in range(current.shape[0]):
+            s, u = lif_step(current[t] + self.recurrent(s), u, self.lif, self.surrogate)
+            spikes.append(s)
+            membranes.append(u)
+        return torch.stack(spikes), torch.stack(membranes)
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """The feed-forward weight matrices ``[n_out, n_in]``, input layer first."""
+        return [layer.weight for layer in self.layers]
+
+
+class ANNBaseline(nn.Module):
+    """ReLU MLP (paper: 784-500-10), He-initialised; input ``[batch, ...]`` flattened."""
+
+    def __init__(self, sizes: Sequence[int] = (784, 500, 10), *, seed: int | None = 0):
+        super().__init__()
+        sizes = tuple(int(n) for n in sizes)
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+        self.sizes = sizes
+        generator = None if seed is None else torch.Generator().manual_seed(seed)
+        self.layers = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes, sizes[1:]))
+        for layer in self.layers:
+            he_init_(layer, generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.reshape(x.shape[0], -1)
+        for layer in self.layers[:-1]:
+            h = torch.relu(layer(h))
+        return self.layers[-1](h)

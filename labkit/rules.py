@@ -1,0 +1,202 @@
+r"""Update rules: how a forward/backward pass becomes a weight change.
+
+The paper combines a local rule (STDP) and a global one (backpropagation) on the same weights:
+"total update = η1·(STDP update) + η2·(backprop update)", with "each neuron maintaining a
+plasticity coefficient". The lab pins the vague part down (book chapter 5) as
+
+.. math::
+
+    W \leftarrow W - \eta_2\,\mathrm{Adam}(\nabla_W L) + \eta_1(e)\,\mathrm{diag}(c)\,\Delta W_{stdp},
+    \qquad \eta_1(e) = \frac{\eta_1^0}{1 + \ln(1 + e)}
+
+with ΔW_stdp the pair-based STDP change of the same forward pass (`labkit.plasticity`), e the
+epoch (0, 1, …) and c ∈ [0, 1]^{N_post} one plasticity coefficient per postsynaptic neuron,
+adapted each step from the agreement of the local and the global signal:
+
+.. math::  c_j \leftarrow \mathrm{clip}\big(c_j + \kappa \cos(\Delta W_{stdp}[j,:], -\nabla_W L[j,:]),\ 0,\ 1\big)
+
+Rules (choose by name with `make_rule`):
+
+* ``bp``        η1 = 0: surrogate-gradient backprop with Adam (lr η2).
+* ``stdp``      η2 = 0: STDP alone on the supervised network (the "disable backprop" ablation).
+* ``sum``       the paper's literal rule: c ≡ 1.
+* ``adaptive``  A-STDP: c adapted as above.
+
+A rule is a small object the training loop calls once per batch, after the forward pass:
+``stats = rule.step(model, output, loss)``; ``rule.end_epoch()`` advances the η1 schedule.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import torch
+from torch import nn
+
+from .models import SNNOutput, SpikingMLP
+from .plasticity import STDPParams, stdp_update
+
+__all__ = ["RULES", "HybridParams", "HybridRule", "eta1_schedule", "make_rule"]
+
+RuleName = Literal["bp", "stdp", "sum", "adaptive"]
+RULES: tuple[str, ...] = ("bp", "stdp", "sum", "adaptive")
+
+#: STDP for the hybrid: short traces (T = 25 steps) and depression slightly stronger than
+#: potentiation (A−/A+ = 1.05, Song, Miller and Abbott 2000) so that STDP alone does not
+#: inflate the weights.
+HYBRID_STDP = STDPParams(A_plus=0.01, A_minus=0.0105, tau_plus=3.0, tau_minus=3.0)
+
+
+def eta1_schedule(eta1_0: float, epoch: int) -> float:
+    """η1(e) = η1⁰ / (1 + ln(1 + e)): the paper's "logarithmic decay" after each epoch."""
+    return eta1_0 / (1.0 + math.log1p(epoch))
+
+
+def _finite_nonneg(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class HybridParams:
+    """Parameters of an update rule.
+
+    Attributes:
+        eta1: η1⁰, the STDP learning rate at epoch 0 (paper: 0.01).
+        eta2: η2, Adam's learning rate for the gradient (paper: 0.001).
+        adaptive: adapt the plasticity coefficients c (A-STDP) or fix c ≡ 1 (``sum``).
+        kappa: κ, the step of the coefficient update, in [0, 1].
+        c_init: initial coefficient (1: start as ``sum`` and switch off where STDP disagrees).
+        stdp: STDP amplitudes and time constants.
+        layers: indices of the layers that receive STDP (default: all).
+    """
+
+    eta1: float = 0.01
+    eta2: float = 1e-3
+    adaptive: bool = False
+    kappa: float = 0.05
+    c_init: float = 1.0
+    stdp: STDPParams = HYBRID_STDP
+    layers: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _finite_nonneg("eta1 (η1)", self.eta1)
+        _finite_nonneg("eta2 (η2)", self.eta2)
+        if self.eta1 == 0 and self.eta2 == 0:
+            raise ValueError("eta1 (η1) and eta2 (η2) are both 0: nothing would learn; make one of them > 0")
+        if not (isinstance(self.kappa, (int, float)) and 0 <= self.kappa <= 1):
+            raise ValueError(f"kappa (κ) must be in [0, 1], got {self.kappa!r}")
+        if not (0 <= self.c_init <= 1):
+            raise ValueError(f"c_init must be in [0, 1], got {self.c_init!r}")
+
+
+class HybridRule:
+    """W ← W − η2·Adam(∇L) + η1(e)·diag(c)·ΔW_stdp (module docstring); covers all four rules."""
+
+    def __init__(self, name: str, params: HybridParams):
+        self.name, self.params = name, params
+        self.epoch = 0
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.coefficients: list[torch.Tensor] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def bind(self, model: nn.Module) -> None:
+        """Attach to a model: create Adam over its parameters and the coefficients c."""
+        if self.uses_stdp and not isinstance(model, SpikingMLP):
+            raise ValueError(f"rule {self.name!r} uses STDP, which needs a SpikingMLP, not {type(model).__name__}")
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=self.params.eta2) if self.uses_gradient else None
+        if self.uses_stdp:
+            n_layers = len(model.layers)
+            layers = self.params.layers if self.params.layers is not None else tuple(range(n_layers))
+            if any(not 0 <= i < n_layers for i in layers):
+                raise ValueError(f"STDP layers {layers} out of range: the model has layers 0..{n_layers - 1}")
+            self.stdp_layers = tuple(layers)
+            device = model.layers[0].weight.device
+            self.coefficients = [
+                torch.full((model.sizes[i + 1],), self.params.c_init, device=device) for i in self.stdp_layers
+            ]
+
+    @property
+    def uses_gradient(self) -> bool:
+        return self.params.eta2 > 0
+
+    @property
+    def uses_stdp(self) -> bool:
+        return self.params.eta1 > 0
+
+    @property
+    def eta1(self) -> float:
+        """η1 at the current epoch."""
+        return eta1_schedule(self.params.eta1, self.epoch)
+
+    def end_epoch(self) -> None:
+        self.epoch += 1
+
+    # -- one batch ---------------------------------------------------------------------------
+    def step(self, output: SNNOutput | torch.Tensor, loss: torch.Tensor) -> dict[str, float]:
+        """Apply one update from the forward pass ``output`` and its ``loss``; returns statistics."""
+        stats: dict[str, float] = {}
+        if self.uses_gradient:
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+        if not self.uses_stdp:
+            self.optimizer.step()
+            return stats
+        with torch.no_grad():
+            updates = []
+            for k, i in enumerate(self.stdp_layers):
+                weight = self.model.layers[i].weight
+                dw = stdp_update(output.spikes[i], output.spikes[i + 1], self.params.stdp, weight)
+                if self.params.adaptive and weight.grad is not None:
+                    agreement = torch.cosine_similarity(dw, -weight.grad, dim=1, eps=1e-12)
+                    self.coefficients[k].add_(self.params.kappa * agreement).clamp_(0.0, 1.0)
+                    stats[f"c{i}"] = self.coefficients[k].mean().item()
+                updates.append((weight, dw))
+            if self.optimizer is not None:
+                self.optimizer.step()
+            for k, (weight, dw) in enumerate(updates):
+                weight.add_(self.eta1 * self.coefficients[k][:, None] * dw)
+        return stats
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "epoch": self.epoch,
+            "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
+            "coefficients": [c.clone() for c in self.coefficients],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if state["name"] != self.name:
+            raise ValueError(f"checkpoint was written by rule {state['name']!r}, not {self.name!r}")
+        self.epoch = state["epoch"]
+        if self.optimizer is not None and state["optimizer"] is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        for c, saved in zip(self.coefficients, state["coefficients"]):
+            c.copy_(saved)
+
+    def __repr__(self) -> str:
+        return f"HybridRule({self.name!r}, {self.params})"
+
+
+def make_rule(name: RuleName | HybridRule = "bp", **overrides) -> HybridRule:
+    """A rule by name: ``bp``, ``stdp``, ``sum`` or ``adaptive``; keyword overrides go to `HybridParams`.
+
+    ``bp`` forces η1 = 0 and ``stdp`` forces η2 = 0 (passing the other rate is an error).
+    """
+    if isinstance(name, HybridRule):
+        if overrides:
+            raise ValueError("pass overrides either to make_rule(name, ...) or to the rule, not both")
+        return name
+    if name not in RULES:
+        raise ValueError(f"unknown rule {name!r}: choose one of {', '.join(RULES)}")
+    forced = {"bp": {"eta1": 0.0}, "stdp": {"eta2": 0.0}, "sum": {"adaptive": False}, "adaptive": {"adaptive": True}}
+    for key, value in forced[name].items():
+        if key in overrides and overrides[key] != value:
+            raise ValueError(f"rule {name!r} fixes {key}={value}; got {key}={overrides[key]!r}")
+    params = replace(HybridParams(), **{**overrides, **forced[name]})
+    return HybridRule(name, params)

@@ -1,0 +1,375 @@
+r"""Training and evaluation loops, the paper's loss, history and checkpoints.
+
+Loss (the paper's): the temporal average of the cross-entropy of the output layer at each
+step, with the output membrane potential as logits (as snnTorch's tutorials do):
+
+.. math::  L = \frac{1}{T} \sum_{t=1}^{T} \mathrm{CE}(u^{out}_t, y)
+
+Prediction: the class whose output neuron spikes most often over the T steps; ties (including
+"no output spikes at all") are broken by the highest summed output membrane.
+
+`train` works for every rule of `labkit.rules` and for the ANN baseline (``bp`` only). It is
+deterministic for a given seed: the batch order and the rate-code spikes of epoch e come from
+generators seeded by (seed, e), so a run resumed from the checkpoint of epoch e continues with
+exactly the random numbers an uninterrupted run would have drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Literal, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .encoding import encode_rate
+from .models import ANNBaseline, SNNOutput, SpikingMLP
+from .rules import HybridRule, make_rule
+
+__all__ = [
+    "Data",
+    "History",
+    "TrainingDiverged",
+    "evaluate",
+    "paper_loss",
+    "predict",
+    "resolve_device",
+    "train",
+]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights stopped being finite."""
+
+
+class Data(NamedTuple):
+    """Train and test tensors. Images ``[N, ...]`` in [0, 1] are rate-coded by the loop;
+    with ``temporal=True`` the inputs are already ``[N, T, ...]`` spike/event frames."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    temporal: bool = False
+    name: str = "data"
+
+
+@dataclass
+class History:
+    """Per-epoch record of a run (lists indexed by epoch)."""
+
+    loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    epoch_time: list[float] = field(default_factory=list)
+    spike_rate: list[list[float]] = field(default_factory=list)
+    rule_stats: list[dict[str, float]] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    def epochs_to(self, accuracy: float) -> int | None:
+        """First epoch (1-based) whose test accuracy reaches ``accuracy``, or None."""
+        return next((e + 1 for e, a in enumerate(self.test_acc) if a >= accuracy), None)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> History:
+        return cls(**json.loads(text))
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; otherwise validated ``torch.device``."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but no CUDA GPU is available: use 'auto' or 'cpu'")
+    return resolved
+
+
+# ----------------------------------------------------------------------------- loss and readout
+
+
+def paper_loss(output_membrane: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """L = (1/T) Σ_t CE(u_t, y) for output membranes ``[T, B, classes]``."""
+    steps, batch, classes = output_membrane.shape
+    return F.cross_entropy(output_membrane.reshape(steps * batch, classes), labels.repeat(steps))
+
+
+def predict(output: SNNOutput | torch.Tensor) -> torch.Tensor:
+    """Class per sample: argmax of output spike counts, ties broken by summed membrane (ANN: argmax logits)."""
+    if torch.is_tensor(output):
+        return output.argmax(dim=-1)
+    counts = output.out_spikes.sum(dim=0)
+    membrane = output.out_membrane.sum(dim=0)
+    best = counts == counts.max(dim=-1, keepdim=True).values
+    return membrane.masked_fill(~best, -math.inf).argmax(dim=-1)
+
+
+def _generator(seed: int, stream: int, epoch: int, device: torch.device) -> torch.Generator:
+    g = torch.Generator(device=device)
+    g.manual_seed((seed * 1_000_003 + stream * 10_007 + epoch) % (2**63))
+    return g
+
+
+def _inputs(model: nn.Module, x: torch.Tensor, data: Data, num_steps: int, gen: torch.Generator) -> torch.Tensor:
+    if isinstance(model, ANNBaseline):
+        return x if not data.temporal else x.mean(dim=1)
+    if data.temporal:
+        return x.transpose(0, 1)
+    return encode_rate(x, num_steps, generator=gen)
+
+
+def _forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor):
+    output = model(inputs)
+    if isinstance(output, SNNOutput):
+        return output, paper_loss(output.out_membrane, labels)
+    return output, F.cross_entropy(output, labels)
+
+
+def _add_noise(x: torch.Tensor, sigma: float, gen: torch.Generator) -> torch.Tensor:
+    if sigma == 0:
+        return x
+    noise = torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype)
+    return (x + sigma * noise).clamp_(0.0, 1.0)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    noise_sigma: float = 0.0,
+    num_steps: int = 25,
+    temporal: bool = False,
+    batch_size: int = 1000,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    return_predictions: bool = False,
+):
+    """Test accuracy in [0, 1], optionally under Gaussian input noise.
+
+    Noise: ``x + σ·N(0, 1)`` clipped to [0, 1], added to the pixels before rate coding
+    (the paper's robustness test uses σ = 0.3). Deterministic for a given seed.
+    """
+    if not (math.isfinite(noise_sigma) and noise_sigma >= 0):
+        raise ValueError(f"noise_sigma must be a finite number >= 0, got {noise_sigma!r}")
+    device = resolve_device(device)
+    model = model.to(device).eval()
+    data = Data(x[:0], y[:0], x, y, temporal=temporal)
+    g_noise, g_code = _generator(seed, 7, 0, device), _generator(seed, 8, 0, device)
+    predictions = []
+    for start in range(0, len(x), batch_size):
+        xb = x[start : start + batch_size].to(device)
+        xb = _add_noise(xb, noise_sigma, g_noise)
+        output = model(_inputs(model, xb, data, num_steps, g_code))
+        predictions.append(predict(output).cpu())
+    model.train()
+    pred = torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.long)
+    accuracy = (pred == y.cpu()).float().mean().item() if len(y) else float("nan")
+    return (accuracy, pred) if return_predictions else accuracy
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def _save_atomic(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _check_finite(model: nn.Module, loss: torch.Tensor, epoch: int, batch: int, rule: HybridRule) -> None:
+    where = f"epoch {epoch + 1}, batch {batch + 1}"
+    if not torch.isfinite(loss):
+        raise TrainingDiverged(
+            f"training diverged at {where}: the loss became {loss.item()}. Try a smaller learning rate "
+            f"(η2 = {rule.params.eta2:g}, η1 = {rule.params.eta1:g}). Checkpoints already saved are kept."
+        )
+    for name, p in model.named_parameters():
+        if not torch.isfinite(p).all():
+            raise TrainingDiverged(
+                f"training diverged at {where}: weights {name} are no longer finite. Try a smaller learning "
+                f"rate (η2 = {rule.params.eta2:g}, η1 = {rule.params.eta1:g}). Checkpoints already saved are kept."
+            )
+
+
+# ----------------------------------------------------------------------------- training
+
+
+Callback = Callable[[dict], "bool | None"]
+
+
+def train(
+    model: nn.Module,
+    rule: str | HybridRule,
+    data: Data,
+    epochs: int,
+    *,
+    batch_size: int = 128,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    num_steps: int = 25,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    callback: Callback | None = None,
+    progress: bool = True,
+    eval_train: bool = True,
+    **rule_params,
+) -> History:
+    """Train ``model`` with ``rule`` for ``epochs`` epochs and return its `History`.
+
+    Args:
+        model: a `SpikingMLP` (any rule) or `ANNBaseline` (``"bp"`` only).
+        rule: ``"bp"``, ``"stdp"``, ``"sum"``, ``"adaptive"`` or a rule object; ``rule_params``
+            (``eta1``, ``eta2``, ``kappa``, …) go to `labkit.rules.make_rule`.
+        data: a `Data` tuple.
+        epochs: total number of epochs (with ``resume``, the target, not the number still to run).
+        batch_size: minibatch size (paper: 128).
+        seed: seeds the batch order and the rate code (model weights are seeded by the model).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        num_steps: T, time steps per sample (paper: 25).
+        checkpoint: file to write atomically after every epoch (model, rule state, history).
+        resume: continue from ``checkpoint`` if it exists.
+        callback: called with a dict after every batch (``kind="batch"``) and epoch
+            (``kind="epoch"``); returning ``False`` stops training after that batch.
+        progress: show a tqdm progress bar.
+        eval_train: also measure training accuracy (on the batches as they are trained).
+
+    Raises:
+        ValueError: bad arguments, before any work starts.
+        TrainingDiverged: the loss or weights became NaN/inf (says where; nothing is saved over).
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    if not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint path")
+    if len(data.train_x) != len(data.train_y) or len(data.test_x) != len(data.test_y):
+        raise ValueError("data: images and labels must have the same length")
+    if not isinstance(model, (SpikingMLP, ANNBaseline)):
+        raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
+    rule = make_rule(rule, **rule_params)
+    device = resolve_device(device)
+    model.to(device)
+    rule.bind(model)
+    history = History(
+        config={
+            "rule": rule.name,
+            "eta1": rule.params.eta1,
+            "eta2": rule.params.eta2,
+            "kappa": rule.params.kappa,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "seed": seed,
+            "num_steps": num_steps,
+            "data": data.name,
+            "model": type(model).__name__,
+            "sizes": list(model.sizes),
+            "device": device.type,
+        }
+    )
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    if resume and ckpt.is_file():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        rule.load_state_dict(state["rule"])
+        history = History(**state["history"])
+        history.config["epochs"] = epochs
+
+    from tqdm.auto import tqdm
+
+    n = len(data.train_x)
+    batches = math.ceil(n / batch_size)
+    for epoch in range(history.epochs, epochs):
+        model.train()
+        started = time.perf_counter()
+        order = torch.randperm(n, generator=_generator(seed, 1, epoch, torch.device("cpu")))
+        g_code = _generator(seed, 2, epoch, device)
+        loss_sum, correct, seen = 0.0, 0, 0
+        spikes = [0.0] * (len(model.sizes) - 1)
+        stats_sum: dict[str, float] = {}
+        bar = tqdm(range(batches), desc=f"{rule.name} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        stop = False
+        for b in bar:
+            index = order[b * batch_size : (b + 1) * batch_size]
+            xb, yb = data.train_x[index].to(device), data.train_y[index].to(device)
+            with torch.set_grad_enabled(rule.uses_gradient):
+                output, loss = _forward(model, _inputs(model, xb, data, num_steps, g_code), yb)
+            stats = rule.step(output, loss)
+            _check_finite(model, loss.detach(), epoch, b, rule)
+            loss_sum += loss.item() * len(yb)
+            seen += len(yb)
+            if eval_train:
+                correct += (predict(output) == yb).sum().item()
+            if isinstance(output, SNNOutput):
+                for i, s in enumerate(output.spikes[1:]):
+                    spikes[i] += s.detach().mean().item() * len(yb)
+            for key, value in stats.items():
+                stats_sum[key] = stats_sum.get(key, 0.0) + value * len(yb)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}" if eval_train else "-")
+            if callback is not None and callback({"kind": "batch", "epoch": epoch, "batch": b, "batches": batches,
+                                                  "loss": loss.item()}) is False:
+                stop = True
+                break
+        bar.close()
+        if stop:
+            history.stopped_early = True
+            break
+        rule.end_epoch()
+        history.loss.append(loss_sum / seen)
+        history.train_acc.append(correct / seen if eval_train else float("nan"))
+        history.test_acc.append(
+            evaluate(model, data.test_x, data.test_y, num_steps=num_steps, temporal=data.temporal, seed=seed,
+                     device=device)
+            if len(data.test_x) else float("nan")
+        )
+        history.epoch_time.append(time.perf_counter() - started)
+        history.spike_rate.append([s / seen for s in spikes] if isinstance(model, SpikingMLP) else [])
+        history.rule_stats.append({k: v / seen for k, v in stats_sum.items()})
+        if ckpt is not None:
+            _save_atomic({"model": model.state_dict(), "rule": rule.state_dict(), "history": asdict(history)}, ckpt)
+        if progress:
+            tqdm.write(
+                f"{rule.name} epoch {epoch + 1}/{epochs}: loss {history.loss[-1]:.4f}  "
+                f"train {history.train_acc[-1]:.4f}  test {history.test_acc[-1]:.4f}  "
+                f"({history.epoch_time[-1]:.1f} s)"
+            )
+        if callback is not None and callback({"kind": "epoch", "epoch": epoch, "history": history}) is False:
+            history.stopped_early = epoch + 1 < epochs
+            break
+    return history
+
+
+def load_checkpoint(model: nn.Module, checkpoint: str | os.PathLike) -> History:
+    """Load a checkpoint's weights into ``model`` and return its history."""
+    state = torch.load(Path(checkpoint), map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    return History(**state["history"])

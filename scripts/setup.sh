@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Set up everything the lab needs, idempotently:
+#   1. system packages (Debian chromium + driver for browser tests, PostgreSQL for the sweep tests)
+#   2. the main environment .venv (Python 3.11) with labkit installed in editable mode
+#   3. the Lava sidecar .venv-lava (Python 3.10, numpy<2, lava-nc 0.10.0)
+#   4. full MNIST in data/mnist/ (checksummed)
+# Each step is skipped when its inputs have not changed, so a second run takes a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+STAMPS=.venv/.stamps
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# ---------------------------------------------------------------- 1. system packages
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
+command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing system packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    say "optional system packages missing: ${need_apt[*]}"
+    say "  (browser and PostgreSQL tests will skip; install with: sudo apt-get install ${need_apt[*]})"
+  fi
+fi
+
+# ---------------------------------------------------------------- 2. main environment
+PY=${LABKIT_PYTHON:-}
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3.12 python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+      PY=$cand; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "setup: no Python >= 3.10 found; install Python 3.11 and rerun" >&2; exit 1; }
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv with $($PY --version)"
+  "$PY" -m venv .venv
+fi
+mkdir -p "$STAMPS"
+deps_hash=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+if [ "$(cat $STAMPS/main 2>/dev/null)" != "$deps_hash" ]; then
+  say "installing the main environment (torch, snntorch, tonic, jupyterlab, ...)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  # torch is pinned here, not in pyproject: 2.13.0 is the CPU build this course is tested with.
+  .venv/bin/python -m pip install -q "torch==2.13.0"
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  echo "$deps_hash" > "$STAMPS/main"
+fi
+
+# ---------------------------------------------------------------- 3. Lava sidecar
+find_py310() {
+  if python3.10 -c 'pass' >/dev/null 2>&1; then command -v python3.10; return; fi
+  if command -v pyenv >/dev/null 2>&1; then
+    local v; v=$(pyenv versions --bare 2>/dev/null | grep -E '^3\.10(\.|$)' | tail -n1)
+    [ -n "$v" ] && [ -x "$(pyenv root)/versions/$v/bin/python3.10" ] && echo "$(pyenv root)/versions/$v/bin/python3.10"
+  fi
+}
+if [ "${LABKIT_SKIP_LAVA:-0}" != 1 ]; then
+  PY310=$(find_py310 || true)
+  if [ -z "$PY310" ]; then
+    say "python3.10 not found: the Lava sidecar is skipped (chapter 8 needs it)."
+    say "  get it with 'pyenv install 3.10' or 'sudo apt-get install python3.10-venv', or use environment.yml"
+  else
+    lava_hash=$(echo "numpy<2 lava-nc==0.10.0" | sha256sum | cut -c1-16)
+    if [ ! -x .venv-lava/bin/python ] || [ "$(cat $STAMPS/lava 2>/dev/null)" != "$lava_hash" ]; then
+      say "creating the Lava sidecar .venv-lava with $($PY310 --version)"
+      "$PY310" -m venv .venv-lava
+      .venv-lava/bin/python -m pip install -q "numpy<2" "lava-nc==0.10.0"
+      echo "$lava_hash" > "$STAMPS/lava"
+    fi
+  fi
+fi
+
+# ---------------------------------------------------------------- 4. data
+.venv/bin/labkit data fetch mnist --quiet
+say "ready: $ROOT"
