@@ -24,6 +24,7 @@ from typing import NamedTuple, Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils import skip_init
 
 from .neurons import ATan, LIFParams, Surrogate, lif_sequence, lif_step
 
@@ -49,6 +50,21 @@ class SNNOutput(NamedTuple):
     @property
     def out_membrane(self) -> torch.Tensor:
         return self.membranes[-1]
+
+
+def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
+    """Layer widths as a tuple of ints; `ValueError` unless at least two positive integers."""
+    try:
+        items = list(sizes)
+        widths = tuple(int(n) for n in items)
+        integral = all(int(n) == n and not isinstance(n, bool) for n in items)
+    except (TypeError, ValueError):
+        widths, integral = (), False
+    if not integral or len(widths) < 2 or min(widths) < 1:
+        raise ValueError(
+            f"sizes must list at least two positive integer layer widths, e.g. (784, 500, 10); got {sizes!r}"
+        )
+    return widths
 
 
 def he_init_(linear: nn.Linear, generator: torch.Generator | None = None) -> None:
@@ -83,25 +99,31 @@ class SpikingMLP(nn.Module):
         seed: int | None = 0,
     ):
         super().__init__()
-        sizes = tuple(int(n) for n in sizes)
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+        sizes = _check_sizes(sizes)
+        if recurrent and len(sizes) < 3:
+            raise ValueError(f"recurrent=True needs a hidden layer: sizes must list at least three widths, got {sizes}")
         self.sizes, self.lif, self.surrogate, self.is_recurrent = sizes, lif, surrogate, recurrent
         generator = None if seed is None else torch.Generator().manual_seed(seed)
-        self.layers = nn.ModuleList(nn.Linear(n_in, n_out, bias=bias) for n_in, n_out in zip(sizes, sizes[1:]))
+        # skip_init: nn.Linear's own initialisation would draw from the global RNG before He init overwrites it
+        self.layers = nn.ModuleList(
+            skip_init(nn.Linear, n_in, n_out, bias=bias) for n_in, n_out in zip(sizes, sizes[1:])
+        )
         for layer in self.layers:
             he_init_(layer, generator)
         self.recurrent = None
         if recurrent:
-            self.recurrent = nn.Linear(sizes[1], sizes[1], bias=False)
+            self.recurrent = skip_init(nn.Linear, sizes[1], sizes[1], bias=False)
             with torch.no_grad():
                 self.recurrent.weight.normal_(0.0, (1.0 / sizes[1]) ** 0.5, generator=generator)
 
     def forward(self, x: torch.Tensor) -> SNNOutput:
-        if x.dim() < 3:
-            raise ValueError(f"SpikingMLP expects [time, batch, features...], got shape {tuple(x.shape)}")
-        steps, batch = x.shape[:2]
-        s = x.reshape(steps, batch, -1)
+        if x.dim() < 3 or x.shape[0] < 1:
+            raise ValueError(
+                f"SpikingMLP expects [time, batch, features...] with at least one time step, got shape {tuple(x.shape)}"
+            )
+        if not x.is_floating_point():
+            raise ValueError(f"SpikingMLP expects floating-point input (spikes as 0./1.), got {x.dtype}: use x.float()")
+        s = x.flatten(2)
         if s.shape[-1] != self.sizes[0]:
             raise ValueError(f"input has {s.shape[-1]} features per step, the network expects {self.sizes[0]}")
         spikes, membranes = [s], []
@@ -136,17 +158,20 @@ class ANNBaseline(nn.Module):
 
     def __init__(self, sizes: Sequence[int] = (784, 500, 10), *, seed: int | None = 0):
         super().__init__()
-        sizes = tuple(int(n) for n in sizes)
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+        sizes = _check_sizes(sizes)
         self.sizes = sizes
         generator = None if seed is None else torch.Generator().manual_seed(seed)
-        self.layers = nn.ModuleList(nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes, sizes[1:]))
+        self.layers = nn.ModuleList(skip_init(nn.Linear, n_in, n_out) for n_in, n_out in zip(sizes, sizes[1:]))
         for layer in self.layers:
             he_init_(layer, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x.reshape(x.shape[0], -1)
+        if x.dim() < 2 or not x.is_floating_point():
+            raise ValueError(f"ANNBaseline expects a floating-point [batch, features...] tensor, got {x.dtype} "
+                             f"of shape {tuple(x.shape)}")
+        h = x.flatten(1)
+        if h.shape[-1] != self.sizes[0]:
+            raise ValueError(f"input has {h.shape[-1]} features, the network expects {self.sizes[0]}")
         for layer in self.layers[:-1]:
             h = torch.relu(layer(h))
         return self.layers[-1](h)

@@ -215,8 +215,8 @@ class _LIFSequence(torch.autograd.Function):
             grad_current[t] = carry
             if params.reset == "subtract":
                 carry = beta * carry
-            else:
-                carry = (beta * carry).masked_fill(membranes[t] > theta, 0.0)
+            elif t > 0:  # ∂u_t/∂u_{t-1} = β (1 − r_{t-1}): the reset seen at step t is u_{t-1}'s
+                carry = (beta * carry).masked_fill(membranes[t - 1] > theta, 0.0)
         return grad_current, None, None
 
 

@@ -23,11 +23,12 @@ Rules (choose by name with `make_rule`):
 * ``adaptive``  A-STDP: c adapted as above.
 
 A rule is a small object the training loop calls once per batch, after the forward pass:
-``stats = rule.step(model, output, loss)``; ``rule.end_epoch()`` advances the η1 schedule.
+``stats = rule.step(output, loss)`` (after ``rule.bind(model)``); ``rule.end_epoch()`` advances the η1 schedule.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -43,10 +44,11 @@ __all__ = ["RULES", "HybridParams", "HybridRule", "eta1_schedule", "make_rule"]
 RuleName = Literal["bp", "stdp", "sum", "adaptive"]
 RULES: tuple[str, ...] = ("bp", "stdp", "sum", "adaptive")
 
-#: STDP for the hybrid: short traces (T = 25 steps) and depression slightly stronger than
-#: potentiation (A−/A+ = 1.05, Song, Miller and Abbott 2000) so that STDP alone does not
-#: inflate the weights.
-HYBRID_STDP = STDPParams(A_plus=0.01, A_minus=0.0105, tau_plus=3.0, tau_minus=3.0)
+#: STDP for the hybrid: short traces (τ = 3 steps, T = 25) and depression that outweighs
+#: potentiation over the whole window (A+·Σ_{Δ≥0} λ^Δ = 0.0353 < A−·Σ_{Δ≥1} λ^Δ = 0.0379), as
+#: Song, Miller and Abbott (2000) require for stability: uncorrelated firing then weakens
+#: synapses slightly instead of inflating every weight that sees input.
+HYBRID_STDP = STDPParams(A_plus=0.01, A_minus=0.015, tau_plus=3.0, tau_minus=3.0)
 
 
 def eta1_schedule(eta1_0: float, epoch: int) -> float:
@@ -166,7 +168,8 @@ class HybridRule:
         return {
             "name": self.name,
             "epoch": self.epoch,
-            "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
+            # a snapshot: Adam's own state_dict() holds its live moment tensors, which later steps would change
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()) if self.optimizer is not None else None,
             "coefficients": [c.clone() for c in self.coefficients],
         }
 
@@ -175,7 +178,7 @@ class HybridRule:
             raise ValueError(f"checkpoint was written by rule {state['name']!r}, not {self.name!r}")
         self.epoch = state["epoch"]
         if self.optimizer is not None and state["optimizer"] is not None:
-            self.optimizer.load_state_dict(state["optimizer"])
+            self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))  # never share tensors with `state`
         for c, saved in zip(self.coefficients, state["coefficients"]):
             c.copy_(saved)
 

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .encoding import encode_rate
+from .encoding import check_intensities, encode_rate
 from .models import ANNBaseline, SNNOutput, SpikingMLP
 from .rules import HybridRule, make_rule
 
@@ -203,19 +203,40 @@ def _save_atomic(obj, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _check_finite(model: nn.Module, loss: torch.Tensor, epoch: int, batch: int, rule: HybridRule) -> None:
-    where = f"epoch {epoch + 1}, batch {batch + 1}"
+def _check_loss(loss: torch.Tensor, epoch: int, batch: int, rule: HybridRule) -> None:
+    """Before the update: a non-finite loss must not reach the weights (the model stays as it was)."""
     if not torch.isfinite(loss):
         raise TrainingDiverged(
-            f"training diverged at {where}: the loss became {loss.item()}. Try a smaller learning rate "
-            f"(η2 = {rule.params.eta2:g}, η1 = {rule.params.eta1:g}). Checkpoints already saved are kept."
+            f"training diverged at epoch {epoch + 1}, batch {batch + 1}: the loss became {loss.item()}. Try a "
+            f"smaller learning rate (η2 = {rule.params.eta2:g}, η1 = {rule.params.eta1:g}). Checkpoints already "
+            "saved are kept."
         )
+
+
+def _check_weights(model: nn.Module, epoch: int, batch: int, rule: HybridRule) -> None:
+    where = f"epoch {epoch + 1}, batch {batch + 1}"
     for name, p in model.named_parameters():
         if not torch.isfinite(p).all():
             raise TrainingDiverged(
                 f"training diverged at {where}: weights {name} are no longer finite. Try a smaller learning "
                 f"rate (η2 = {rule.params.eta2:g}, η1 = {rule.params.eta1:g}). Checkpoints already saved are kept."
             )
+
+
+#: Settings that must match for a resumed run to continue the interrupted one exactly.
+_RESUME_KEYS = ("rule", "eta1", "eta2", "kappa", "batch_size", "seed", "num_steps", "data", "model", "sizes")
+
+
+def _check_resumable(saved: dict, requested: dict, path: Path) -> None:
+    """`ValueError` when a checkpoint was written with other settings (Adam would silently keep its old η2,
+    another seed would draw other batches: the result would match neither run)."""
+    different = [f"{k}: checkpoint {saved.get(k)!r}, now {requested[k]!r}" for k in _RESUME_KEYS
+                 if saved.get(k) != requested[k]]
+    if different:
+        raise ValueError(
+            f"cannot resume from {path}: it was written with other settings ({'; '.join(different)}). "
+            "Resume with the same settings, or pass a new checkpoint path to start afresh."
+        )
 
 
 # ----------------------------------------------------------------------------- training
@@ -261,8 +282,10 @@ def train(
         eval_train: also measure training accuracy (on the batches as they are trained).
 
     Raises:
-        ValueError: bad arguments, before any work starts.
-        TrainingDiverged: the loss or weights became NaN/inf (says where; nothing is saved over).
+        ValueError: bad arguments, before any work starts; ``resume`` from a checkpoint written
+            with other settings (rule, learning rates, κ, batch size, seed, T, data, model).
+        TrainingDiverged: the loss or weights became NaN/inf (says where; nothing is saved over;
+            a non-finite loss is caught before it reaches the weights).
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
@@ -274,6 +297,10 @@ def train(
         raise ValueError("resume=True needs a checkpoint path")
     if len(data.train_x) != len(data.train_y) or len(data.test_x) != len(data.test_y):
         raise ValueError("data: images and labels must have the same length")
+    if len(data.train_x) == 0:
+        raise ValueError("data.train_x is empty: there is nothing to train on")
+    if not data.temporal:
+        check_intensities(data.train_x)
     if not isinstance(model, (SpikingMLP, ANNBaseline)):
         raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
     rule = make_rule(rule, **rule_params)
@@ -299,6 +326,7 @@ def train(
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if resume and ckpt.is_file():
         state = torch.load(ckpt, map_location=device, weights_only=False)
+        _check_resumable(state["history"]["config"], history.config, ckpt)
         model.load_state_dict(state["model"])
         rule.load_state_dict(state["rule"])
         history = History(**state["history"])
@@ -323,8 +351,9 @@ def train(
             xb, yb = data.train_x[index].to(device), data.train_y[index].to(device)
             with torch.set_grad_enabled(rule.uses_gradient):
                 output, loss = _forward(model, _inputs(model, xb, data, num_steps, g_code), yb)
+            _check_loss(loss.detach(), epoch, b, rule)
             stats = rule.step(output, loss)
-            _check_finite(model, loss.detach(), epoch, b, rule)
+            _check_weights(model, epoch, b, rule)
             loss_sum += loss.item() * len(yb)
             seen += len(yb)
             if eval_train:

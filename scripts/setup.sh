@@ -14,6 +14,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # ---------------------------------------------------------------- 1. system packages
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
+[ -f /usr/share/javascript/mathjax/MathJax.js ] || need_apt+=(libjs-mathjax)  # the book's equations, offline
 command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -1,0 +1,110 @@
+"""What the hybrid rules cost: one training step of bp, sum and adaptive, side by side.
+
+    .venv/bin/python benchmarks/bench_rules.py [--repeats 30] [--device auto] [--threads N]
+
+A step is what `labkit.training.train` does per batch: rate-code a batch of 128 digits over
+T = 25 steps, run the 784-500-10 spiking network forward, compute the paper's loss, and let
+the rule update the weights (backprop + Adam for bp; the same plus the STDP change of the
+same forward pass for sum; plus the plasticity-coefficient update for adaptive).
+
+The three rules are timed in ONE process, interleaved (bp, sum, adaptive, bp, …), so a change
+in machine load during the run affects all of them alike; the median of each is reported with
+its interquartile range, and the ratios hybrid / bp. The lab's target is a ratio ≤ 1.6: the
+STDP product adds about 19.6 M multiply-accumulates per sample to the ~30 M of a BPTT step on
+the first layer (see the design notes), so about 1.5-1.7 is what the arithmetic allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+
+from labkit.data import mnist_data
+from labkit.encoding import encode_rate
+from labkit.models import SpikingMLP
+from labkit.rules import make_rule
+from labkit.training import paper_loss, resolve_device
+
+RULES = ("bp", "sum", "adaptive")
+TARGET_RATIO = 1.6
+
+
+def make_step(rule_name: str, images: torch.Tensor, labels: torch.Tensor, device: torch.device, seed: int):
+    """A closure that performs one training step of ``rule_name`` on a fixed batch."""
+    model = SpikingMLP((784, 500, 10), seed=seed).to(device)
+    rule = make_rule(rule_name)
+    rule.bind(model)
+    generator = torch.Generator(device=device).manual_seed(seed)
+
+    def step() -> None:
+        spikes = encode_rate(images, 25, generator=generator)
+        with torch.set_grad_enabled(rule.uses_gradient):
+            output = model(spikes)
+            loss = paper_loss(output.out_membrane, labels)
+        rule.step(output, loss)
+
+    return step
+
+
+def timed(step, device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30, help="timed steps per rule (default 30)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per rule first (default 3)")
+    parser.add_argument("--batch", type=int, default=128, help="batch size (paper: 128)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--check", action="store_true", help=f"exit 1 when a ratio exceeds {TARGET_RATIO}")
+    args = parser.parse_args()
+    if args.repeats < 1 or args.warmup < 0 or args.batch < 1:
+        parser.error("--repeats and --batch must be >= 1, --warmup >= 0")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+
+    data = mnist_data("bundled", train_limit=args.batch)
+    images, labels = data.train_x.to(device), data.train_y.to(device)
+    steps = {name: make_step(name, images, labels, device, seed=0) for name in RULES}
+    for _ in range(args.warmup):
+        for step in steps.values():
+            step()
+    times: dict[str, list[float]] = {name: [] for name in RULES}
+    for _ in range(args.repeats):
+        for name, step in steps.items():  # interleaved: load drift hits every rule alike
+            times[name].append(timed(step, device))
+
+    threads = torch.get_num_threads() if device.type == "cpu" else "-"
+    print(f"training step, 784-500-10, T = 25, batch {args.batch}, device {device.type}, threads {threads}, "
+          f"{args.repeats} steps per rule")
+    print(f"{'rule':<10}{'median ms':>11}{'IQR ms':>17}{'samples/s':>11}{'ratio to bp':>13}")
+    base = statistics.median(times["bp"])
+    worst = 0.0
+    for name in RULES:
+        t = sorted(times[name])
+        median = statistics.median(t)
+        q1, q3 = t[len(t) // 4], t[(3 * len(t)) // 4]
+        ratio = median / base
+        worst = max(worst, ratio if name != "bp" else 0.0)
+        print(f"{name:<10}{1e3 * median:>11.1f}{f'{1e3 * q1:.1f}-{1e3 * q3:.1f}':>17}{args.batch / median:>11.0f}"
+              f"{ratio:>13.2f}")
+    verdict = "within" if worst <= TARGET_RATIO else "ABOVE"
+    print(f"hybrid / bp: sum {statistics.median(times['sum']) / base:.2f}, adaptive "
+          f"{statistics.median(times['adaptive']) / base:.2f} ({verdict} the target {TARGET_RATIO})")
+    return 1 if args.check and worst > TARGET_RATIO else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Deploying a trained spiking network to Intel Loihi through Lava (chapter 8).
+
+The package is split by what each part needs, so that the Lava side runs in an environment
+without torch (Lava 0.10 needs Python 3.10; the lab's main environment may be newer):
+
+* :mod:`labkit.loihi.quantize`     Loihi's fixed-point format, quantisation of a `SpikingMLP`,
+                                   and a torch emulation of the integer arithmetic (torch)
+* :mod:`labkit.loihi.bundle`       the self-contained model file (.npz) (numpy only)
+* :mod:`labkit.loihi.export`       bundle and NIR graph from a model, and back (torch, nir)
+* :mod:`labkit.loihi.lava_runner`  the network in Lava's Loihi simulation (numpy + lava-nc;
+                                   falls back to the Lava sidecar interpreter in a subprocess)
+* :mod:`labkit.loihi.deploy`       the ``labkit deploy`` command: four-way comparison
+* :mod:`labkit.loihi.learning`     STDP in Lava's learning engine next to `labkit.plasticity`
+
+Nothing is imported here, so ``import labkit.loihi.lava_runner`` pulls in no torch.
+"""

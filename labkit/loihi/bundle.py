@@ -1,0 +1,182 @@
+"""The model bundle: everything needed to run a trained network in Lava, in one ``.npz`` file.
+
+A bundle holds, for a feed-forward spiking network ``sizes[0] → sizes[1] → … → sizes[-1]``
+of LIF layers, both descriptions of every layer:
+
+* floating point (for Lava's ``floating_pt`` models): ``weight`` [n_out, n_in], ``bias``
+  [n_out], and the shared neuron parameters β (``beta``), θ (``threshold``);
+* Loihi's fixed point (for ``fixed_pt``; see `labkit.loihi.quantize`): the 8-bit weight
+  mantissas ``weight_mant`` with the layer's ``weight_exp``, the bias mantissas
+  ``bias_mant`` with ``bias_exp``, the threshold mantissa ``vth``, the 12-bit decays ``du``,
+  ``dv``, and the scale σ that maps float membrane units to integer units.
+
+and ``metadata`` (a JSON-serialisable dict: where the weights came from, the quantisation
+settings, the time steps per sample).
+
+The file is a plain ``numpy.savez_compressed`` archive with keys ``layer{l}/{field}`` and a
+JSON header, readable with numpy alone: this module imports nothing but numpy so that the
+Lava side (`labkit.loihi.lava_runner`) can read bundles in an environment without torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["FORMAT_VERSION", "Bundle", "LayerBundle", "bundles_equal", "load_bundle", "save_bundle"]
+
+#: Version of the file layout; `load_bundle` refuses files it does not know.
+FORMAT_VERSION = 1
+
+_ARRAYS = ("weight", "bias", "weight_mant", "bias_mant")
+_SCALARS = ("weight_exp", "bias_exp", "vth", "du", "dv", "scale")
+
+
+@dataclass(frozen=True, eq=False)
+class LayerBundle:
+    """One Dense → LIF layer, in float and in Loihi fixed point.
+
+    Attributes:
+        weight, bias: float weights ``[n_out, n_in]`` and biases ``[n_out]`` (float32).
+        weight_mant: integer weight mantissas (int16, even, |m| ≤ 254 for 8 bits).
+        weight_exp: the layer's weight exponent: synaptic input = (Σ m·s) · 2^weight_exp.
+        bias_mant, bias_exp: bias = bias_mant · 2^bias_exp, in units of the membrane register.
+        vth: threshold mantissa (the neuron spikes when v > vth · 2^6).
+        du, dv: 12-bit current and voltage decays (0…4095).
+        scale: σ, integer units of (v / 2^6) per float membrane unit (vth = θ·σ).
+    """
+
+    weight: np.ndarray
+    bias: np.ndarray
+    weight_mant: np.ndarray
+    bias_mant: np.ndarray
+    weight_exp: int
+    bias_exp: int
+    vth: int
+    du: int
+    dv: int
+    scale: float
+
+    def __post_init__(self) -> None:
+        w, b = np.asarray(self.weight), np.asarray(self.bias)
+        if w.ndim != 2:
+            raise ValueError(f"LayerBundle.weight must be a 2-D matrix [n_out, n_in], got shape {w.shape}")
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"LayerBundle.bias must have shape ({w.shape[0]},), got {b.shape}")
+        if np.shape(self.weight_mant) != w.shape or np.shape(self.bias_mant) != b.shape:
+            raise ValueError("LayerBundle: weight_mant and bias_mant must have the shapes of weight and bias")
+
+    @property
+    def n_in(self) -> int:
+        return int(np.shape(self.weight)[1])
+
+    @property
+    def n_out(self) -> int:
+        return int(np.shape(self.weight)[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Bundle:
+    """A trained feed-forward LIF network ready for Lava (see the module docstring).
+
+    Attributes:
+        layers: the Dense → LIF layers, input side first.
+        beta: membrane decay per step β (Lava float: dv = 1 − β, du = 1).
+        threshold: firing threshold θ of the float model.
+        num_steps: time steps per sample T the network was trained with.
+        metadata: JSON-serialisable provenance and quantisation settings.
+    """
+
+    layers: tuple[LayerBundle, ...]
+    beta: float
+    threshold: float
+    num_steps: int = 25
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.layers:
+            raise ValueError("Bundle.layers must hold at least one layer")
+        for prev, nxt in zip(self.layers, self.layers[1:]):
+            if prev.n_out != nxt.n_in:
+                raise ValueError(f"Bundle.layers do not chain: a layer with {prev.n_out} outputs feeds one with {nxt.n_in} inputs")
+        if not 0.0 <= self.beta <= 1.0:
+            raise ValueError(f"Bundle.beta must lie in [0, 1], got {self.beta!r}")
+        if not self.threshold > 0:
+            raise ValueError(f"Bundle.threshold must be > 0, got {self.threshold!r}")
+        if not (isinstance(self.num_steps, (int, np.integer)) and self.num_steps >= 1):
+            raise ValueError(f"Bundle.num_steps must be an integer >= 1, got {self.num_steps!r}")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Layer widths, input first, e.g. (784, 500, 10)."""
+        return (self.layers[0].n_in, *(layer.n_out for layer in self.layers))
+
+
+def save_bundle(bundle: Bundle, path: str | os.PathLike) -> Path:
+    """Write ``bundle`` to ``path`` (``.npz``, compressed); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = {
+        "format_version": FORMAT_VERSION,
+        "beta": float(bundle.beta),
+        "threshold": float(bundle.threshold),
+        "num_steps": int(bundle.num_steps),
+        "num_layers": len(bundle.layers),
+        "metadata": bundle.metadata,
+    }
+    arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(header))}
+    for index, layer in enumerate(bundle.layers):
+        arrays[f"layer{index}/weight"] = np.asarray(layer.weight, dtype=np.float32)
+        arrays[f"layer{index}/bias"] = np.asarray(layer.bias, dtype=np.float32)
+        arrays[f"layer{index}/weight_mant"] = np.asarray(layer.weight_mant, dtype=np.int16)
+        arrays[f"layer{index}/bias_mant"] = np.asarray(layer.bias_mant, dtype=np.int16)
+        for name in _SCALARS:
+            arrays[f"layer{index}/{name}"] = np.array(getattr(layer, name))
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    return path
+
+
+def load_bundle(path: str | os.PathLike) -> Bundle:
+    """Read a bundle written by `save_bundle`."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no model bundle at {path}: write one with labkit.loihi.export.export_bundle")
+    with np.load(path, allow_pickle=False) as z:
+        header = json.loads(str(z["header"]))
+        if header.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{path} is a bundle of format {header.get('format_version')!r}; this labkit reads format {FORMAT_VERSION}"
+            )
+        layers = []
+        for index in range(header["num_layers"]):
+            values = {name: z[f"layer{index}/{name}"] for name in _ARRAYS}
+            for name in _SCALARS:
+                value = z[f"layer{index}/{name}"].item()
+                values[name] = float(value) if name == "scale" else int(value)
+            layers.append(LayerBundle(**values))
+    return Bundle(
+        layers=tuple(layers),
+        beta=header["beta"],
+        threshold=header["threshold"],
+        num_steps=header["num_steps"],
+        metadata=header["metadata"],
+    )
+
+
+def bundles_equal(a: Bundle, b: Bundle) -> bool:
+    """True when two bundles hold the same numbers (arrays compared exactly)."""
+    if (a.beta, a.threshold, a.num_steps, a.metadata) != (b.beta, b.threshold, b.num_steps, b.metadata):
+        return False
+    if len(a.layers) != len(b.layers):
+        return False
+    for la, lb in zip(a.layers, b.layers):
+        for f in fields(LayerBundle):
+            va, vb = getattr(la, f.name), getattr(lb, f.name)
+            if not np.array_equal(np.asarray(va), np.asarray(vb)):
+                return False
+    return True

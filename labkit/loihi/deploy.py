@@ -1,0 +1,438 @@
+"""``labkit deploy``: a trained network on Loihi's arithmetic, four ways, on the same spikes.
+
+The paper trains offline and runs inference on Loihi through Lava. Without the chip, the lab
+compares four executions of one trained `SpikingMLP` on the *same* rate-coded test inputs:
+
+==================  =================================================================
+torch float         the trained model itself (float32)
+torch quantised     `labkit.loihi.quantize.emulate_fixed_point`: Loihi's integer
+                    arithmetic on the quantised weights, in torch
+Lava float          Lava's ``floating_pt`` LIF and Dense models (`lava_runner`)
+Lava fixed point    Lava's bit-accurate ``fixed_pt`` models: what the chip computes
+==================  =================================================================
+
+and reports each one's accuracy, how often each pair predicts the same class for an image,
+how often their output spike trains are identical, the spikes per image in every layer, and
+Lava's speed. Every back end reads out the class the same way (`labkit.training.predict`: most
+output spikes, ties broken by the summed membrane).
+
+Usage::
+
+    labkit deploy                         # 1,000 test images, default model, all four
+    labkit deploy --images 10000          # the whole test set (about an hour per Lava mode here)
+    labkit deploy --fixed-point           # Lava in fixed point only (the chip's arithmetic)
+    labkit deploy --model path/model.pt   # another SpikingMLP state_dict (reset "zero")
+
+The default model is ``results/mnist/runs/bp_s0/model.pt`` (``make reproduce`` writes it).
+When it is missing, one epoch of surrogate-gradient training on MNIST makes a stand-in (and
+the JSON says so). The result goes to ``results/mnist/loihi/deploy.json``, next to the model
+bundle (``bundle.npz``) and its NIR graph (``model.nir``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import math
+import os
+import platform
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..encoding import encode_rate
+from ..models import SpikingMLP
+from ..training import predict
+from .bundle import Bundle, save_bundle
+from .export import export_nir
+from .lava_runner import LavaResult, lava_backend, run_lava
+from .quantize import QuantConfig, emulate_fixed_point, quantization_errors, quantize_model
+
+__all__ = [
+    "BACKENDS",
+    "Comparison",
+    "add_arguments",
+    "compare",
+    "default_model_path",
+    "encode_inputs",
+    "format_comparison",
+    "lava_op_counts",
+    "load_or_train_model",
+    "run",
+]
+
+_REPO = Path(__file__).resolve().parents[2]
+#: The four executions, in the order they are reported.
+BACKENDS = ("torch_float", "torch_quantized", "lava_float", "lava_fixed")
+LABELS = {
+    "torch_float": "torch float",
+    "torch_quantized": "torch quantised",
+    "lava_float": "Lava float",
+    "lava_fixed": "Lava fixed point",
+}
+
+
+def default_model_path() -> Path:
+    """``results/mnist/runs/bp_s0/model.pt`` in the repository."""
+    return _REPO / "results" / "mnist" / "runs" / "bp_s0" / "model.pt"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_or_train_model(
+    path: str | Path | None = None,
+    *,
+    fallback: str | Path | None = None,
+    source: str = "auto",
+    epochs: int = 1,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[SpikingMLP, dict]:
+    """The model to deploy and a description of where it came from.
+
+    ``path`` given: load that `SpikingMLP` state_dict (FileNotFoundError if missing). ``path``
+    None: the default model if present, else ``fallback`` if present, else train a stand-in
+    with rule ``bp`` for ``epochs`` on MNIST and save it to ``fallback`` (when given).
+    """
+    model = SpikingMLP()
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no model at {path}; train one with `labkit train` or `make reproduce`")
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        return model, {"path": _relative(path), "sha256": _sha256(path), "trained_here": False}
+    for candidate in (default_model_path(), Path(fallback) if fallback else None):
+        if candidate is not None and candidate.exists():
+            model.load_state_dict(torch.load(candidate, map_location="cpu", weights_only=True))
+            return model, {"path": _relative(candidate), "sha256": _sha256(candidate),
+                           "trained_here": candidate != default_model_path()}
+    from ..data import mnist_data
+    from ..training import train
+
+    warnings.warn(
+        f"{_relative(default_model_path())} not found (`make reproduce` writes it); training a stand-in: "
+        f"rule bp, {epochs} epoch(s)",
+        stacklevel=2,
+    )
+    data = mnist_data(source)
+    history = train(model, "bp", data, epochs, seed=seed, device="cpu", progress=progress)
+    info = {"path": None, "trained_here": True, "rule": "bp", "epochs": epochs, "seed": seed,
+            "data": data.name, "test_acc": history.test_acc[-1]}
+    if fallback is not None:
+        fallback = Path(fallback)
+        fallback.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), fallback)
+        info.update(path=_relative(fallback), sha256=_sha256(fallback))
+    return model, info
+
+
+def _relative(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(_REPO))
+    except ValueError:
+        return Path(path).name
+
+
+def encode_inputs(images: torch.Tensor, num_steps: int = 25, *, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+    """Rate-code ``images`` ``[N, 28, 28]`` once, for every back end: bool ``[T, N, 784]``.
+
+    One `torch.Generator` seeded with ``seed`` draws the batches in order, so the spikes depend
+    only on (images, num_steps, seed).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    parts = [
+        encode_rate(images[start : start + batch_size], num_steps, generator=generator)
+        .reshape(num_steps, -1, images[0].numel()).bool().numpy()
+        for start in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(parts, axis=1)
+
+
+@dataclass
+class Comparison:
+    """The four executions on the same inputs (see `compare`); `summary` is what goes into the JSON."""
+
+    labels: np.ndarray
+    predictions: dict[str, np.ndarray]
+    out_spikes: dict[str, np.ndarray]  #: [T, N, n_out] bool per back end
+    spikes_per_image: dict[str, list[float]]  #: mean spikes per image: input, hidden…, output
+    layer_counts: dict[str, np.ndarray]  #: [N, L] spikes per image per LIF layer
+    lava: dict[str, LavaResult] = field(default_factory=dict)
+    quantization: list[dict] = field(default_factory=list)
+
+    @property
+    def backends(self) -> list[str]:
+        return [b for b in BACKENDS if b in self.predictions]
+
+    def accuracy(self, backend: str) -> float:
+        return float((self.predictions[backend] == self.labels).mean())
+
+    def agreement(self, a: str, b: str) -> float:
+        """Fraction of images for which ``a`` and ``b`` predict the same class."""
+        return float((self.predictions[a] == self.predictions[b]).mean())
+
+    def identical_spikes(self, a: str, b: str) -> float:
+        """Fraction of images whose output spike trains are identical under ``a`` and ``b``."""
+        same = (self.out_spikes[a] == self.out_spikes[b]).all(axis=(0, 2))
+        return float(same.mean())
+
+    def summary(self) -> dict:
+        pairs = list(itertools.combinations(self.backends, 2))
+        lava = {}
+        for mode, result in self.lava.items():
+            lava[mode] = {
+                "backend": result.backend,
+                "samples_per_second": result.samples_per_second,
+                "steps_per_second": result.steps_per_second,
+                "seconds": result.lava_seconds,
+                "seconds_with_startup": result.total_seconds,
+                "seconds_per_1000_images": 1000.0 / result.samples_per_second,
+                "steps": result.steps,
+            }
+        return {
+            "images": int(len(self.labels)),
+            "accuracy": {b: self.accuracy(b) for b in self.backends},
+            "agreement": {f"{a}/{b}": self.agreement(a, b) for a, b in pairs},
+            "identical_output_spikes": {f"{a}/{b}": self.identical_spikes(a, b) for a, b in pairs},
+            "spikes_per_image": self.spikes_per_image,
+            "lava": lava,
+            "quantization": self.quantization,
+        }
+
+
+def _torch_runs(model: SpikingMLP, bundle: Bundle, spikes: np.ndarray, batch_size: int) -> dict:
+    runs = {"torch_float": ([], [], []), "torch_quantized": ([], [], [])}
+    model = model.to("cpu").eval()
+    with torch.no_grad():
+        for start in range(0, spikes.shape[1], batch_size):
+            x = torch.from_numpy(spikes[:, start : start + batch_size]).float()
+            for name, out in (("torch_float", model(x)), ("torch_quantized", emulate_fixed_point(bundle, x))):
+                preds, outs, counts = runs[name]
+                preds.append(predict(out).numpy())
+                outs.append(out.out_spikes.numpy() > 0)
+                counts.append(np.stack([s.sum(dim=(0, 2)).long().numpy() for s in out.spikes[1:]], axis=1))
+    return {name: tuple(np.concatenate(p, axis=a) for p, a in zip(parts, (0, 1, 0))) for name, parts in runs.items()}
+
+
+def compare(
+    model: SpikingMLP,
+    spikes: np.ndarray,
+    labels: np.ndarray | torch.Tensor,
+    *,
+    bundle: Bundle | None = None,
+    config: QuantConfig = QuantConfig(),
+    lava_modes: tuple[str, ...] = ("float", "fixed"),
+    chunk_size: int = 100,
+    batch_size: int = 250,
+    progress: bool = False,
+) -> Comparison:
+    """Run the four back ends on input spikes ``[T, N, n_in]`` and collect everything `Comparison` reports.
+
+    ``lava_modes`` selects the Lava runs (empty: torch only, e.g. where Lava is absent).
+    """
+    labels = np.asarray(labels)
+    if spikes.shape[1] != len(labels):
+        raise ValueError(f"{spikes.shape[1]} encoded images but {len(labels)} labels")
+    if bundle is None:
+        bundle = quantize_model(model, config=config, num_steps=spikes.shape[0])
+    predictions, outs, counts = {}, {}, {}
+    for name, (pred, out, count) in _torch_runs(model, bundle, spikes, batch_size).items():
+        predictions[name], outs[name], counts[name] = pred, out, count
+    lava = {}
+    for mode in lava_modes:
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=spikes.shape[1], desc=f"Lava {mode}", unit="img")
+
+        def report(done: int, total: int, bar=bar) -> None:
+            if bar is not None:
+                bar.n = done
+                bar.refresh()
+
+        try:
+            result = run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, progress=report)
+        finally:
+            if bar is not None:
+                bar.close()
+        name = f"lava_{mode}"
+        lava[mode] = result
+        predictions[name] = result.predictions()
+        outs[name] = result.out_spikes
+        counts[name] = result.layer_counts
+    input_spikes = float(spikes.sum()) / spikes.shape[1]
+    per_image = {name: [input_spikes, *map(float, c.mean(axis=0))] for name, c in counts.items()}
+    errors = quantization_errors(bundle)
+    quant = [
+        {"weight_exp": layer.weight_exp, "vth": layer.vth, "bias_exp": layer.bias_exp, "du": layer.du,
+         "dv": layer.dv, "scale": layer.scale, **err}
+        for layer, err in zip(bundle.layers, errors)
+    ]
+    return Comparison(labels, predictions, outs, per_image, counts, lava, quant)
+
+
+def lava_op_counts(bundle: Bundle, spikes_per_image: list[float]):
+    """`labkit.energy.OpCounts` per inference from spike counts per image (input, hidden…, output).
+
+    On Loihi a Dense layer stores every synapse, so each spike costs its full fan-out of
+    n_out synaptic operations (Effective_ACs = spikes × n_out; weights that quantised to zero
+    are still visited). Every neuron is updated at every step; all updates are counted as
+    active (the hidden layer receives over a hundred input spikes per step, the output layer
+    hundreds of hidden ones).
+    """
+    from ..energy import LayerOps, OpCounts
+
+    steps = bundle.num_steps
+    layers = tuple(
+        LayerOps(name=f"layers.{i}", n_in=layer.n_in, n_out=layer.n_out, dense=float(steps * layer.n_in * layer.n_out),
+                 effective_macs=0.0, effective_acs=spikes_per_image[i] * layer.n_out,
+                 input_events=spikes_per_image[i], active_updates=float(steps * layer.n_out))
+        for i, layer in enumerate(bundle.layers)
+    )
+    neurons = sum(bundle.sizes[1:])
+    mantissas = sum(np.size(layer.weight_mant) for layer in bundle.layers)
+    zeros = sum(int((np.asarray(layer.weight_mant) == 0).sum()) for layer in bundle.layers)
+    return OpCounts(
+        kind="snn", num_steps=steps, samples=1, layers=layers,
+        neuron_updates=float(steps * neurons), active_neuron_updates=float(steps * neurons),
+        spikes=tuple(float(s) for s in spikes_per_image), synaptic_updates=0.0,
+        activation_sparsity=1.0 - sum(spikes_per_image[1:]) / (steps * neurons),
+        connection_sparsity=zeros / mantissas,
+        footprint_bytes=int(mantissas + 2 * sum(layer.n_out for layer in bundle.layers)),
+    )
+
+
+def format_comparison(summary: dict, *, speed: bool = True) -> str:
+    """The summary as a small text table (accuracy, agreement, spikes and, with ``speed``, Lava's speed)."""
+    acc = summary["accuracy"]
+    lines = [f"{summary['images']} test images", "", f"{'back end':<18}{'accuracy':>10}{'spikes/image (in, hidden, out)':>36}"]
+    for name, value in acc.items():
+        spikes = ", ".join(f"{s:.1f}" for s in summary["spikes_per_image"][name])
+        lines.append(f"{LABELS[name]:<18}{100 * value:>9.2f}%{spikes:>36}")
+    lines += ["", "per-image agreement (same class) and identical output spike trains:"]
+    for pair, value in summary["agreement"].items():
+        a, b = pair.split("/")
+        same = summary["identical_output_spikes"][pair]
+        lines.append(f"  {LABELS[a]:>16} vs {LABELS[b]:<17}{100 * value:7.2f}%   spikes identical {100 * same:6.2f}%")
+    for mode, info in (summary.get("lava", {}) if speed else {}).items():
+        lines.append(
+            f"Lava {mode}: {info['samples_per_second']:.1f} images/s ({info['steps_per_second']:.0f} steps/s), "
+            f"{info['seconds_per_1000_images']:.0f} s per 1,000 images ({info['backend']})"
+        )
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fixed-point", action="store_true",
+                        help="run Lava in fixed point only (the chip's arithmetic); default: float and fixed point")
+    parser.add_argument("--images", type=int, default=None,
+                        help="test images to run (default 1,000; 50 with LABKIT_FAST=1)")
+    parser.add_argument("--model", default=None,
+                        help="SpikingMLP state_dict to deploy (default results/mnist/runs/bp_s0/model.pt)")
+    parser.add_argument("--source", default="auto", choices=["auto", "full", "bundled"], help="MNIST source")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the rate code")
+    parser.add_argument("--num-steps", type=int, default=25, help="time steps per image T")
+    parser.add_argument("--chunk-size", type=int, default=100, help="images per Lava run")
+    parser.add_argument("--weight-bits", type=int, default=8, help="weight mantissa bits (Loihi: 8)")
+    parser.add_argument("--out", default=None, help="output folder (default results/<dataset>/loihi)")
+    parser.add_argument("--no-lava", action="store_true", help="torch float and quantised only")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data import fast_mode, load_mnist, mnist_available
+
+    started = time.perf_counter()
+    images = args.images if args.images is not None else (50 if fast_mode() else 1000)
+    if images < 1:
+        raise ValueError(f"--images must be >= 1, got {images}")
+    modes = () if args.no_lava else (("fixed",) if args.fixed_point else ("float", "fixed"))
+    if modes and lava_backend() is None:
+        raise ValueError(
+            "Lava is not available (no importable lava-nc and no .venv-lava sidecar): run `make setup`, "
+            "set LABKIT_LAVA_PYTHON, or pass --no-lava"
+        )
+    x, y = load_mnist("test", source=args.source, limit=images)
+    full = args.source == "full" or (args.source == "auto" and mnist_available())
+    dataset = "mnist" if full else "mnist-mini"
+    out_dir = Path(args.out) if args.out else _REPO / "results" / dataset / "loihi"
+    model, model_info = load_or_train_model(args.model, fallback=out_dir / "standin_bp_e1.pt", source=args.source,
+                                            progress=not args.quiet)
+    config = QuantConfig(weight_bits=args.weight_bits)
+    bundle = quantize_model(model, config=config, num_steps=args.num_steps,
+                            metadata={"model": model_info.get("path"), "model_sha256": model_info.get("sha256")})
+    spikes = encode_inputs(x, args.num_steps, seed=args.seed)
+    comparison = compare(model, spikes, y.numpy(), bundle=bundle, lava_modes=modes, chunk_size=args.chunk_size,
+                         progress=not args.quiet)
+    summary = comparison.summary()
+    try:
+        from ..energy import energy_from_counts
+
+        energy = {}
+        for name in comparison.backends:
+            if name.startswith("lava"):
+                estimate = energy_from_counts(lava_op_counts(bundle, summary["spikes_per_image"][name]), "loihi")
+                energy[name] = {"energy_uJ": estimate.total_uj,
+                                "breakdown_uJ": {k: v * 1e6 for k, v in estimate.breakdown}}
+        summary["energy_loihi_per_inference"] = energy
+    except ImportError:
+        pass
+    acc = summary["accuracy"]
+    targets = {}
+    if "lava_fixed" in acc:
+        targets["lava_fixed_within_1_point_of_torch_float"] = abs(acc["lava_fixed"] - acc["torch_float"]) <= 0.01
+        targets["agreement_lava_fixed_vs_torch_float_at_least_97"] = (
+            summary["agreement"]["torch_float/lava_fixed"] >= 0.97
+        )
+    result = {
+        "command": " ".join(["labkit", *sys.argv[1:]]) if sys.argv[1:2] == ["deploy"] else "labkit deploy",
+        "dataset": dataset,
+        "model": model_info,
+        "num_steps": args.num_steps,
+        "encoding": {"kind": "rate", "seed": args.seed, "gain": 1.0},
+        "readout": "most output spikes; ties broken by the summed membrane (labkit.training.predict)",
+        "quant_config": {"weight_bits": config.weight_bits, "min_vth": config.min_vth},
+        **summary,
+        "targets": targets,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "wall_seconds": time.perf_counter() - started,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_bundle(bundle, out_dir / "bundle.npz")
+    export_nir(model, out_dir / "model.nir")
+    (out_dir / "deploy.json").write_text(json.dumps(_jsonable(result), indent=1) + "\n")
+    print(format_comparison(summary))
+    if "energy_loihi_per_inference" in summary:
+        for name, info in summary["energy_loihi_per_inference"].items():
+            print(f"Loihi energy per inference from {LABELS[name]} spike counts: {info['energy_uJ']:.1f} µJ")
+    print(f"wrote {_relative(out_dir / 'deploy.json')}, bundle.npz and model.nir")
+    return 0
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value

