@@ -69,7 +69,7 @@ def encode_rate(
         raise ValueError(f"gain must be >= 0, got {gain!r}")
     p = images if gain == 1.0 else (images * gain).clamp_(max=1.0)
     noise = torch.rand((num_steps, *images.shape), generator=generator, device=images.device, dtype=images.dtype)
-    return (noise < p).to(images.dtype)
+    return noise.lt_(p.detach())  # 1.0 where noise < p, written over the noise: no boolean temporary
 
 
 def encode_latency(images: torch.Tensor, num_steps: int = 25, *, min_intensity: float = 0.0) -> torch.Tensor:

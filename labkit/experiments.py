@@ -40,10 +40,13 @@ import torch
 from .models import ANNBaseline, SpikingMLP
 from .training import Data, History, evaluate, train
 
-__all__ = ["NOISE_LEVELS", "RunSpec", "run_one", "reproduce"]
+__all__ = ["NOISE_LEVELS", "RunSpec", "run_one", "reproduce", "summarize", "write_report", "report_tables",
+           "convergence_figure", "noise_figure", "raster_figure", "markdown_table", "claim_verdicts"]
 
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)
 GRADIENT_RULES = ("bp", "sum", "adaptive", "stdp", "ann")
+#: Passes of the competitive STDP layer over the training images (scripts/train_stdp_only.py uses the same).
+STDP_ONLY_EPOCHS = 3
 
 
 @dataclass(frozen=True)
@@ -134,19 +137,53 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
 
 
 def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool) -> dict:
-    from .plasticity import train_competitive  # the competitive STDP layer (chapter 3)
+    """The unsupervised baseline: `labkit.plasticity.train_competitive` (as scripts/train_stdp_only.py).
+
+    Writes model.pt (the layer's state dict and parameters, as the script does) and eval.json with
+    the fields of the gradient runs (``noise_acc`` from the same noisy pixels, rate code and label
+    assignment; ``hidden_spikes_per_neuron_step`` from the labelling pass; no history, so the
+    epochs-to-x% fields are None) plus the competitive layer's own measurements.
+    """
+    from dataclasses import asdict
+
+    from .plasticity import CompetitiveParams, classify, train_competitive  # the competitive layer (chapter 3)
+    from .training import _add_noise, _generator
 
     started = time.perf_counter()
-    _, res = train_competitive(data, n_neurons=500, epochs=spec.epochs, seed=spec.seed, progress=progress,
-                               checkpoint=folder / "checkpoint.pt")
+    params = CompetitiveParams()
+    num_steps = 25
+    layer, res = train_competitive(data, n_neurons=500, epochs=spec.epochs, seed=spec.seed, num_steps=num_steps,
+                                   progress=progress, checkpoint=folder / "checkpoint.pt", params=params)
+    if res is None:
+        raise RuntimeError(f"the STDP-only run {folder} stopped before it finished; run it again to resume")
+    torch.save({**{k: v.cpu() for k, v in layer.state_dict().items()}, "params": asdict(params)},
+               folder / "model.pt")
+    labels = layer.neuron_labels.cpu()
+    n_classes = len(res.neurons_per_class)
+    test_seed = spec.seed * 1_000_003 + 6  # the seed train_competitive uses for its test pass
+    noise = {}
+    for sigma in NOISE_LEVELS:
+        if sigma == 0:
+            noise["0"] = res.test_acc
+            continue
+        x = _add_noise(data.test_x.clone(), sigma, _generator(spec.seed, 7, 0, torch.device("cpu")))
+        pred = classify(layer.respond(x, num_steps, seed=test_seed), labels, n_classes)
+        noise[f"{sigma:g}"] = (pred == data.test_y.cpu()).double().mean().item()
+    details = asdict(res)
     result = {
         "dataset": spec.dataset,
         "rule": spec.rule,
         "seed": spec.seed,
         "epochs": spec.epochs,
-        "test_acc": res["test_acc"] if isinstance(res, dict) else res.test_acc,
+        "test_acc": res.test_acc,
+        "noise_acc": noise,
+        "hidden_spikes_per_neuron_step": res.spikes_per_image / (layer.n_neurons * num_steps),
+        "epochs_to_90": None,
+        "epochs_to_95": None,
+        "train_seconds": res.train_seconds,
         "wall_seconds_this_session": time.perf_counter() - started,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
+        **{k: v for k, v in details.items() if k not in ("test_acc", "train_seconds")},
     }
     _write_json_atomic(result, folder / "eval.json")
     return result
@@ -328,6 +365,17 @@ def _markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """Rows of dicts as a Markdown table (the report's format: None → "—", floats with 2 decimals)."""
+    return _markdown_table(rows)
+
+
+def claim_verdicts(summary: dict, dataset: str) -> list[str]:
+    """The report's verdict lines (Markdown bullets), claim by claim, formatted from ``summary``."""
+    t = report_tables(summary, dataset)
+    return _verdict_lines(summary, t["table1"], t["noise"], t["ablation"])
+
+
 def _write_csv(rows: list[dict], path: Path) -> None:
     import csv
 
@@ -340,27 +388,29 @@ def _write_csv(rows: list[dict], path: Path) -> None:
         writer.writerows(rows)
 
 
-def _figures(summary: dict, folder: Path) -> list[str]:
-    import matplotlib
+def convergence_figure(summary: dict):
+    """Test accuracy per epoch of every run in ``summary`` (mean over seeds); a matplotlib Figure."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    written = []
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
     for rule, entry in summary["rules"].items():
         curve = entry.get("test_acc_per_epoch")
         if curve:
             ax.plot(range(1, len(curve) + 1), curve, marker="o", ms=3, label=LABELS.get(rule, rule))
     ax.axhline(95, color="grey", lw=0.8, ls="--")
     ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="Convergence (mean over seeds)", ylim=(80, 100))
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(folder / "convergence.png", dpi=120)
-    plt.close(fig)
-    written.append("convergence.png")
+    if ax.lines[1:]:
+        ax.legend(fontsize=7)
+    return fig
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+
+def noise_figure(summary: dict):
+    """Test accuracy against Gaussian input noise σ for every run with a noise sweep; a Figure."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
     for rule, entry in summary["rules"].items():
         if "noise_acc" in entry:
             sigmas = [float(s) for s in entry["noise_acc"]]
@@ -368,12 +418,22 @@ def _figures(summary: dict, folder: Path) -> list[str]:
                     label=LABELS.get(rule, rule))
     ax.axvline(0.3, color="grey", lw=0.8, ls="--")
     ax.set(xlabel="Gaussian input noise σ", ylabel="test accuracy (%)", title="Noise robustness")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(folder / "noise.png", dpi=120)
-    plt.close(fig)
-    written.append("noise.png")
+    if ax.lines[:-1]:
+        ax.legend(fontsize=7)
+    return fig
+
+
+def _figures(summary: dict, folder: Path) -> list[str]:
+    written = []
+    for name, make in (("convergence.png", convergence_figure), ("noise.png", noise_figure)):
+        make(summary).savefig(folder / name, dpi=120)
+        written.append(name)
     return written
+
+
+def report_tables(summary: dict, dataset: str) -> dict[str, list[dict]]:
+    """The report's tables as rows: ``{"table1", "noise", "ablation"}`` (paper, lab, difference, verdict)."""
+    return {"table1": _table1(summary, dataset), "noise": _noise_rows(summary), "ablation": _ablation_rows(summary)}
 
 
 def write_report(out_root: Path, dataset: str, *, command: str | None = None) -> Path:
@@ -453,8 +513,11 @@ def _verdict_lines(summary: dict, table1, noise, ablation) -> list[str]:
     return out
 
 
-def _raster_figure(out_root: Path, dataset: str) -> str | None:
-    """Hidden-layer rasters of bp, A-STDP and STDP-only on the same test digit (paper's Fig. 4)."""
+def raster_figure(out_root: Path, dataset: str):
+    """Hidden-layer rasters of bp, A-STDP and the literal sum on the same test digit (paper's Fig. 4).
+
+    Reads ``runs/<rule>_s0/model.pt``; returns a matplotlib Figure, or None when no model is there.
+    """
     folder = Path(out_root) / dataset
     models = {}
     for rule in ("bp", "adaptive", "sum"):
@@ -466,18 +529,17 @@ def _raster_figure(out_root: Path, dataset: str) -> str | None:
             except RuntimeError:
                 continue
             models[rule] = model
-    if not models or dataset != "mnist":
+    if not models or not dataset.startswith("mnist"):
         return None
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .data import load_mnist
     from .encoding import encode_rate
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        x, _ = load_mnist("test", limit=1)
+    x, _ = load_mnist("test", source="bundled", limit=1)  # the first digit of the bundled test subset
     spikes_in = encode_rate(x, 25, generator=torch.Generator().manual_seed(0))
-    fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3), squeeze=False)
+    fig = Figure(figsize=(4 * len(models), 3), layout="constrained")
+    axes = fig.subplots(1, len(models), squeeze=False)
     for ax, (rule, model) in zip(axes[0], models.items()):
         with torch.no_grad():
             hidden = model(spikes_in).spikes[1][:, 0]
@@ -486,9 +548,14 @@ def _raster_figure(out_root: Path, dataset: str) -> str | None:
         ax.set(title=f"{LABELS[rule]}\n{hidden.mean().item():.3f} spikes/neuron/step", xlabel="time step",
                ylabel="hidden neuron", xlim=(-0.5, 24.5), ylim=(0, hidden.shape[1]))
         ax.title.set_fontsize(8)
-    fig.tight_layout()
-    fig.savefig(folder / "rasters.png", dpi=120)
-    plt.close(fig)
+    return fig
+
+
+def _raster_figure(out_root: Path, dataset: str) -> str | None:
+    fig = raster_figure(out_root, dataset) if dataset == "mnist" else None
+    if fig is None:
+        return None
+    fig.savefig(Path(out_root) / dataset / "rasters.png", dpi=120)
     return "rasters.png"
 
 
@@ -512,7 +579,7 @@ def _energy_rows(out_root: Path, dataset: str) -> list[dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = mnist_data("auto", train_limit=1, test_limit=200)
-    return energy_table(models, data)
+    return energy_table(models, data, paper_models={LABELS[r]: r for r in ("ann", "bp", "adaptive")})
 
 
 def reproduce(
@@ -530,7 +597,8 @@ def reproduce(
     """Run every missing experiment of ``dataset`` and write its report; returns report.md's path.
 
     ``quick``: bundled subset (2,000 train / 500 test), 1 epoch, 1 seed, written under
-    ``<out>/<dataset>-quick/`` so it never mixes with full runs.
+    ``<out>/<dataset>-quick/`` so it never mixes with full runs. The STDP-only layer always
+    makes `STDP_ONLY_EPOCHS` passes (it needs no labels and is cheap per image).
     """
     if seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {seeds}")
@@ -552,7 +620,7 @@ def reproduce(
             rules = tuple(r for r in rules if r != "stdp_only")  # the competitive layer is for static images
         from tqdm.auto import tqdm
 
-        todo = [RunSpec(label, rule, seed, 1 if rule == "stdp_only" else epochs)
+        todo = [RunSpec(label, rule, seed, STDP_ONLY_EPOCHS if rule == "stdp_only" else epochs)
                 for seed in range(seeds) for rule in rules]
         for spec in tqdm(todo, desc=f"reproduce {label}", disable=not progress):
             run_one(spec, data, out_root, device=device, progress=progress)

@@ -104,7 +104,10 @@ class ATan:
             raise ValueError(f"ATan.alpha must be > 0, got {self.alpha!r}")
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
-        return self.alpha / 2 / (1 + (math.pi / 2 * self.alpha * x).pow(2))
+        y = (math.pi / 2 * self.alpha) * x
+        if y.requires_grad:  # differentiated itself: out of place
+            return self.alpha / 2 / (1 + y.pow(2))
+        return y.pow_(2).add_(1).reciprocal_().mul_(self.alpha / 2)  # the same operations, in place: same bits
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,10 @@ class FastSigmoid:
             raise ValueError(f"FastSigmoid.slope must be > 0, got {self.slope!r}")
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
-        return 1.0 / (self.slope * x.abs() + 1.0).pow(2)
+        y = self.slope * x.abs()
+        if y.requires_grad:  # differentiated itself: out of place
+            return 1.0 / (y + 1.0).pow(2)
+        return y.add_(1.0).pow_(2).reciprocal_()  # the same operations, in place: same bits
 
 
 class _Spike(torch.autograd.Function):
@@ -182,42 +188,45 @@ class _LIFSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, current: torch.Tensor, params: LIFParams, surrogate: Surrogate):
+        # Each step writes into its slice of `membranes` in place (no per-step temporaries); the
+        # operations and their order are those of `lif_step`, so the values are bit for bit the same.
         steps = current.shape[0]
-        spikes = torch.empty_like(current)
         membranes = torch.empty_like(current)
-        u = torch.zeros_like(current[0])
+        fired = torch.empty(current.shape, dtype=torch.bool, device=current.device)  # s_t = H(u_t − θ)
         theta, beta = params.threshold, params.beta
         for t in range(steps):
-            reset = u > theta
-            if params.reset == "subtract":
-                u = beta * u + current[t] - reset.to(u.dtype) * theta
-            else:
-                u = beta * u.masked_fill(reset, 0.0) + current[t]
-            membranes[t] = u
-            spikes[t] = u > theta
-        ctx.save_for_backward(membranes)
+            u = membranes[t]
+            torch.mul(membranes[t - 1] if t > 0 else torch.zeros_like(u), beta, out=u)  # β u_{t−1}
+            if t > 0 and params.reset == "zero":
+                u.masked_fill_(fired[t - 1], 0.0)  # β (1 − r_{t−1}) u_{t−1}
+            u.add_(current[t])  # + I_t
+            if t > 0 and params.reset == "subtract":
+                u.sub_(fired[t - 1].to(u.dtype), alpha=theta)  # − θ r_{t−1}
+            torch.gt(u, theta, out=fired[t])
+        ctx.save_for_backward(membranes, fired)
         ctx.params, ctx.surrogate = params, surrogate
-        return spikes, membranes
+        ctx.set_materialize_grads(False)  # an unused output's gradient arrives as None, not a tensor of zeros
+        return fired.to(current.dtype), membranes
 
     @staticmethod
     def backward(ctx, grad_spikes: torch.Tensor | None, grad_membranes: torch.Tensor | None):
-        (membranes,) = ctx.saved_tensors
+        membranes, fired = ctx.saved_tensors
         params, surrogate = ctx.params, ctx.surrogate
         theta, beta = params.threshold, params.beta
-        surr = surrogate.derivative(membranes - theta)
-        grad = surr * grad_spikes if grad_spikes is not None else torch.zeros_like(membranes)
-        if grad_membranes is not None:
-            grad = grad + grad_membranes
-        grad_current = torch.empty_like(membranes)
-        carry = torch.zeros_like(membranes[0])
-        for t in range(membranes.shape[0] - 1, -1, -1):
-            carry = grad[t] + carry
-            grad_current[t] = carry
-            if params.reset == "subtract":
-                carry = beta * carry
-            elif t > 0:  # ∂u_t/∂u_{t-1} = β (1 − r_{t-1}): the reset seen at step t is u_{t-1}'s
-                carry = (beta * carry).masked_fill(membranes[t - 1] > theta, 0.0)
-        return grad_current, None, None
+        if grad_spikes is not None:
+            grad = surrogate.derivative(membranes - theta) * grad_spikes
+            if grad_membranes is not None:
+                grad.add_(grad_membranes)
+        else:
+            grad = grad_membranes.clone() if grad_membranes is not None else torch.zeros_like(membranes)
+        # grad becomes dL/dI in place, from the last step back: du_t += du_{t+1} · ∂u_{t+1}/∂u_t
+        carry = torch.empty_like(membranes[0])
+        for t in range(membranes.shape[0] - 2, -1, -1):
+            torch.mul(grad[t + 1], beta, out=carry)
+            if params.reset == "zero":  # ∂u_{t+1}/∂u_t = β (1 − r_t): the reset seen at step t+1 is u_t's
+                carry.masked_fill_(fired[t], 0.0)
+            grad[t].add_(carry)
+        return grad, None, None
 
 
 def lif_sequence(

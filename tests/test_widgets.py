@@ -524,3 +524,50 @@ def test_hybrid_config_error_explains_each_bad_combination():
     assert "η2 = 0" in w.hybrid_config_error("bp", 0.01, 0.0)
     assert "η1 = 0" in w.hybrid_config_error("stdp", 0.0, 1e-3)
     assert "η1 = η2 = 0" in w.hybrid_config_error("sum", 0.0, 0.0)
+
+
+# ----------------------------------------------------------------------------- noise_explorer (chapter 6, ablations)
+
+# Two made-up sweeps (accuracy in % at each σ); the numbers only need to differ and fall with σ.
+NOISE_CURVES = {
+    "surrogate BP": {0.0: 97.0, 0.1: 95.0, 0.2: 90.0, 0.3: 85.0, 0.5: 60.0},
+    "hybrid A-STDP (adaptive)": {0.0: 97.5, 0.1: 96.0, 0.2: 92.0, 0.3: 88.0, 0.5: 70.0},
+}
+
+
+@pytest.mark.parametrize("sigma", [min(w.noise_sigmas(NOISE_CURVES)), max(w.noise_sigmas(NOISE_CURVES))])
+def test_noise_view_at_the_ends_of_the_slider(sigma):
+    fig = w._noise_view(NOISE_CURVES, sigma, paper={"surrogate BP": {0.3: 88.4}})
+    assert isinstance(fig, Figure) and len(fig.axes) == 2, "curves and bars"
+    bars = fig.axes[1].patches
+    assert [b.get_width() for b in bars] == [NOISE_CURVES[m][sigma] for m in NOISE_CURVES], \
+        "one bar per model, as long as its accuracy at the chosen σ"
+    assert f"{sigma:g}" in fig.axes[1].get_title(), "the title names the chosen σ"
+    plt.close("all")
+
+
+def test_noise_view_rejects_unmeasured_levels_and_empty_input():
+    with pytest.raises(ValueError, match="measured noise levels"):
+        w._noise_view(NOISE_CURVES, 0.25)
+    with pytest.raises(ValueError, match="make reproduce"):
+        w._noise_view({}, 0.3)
+
+
+def test_noise_curves_from_summary_reads_means_in_percent():
+    summary = {"rules": {
+        "bp": {"label": "surrogate BP", "noise_acc": {"0": {"mean": 97.0}, "0.3": {"mean": 85.0}}},
+        "stdp": {"label": "no sweep"},
+    }}
+    assert w.noise_curves_from_summary(summary) == {"surrogate BP": {0.0: 97.0, 0.3: 85.0}}, \
+        "σ strings become floats; runs without a sweep are left out"
+
+
+def test_noise_explorer_slider_stops_at_measured_levels():
+    box = w.noise_explorer(NOISE_CURVES, sigma=0.3)
+    slider = box.children[0].children[0]
+    assert [v for _, v in slider.options] == [0.0, 0.1, 0.2, 0.3, 0.5], "one stop per measured σ"
+    assert box.children[-1].outputs[0]["output_type"] == "display_data", "the first drawing is a figure"
+    slider.value = 0.5
+    assert box.children[-1].outputs[0]["output_type"] == "display_data", "moving the slider redraws"
+    empty = w.noise_explorer({})
+    assert "make reproduce" in empty.children[-1].outputs[0]["text"], "no runs → a message, not a traceback"

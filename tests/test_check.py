@@ -1,0 +1,193 @@
+"""labkit.check: every chapter's solution passes its check, every stub is reported as not written,
+and wrong answers are caught at the right case with a hint."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from labkit import check
+from labkit.exercises import find_exercises
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _all_exercises():
+    found = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for ex in find_exercises(nbformat.read(path, as_version=4)):
+            found.append(pytest.param(ex, id=f"{ex.number}-{ex.name}"))
+    return found
+
+
+EXERCISES = _all_exercises()
+
+
+def _define(source: str, name: str):
+    """Execute a cell's imports and function definitions (not its demo lines) and return ``name``."""
+    tree = ast.parse(source)
+    tree.body = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.Import, ast.ImportFrom))]
+    namespace = {"np": np, "torch": torch, "math": math}
+    exec(compile(tree, f"<{name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def test_every_exercise_has_a_check_and_a_solution():
+    names = {ex.values[0].name for ex in EXERCISES}
+    expected = {"lif_update", "encode_rate_numpy", "trace_step", "atan_surrogate_grad", "plasticity_coefficient_update",
+                "count_synaptic_ops", "quantize_weights", "pixel_events", "bin_events"}
+    assert expected <= names, f"the chapters should hold the exercises {sorted(expected - names)}"
+    for param in EXERCISES:
+        ex = param.values[0]
+        assert callable(getattr(check, ex.name, None)), f"labkit.check should have a check for exercise {ex.number}"
+        assert ex.solution_source is not None, f"exercise {ex.number} should have a cell tagged 'solution'"
+
+
+@pytest.mark.parametrize("ex", EXERCISES)
+def test_solution_passes_its_check(ex, capsys):
+    result = getattr(check, ex.name)(_define(ex.solution_source, ex.name))
+    printed = capsys.readouterr().out
+    assert result.passed, f"the notebook's solution of exercise {ex.number} should pass its check:\n{printed}"
+    assert "all" in printed and "passed" in printed, "a passing check should say so"
+
+
+@pytest.mark.parametrize("ex", EXERCISES)
+def test_stub_is_reported_as_not_written(ex, capsys):
+    result = getattr(check, ex.name)(_define(ex.stub_source, ex.name))
+    printed = capsys.readouterr().out
+    message = f"Exercise {ex.number}:"
+    assert not result.passed and result.not_written, f"the stub of exercise {ex.number} should not pass"
+    assert "not written yet" in printed and message in printed, \
+        f"the verdict on a stub should repeat the exercise's own message, got {printed!r}"
+    assert "Traceback" not in printed, "a stub should get a friendly verdict, not a traceback"
+
+
+# ----------------------------------------------------------------------------- wrong answers
+
+
+def _lif_greater_equal(current, membrane, beta, threshold, reset="subtract"):
+    r = (membrane >= threshold) * 1.0
+    if reset == "subtract":
+        membrane = beta * membrane + current - threshold * r
+    else:
+        membrane = beta * (1.0 - r) * membrane + current
+    return (membrane >= threshold) * 1.0, membrane
+
+
+def _lif_reset_from_new(current, membrane, beta, threshold, reset="subtract"):
+    membrane = beta * membrane + current
+    spike = (membrane > threshold) * 1.0
+    return spike, membrane - threshold * spike
+
+
+def _trace_in_place(trace, spikes, decay):
+    trace *= decay
+    trace += spikes
+    return trace
+
+
+def _ops_positive_only(spikes, weight):
+    return int(((spikes != 0).reshape(-1, weight.shape[1]).sum(0) * (weight > 0).sum(0)).sum())
+
+
+def _ops_tensor(spikes, weight):
+    return ((spikes != 0).reshape(-1, weight.shape[1]).sum(0) * (weight != 0).sum(0)).sum()
+
+
+def _pixel_floor(log_intensity, threshold):
+    counts, reference = np.zeros(len(log_intensity), dtype=int), log_intensity[0]
+    for k in range(1, len(log_intensity)):
+        counts[k] = int(np.floor((log_intensity[k] - reference) / threshold))
+        reference += counts[k] * threshold
+    return counts
+
+
+def _bin_fancy_index(events, num_bins, duration_us):
+    frames = np.zeros((num_bins, 2, 34, 34), dtype=int)
+    k = events["t"].astype(np.int64) * num_bins // duration_us
+    frames[k, events["p"].astype(int), events["y"], events["x"]] += 1  # drops repeated indices
+    return frames
+
+
+def _quantize_no_abs(w, bits=8):
+    w = torch.as_tensor(w, dtype=torch.float64)
+    largest = 2 ** (bits - 1) - 1
+    peak = w.max().item()
+    e = math.ceil(math.log2(peak / largest)) if peak > 0 else 0
+    return torch.round(w / 2.0**e).clamp(-largest, largest).to(torch.int64), e
+
+
+def _coefficient_with_plus_grad(c, dw, grad, kappa):
+    return (c + kappa * torch.cosine_similarity(dw, grad, dim=1, eps=1e-12)).clamp(0, 1)
+
+
+def _atan_without_alpha(x, alpha):
+    return 0.5 / (1 + (math.pi / 2 * alpha * x) ** 2)
+
+
+def _rate_same_draw_every_step(image, num_steps, rng):
+    image = np.asarray(image, dtype=float)
+    return np.repeat((rng.random(image.shape) < image)[None].astype(float), num_steps, axis=0)
+
+
+WRONG = [
+    (check.lif_update, _lif_greater_equal, "exactly at threshold", ">="),
+    (check.lif_update, _lif_reset_from_new, "crossing the threshold", "BEFORE its reset"),
+    (check.trace_step, _trace_in_place, "not modified", "instead of"),
+    (check.count_synaptic_ops, _ops_positive_only, "negative weights", "weight != 0"),
+    (check.count_synaptic_ops, _ops_tensor, "Python int", "int("),
+    (check.pixel_events, _pixel_floor, "OFF", "np.trunc"),
+    (check.bin_events, _bin_fancy_index, "repeated events", "np.add.at"),
+    (check.quantize_weights, _quantize_no_abs, "fits exactly", "abs"),
+    (check.plasticity_coefficient_update, _coefficient_with_plus_grad, "agreeing rows", "MINUS grad"),
+    (check.atan_surrogate_grad, _atan_without_alpha, "peak at x = 0", "alpha / 2"),
+    (check.encode_rate_numpy, _rate_same_draw_every_step, "rate equal to its intensity", "each step"),
+]
+
+
+@pytest.mark.parametrize("run_check, wrong, case, hint", WRONG, ids=[w[1].__name__.lstrip("_") for w in WRONG])
+def test_wrong_answer_fails_at_the_right_case(run_check, wrong, case, hint, capsys):
+    result = run_check(wrong)
+    printed = capsys.readouterr().out
+    assert not result.passed and not result.not_written, f"{wrong.__name__} is wrong and should fail"
+    assert case in (result.failed_case or ""), f"{wrong.__name__} should first fail the case about {case!r}:\n{printed}"
+    assert "expected:" in printed and "got:" in printed, "a failing case shows expected against got"
+    assert hint in printed, f"the hint for {wrong.__name__} should mention {hint!r}:\n{printed}"
+
+
+def test_an_error_in_student_code_is_a_failing_case_not_a_crash(capsys):
+    def broken(current, membrane, beta, threshold, reset="subtract"):
+        return undefined_name  # noqa: F821
+
+    result = check.lif_update(broken)
+    printed = capsys.readouterr().out
+    assert not result.passed and "NameError" in printed and "hint:" in printed, \
+        "an exception raised by the student's function is reported with the case and a hint"
+
+
+def test_passing_something_that_is_not_a_function_is_explained():
+    result = check.trace_step(None, quiet=True)
+    assert not result.passed and "pass the function itself" in result.messages[0], \
+        "check.trace_step(None) should explain how to call the check"
+
+
+@pytest.mark.parametrize("ex", EXERCISES)
+def test_verdict_never_prints_a_line_of_the_solution(ex, capsys):
+    getattr(check, ex.name)(_define(ex.stub_source, ex.name))
+    getattr(check, ex.name)(lambda *args, **kwargs: 0)
+    printed = capsys.readouterr().out
+    code = [line.split("#")[0].strip() for line in ex.solution_source.splitlines()]
+    leaked = [line for line in code if len(line) > 12 and not line.startswith(("def ", '"""')) and line in printed]
+    assert not leaked, f"the verdicts of exercise {ex.number} should not show solution code, found {leaked}"
+
+
+def test_quiet_check_prints_nothing_but_keeps_messages(capsys):
+    result = check.atan_surrogate_grad(lambda x, alpha: (alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2), quiet=True)
+    assert capsys.readouterr().out == "", "quiet=True should print nothing"
+    assert result.passed and result.messages, "the result keeps the verdict as messages"

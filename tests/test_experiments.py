@@ -1,0 +1,181 @@
+"""Tests for labkit.experiments: `labkit reproduce --quick` end to end, reuse of finished runs, resume.
+
+The runs train on a tiny slice of the bundled MNIST subset (300 training and 100 test digits,
+one epoch), so the numbers are meaningless; what is checked is the machinery: which files appear,
+their schema, that the report only shows numbers that are in summary.json, that finished runs
+are not trained again and that a killed run continues from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pytest
+import torch
+
+import labkit.experiments as ex
+from labkit import cli
+from labkit.data import mnist_data
+from labkit.training import train
+
+RULES = ("ann", "bp", "adaptive", "stdp", "stdp_only")
+
+
+def _tiny_data(dataset: str, quick: bool):
+    return mnist_data("bundled", train_limit=300, test_limit=100)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """`labkit reproduce --quick` into a temporary folder, on the tiny data set."""
+    out = tmp_path_factory.mktemp("results")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ex, "_load_data", _tiny_data)
+        code = cli.main(["reproduce", "--quick", "--rules", ",".join(RULES), "--out", str(out)])
+    assert code == 0, "`labkit reproduce --quick` exits with status 0"
+    return out / "mnist-quick"
+
+
+@pytest.mark.slow  # shares a ~20 s quick reproduction (module fixture)
+def test_quick_reproduction_writes_every_file(quick_run):
+    for name in ("summary.json", "table1.csv", "noise.csv", "ablation.csv", "convergence.png", "noise.png",
+                 "report.md"):
+        path = quick_run / name
+        assert path.is_file() and path.stat().st_size > 0, f"the report folder holds a non-empty {name}"
+    for rule in RULES:
+        run = quick_run / "runs" / f"{rule}_s0"
+        assert (run / "eval.json").is_file(), f"{rule}: eval.json marks the run as finished"
+        assert (run / "model.pt").is_file(), f"{rule}: the trained weights are kept"
+        if rule != "stdp_only":
+            assert (run / "history.json").is_file(), f"{rule}: the per-epoch history is kept"
+
+
+@pytest.mark.slow  # shares a ~20 s quick reproduction (module fixture)
+def test_eval_json_has_the_same_fields_for_every_run(quick_run):
+    keys = {"dataset", "rule", "seed", "epochs", "test_acc", "noise_acc", "hidden_spikes_per_neuron_step",
+            "epochs_to_90", "epochs_to_95", "train_seconds", "command"}
+    for rule in RULES:
+        result = json.loads((quick_run / "runs" / f"{rule}_s0" / "eval.json").read_text())
+        assert keys <= set(result), f"{rule}: eval.json lacks {sorted(keys - set(result))}"
+        assert 0.0 <= result["test_acc"] <= 1.0, f"{rule}: accuracy is a fraction"
+        assert set(result["noise_acc"]) == {f"{s:g}" for s in ex.NOISE_LEVELS}, f"{rule}: every noise level"
+        assert result["noise_acc"]["0"] == pytest.approx(result["test_acc"]), f"{rule}: σ = 0 is the clean test"
+    stdp_only = json.loads((quick_run / "runs" / "stdp_only_s0" / "eval.json").read_text())
+    assert stdp_only["epochs"] == ex.STDP_ONLY_EPOCHS == 3, "the STDP-only layer makes 3 passes, as the full run"
+    assert len(stdp_only["neurons_per_class"]) == 10, "the competitive layer's own measurements are kept"
+
+
+@pytest.mark.slow  # shares a ~20 s quick reproduction (module fixture)
+def test_summary_schema(quick_run):
+    summary = json.loads((quick_run / "summary.json").read_text())
+    assert summary["dataset"] == "mnist-quick"
+    assert set(summary["rules"]) == set(RULES), "one entry per finished run"
+    for rule, entry in summary["rules"].items():
+        acc = entry["test_acc"]
+        assert acc["n"] == 1 and acc["values"] == [pytest.approx(acc["mean"])], f"{rule}: one seed"
+        assert 0.0 <= acc["mean"] <= 100.0, f"{rule}: accuracies are in percent"
+        assert set(entry["noise_acc"]) == {f"{s:g}" for s in ex.NOISE_LEVELS}
+    assert len(summary["rules"]["bp"]["test_acc_per_epoch"]) == 1, "one epoch → a one-point curve"
+    for table in ("table1", "noise_table", "ablation_table"):
+        assert summary[table], f"summary.json holds the {table} rows"
+
+
+@pytest.mark.slow  # shares a ~20 s quick reproduction (module fixture)
+def test_csv_tables_match_summary(quick_run):
+    summary = json.loads((quick_run / "summary.json").read_text())
+    for name, key in (("table1.csv", "table1"), ("noise.csv", "noise_table"), ("ablation.csv", "ablation_table")):
+        with open(quick_run / name, newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == len(summary[key]), f"{name}: one row per row of summary.json's {key}"
+        assert list(rows[0]) == list(summary[key][0]), f"{name}: the same columns as summary.json"
+
+
+def _table1_rows(report: str) -> list[list[str]]:
+    section = report.split("## Table I", 1)[1].split("\n## ", 1)[0]
+    lines = [ln for ln in section.splitlines() if ln.startswith("|")]
+    return [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[2:]]  # skip header and rule
+
+
+@pytest.mark.slow  # shares a ~20 s quick reproduction (module fixture)
+def test_every_number_of_table1_in_the_report_comes_from_summary(quick_run):
+    summary = json.loads((quick_run / "summary.json").read_text())
+    by_rule = {row["rule"]: row for row in summary["table1"]}
+    rows = _table1_rows((quick_run / "report.md").read_text())
+    assert len(rows) == len(by_rule), "Table I in report.md has one row per model"
+    allowed = set()
+    for row in summary["table1"]:
+        for key in ("paper", "lab_mean", "difference"):
+            if row[key] is not None:
+                allowed |= {f"{row[key]:.2f}", f"{row[key]:+.2f}"}
+        rule = summary["rules"].get(row["rule"])
+        if rule:
+            allowed |= {f"{rule['test_acc']['mean']:.2f}", f"{rule['test_acc']['std']:.2f}"}
+    for cells in rows:
+        numbers = re.findall(r"[+\-−]?\d+\.\d+", " ".join(cells))
+        for number in numbers:
+            assert number in allowed, f"report.md's Table I shows {number}, which is not in summary.json"
+        assert cells[1] in by_rule, f"row {cells} names a rule of summary.json"
+
+
+@pytest.mark.slow  # shares a ~20 s quick reproduction (module fixture)
+def test_second_call_reuses_finished_runs(quick_run, monkeypatch):
+    mtimes = {p: p.stat().st_mtime_ns for p in quick_run.glob("runs/*/*")}
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(ex, "_load_data", _tiny_data)
+    monkeypatch.setattr(ex, "train", no_training)
+    monkeypatch.setattr("labkit.plasticity.train_competitive", no_training)
+    ex.reproduce("mnist", quick=True, rules=RULES, out=quick_run.parent, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in quick_run.glob("runs/*/*")} == mtimes, \
+        "no file of a finished run is rewritten"
+
+
+def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    data = mnist_data("bundled", train_limit=128, test_limit=50)
+    spec = ex.RunSpec("mnist-quick", "bp", 0, 2)
+    folder = tmp_path / "mnist-quick" / "runs" / spec.name
+    # A run "killed" after epoch 1 of 2: its checkpoint holds one epoch.
+    first = train(ex._make_model(spec, data), "bp", data, 1, seed=0, checkpoint=folder / "checkpoint.pt",
+                  progress=False)
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(ex, "train", spy)
+    result = ex.run_one(spec, data, tmp_path, device="cpu", progress=False)
+    history = json.loads((folder / "history.json").read_text())
+    assert calls and calls[0]["resume"] is True, "run_one asks train to resume"
+    assert len(history["test_acc"]) == 2 and result["epochs"] == 2, "the run finishes both epochs"
+    assert history["epoch_time"][0] == first.epoch_time[0], \
+        "epoch 1 comes from the checkpoint (same recorded time), only epoch 2 is trained"
+    assert history["test_acc"][0] == first.test_acc[0], "the first epoch's accuracy is kept, not recomputed"
+
+
+def test_reproduce_rejects_unknown_runs(tmp_path):
+    with pytest.raises(ValueError, match="unknown runs"):
+        ex.reproduce("mnist", quick=True, rules=("bogus",), out=tmp_path)
+
+
+def test_energy_rows_name_the_papers_models(monkeypatch, tmp_path):
+    captured = {}
+
+    def fake_energy_table(models, data, **kwargs):
+        captured.update(kwargs)
+        return []
+
+    monkeypatch.setattr("labkit.energy.energy_table", fake_energy_table)
+    run = tmp_path / "mnist" / "runs" / "bp_s0"
+    run.mkdir(parents=True)
+    from labkit.models import SpikingMLP
+
+    torch.save(SpikingMLP().state_dict(), run / "model.pt")
+    monkeypatch.setattr("labkit.data.mnist_data", lambda *a, **k: mnist_data("bundled", train_limit=1, test_limit=10))
+    ex._energy_rows(tmp_path, "mnist")
+    assert captured.get("paper_models") == {ex.LABELS[r]: r for r in ("ann", "bp", "adaptive")}, \
+        "the energy table maps the lab's model names to the paper's Table II rows"
