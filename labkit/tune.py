@@ -445,7 +445,7 @@ def finalize(
         **summary,
         "config": asdict(config),
         "validation": f"last {config.val_fraction:.0%} of each class of the training split; trained on the other "
-                      f"{n_train} digits",
+                      f"{n_train:,} digits",
         "test": _test_runs(config, summary["params"], seeds, device),
     }
     if compare_default:
@@ -518,6 +518,11 @@ def save_plots(study, out: str | Path = "results/tune") -> list[Path]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     space = SearchSpace()
+    parser.epilog = (
+        "Several workers, one study: run the same command on each machine with a shared database, e.g. "
+        "`labkit tune --trials 200 --storage postgresql+psycopg2://USER:PASSWORD@DBHOST/labkit`; "
+        "--trials counts the study's finished trials over all workers."
+    )
     parser.add_argument("--trials", type=int, default=30,
                         help="finished trials the study should reach, counted over all workers (default 30)")
     parser.add_argument("--storage", default=None,

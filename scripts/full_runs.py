@@ -1,0 +1,34 @@
+"""The full-MNIST runs behind results/mnist/, in the order they were produced.
+
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/full_runs.py
+
+Each entry is (rule, seed, epochs). Runs are resumable and finished ones are reused
+(labkit.experiments.run_one), so rerunning this script continues where it stopped; an entry
+with more epochs than a finished run of the same rule and seed extends it from its checkpoint.
+Afterwards `labkit reproduce --report-only` rewrites results/mnist/report.md. `make reproduce`
+runs the complete plan (all rules, 3 seeds, 15 epochs), which takes many hours on a laptop CPU.
+"""
+
+import warnings
+from pathlib import Path
+
+from labkit.data import mnist_data
+from labkit.experiments import STDP_ONLY_EPOCHS, RunSpec, run_one
+
+PLAN = [
+    ("ann", 0, 15),
+    ("stdp_only", 0, STDP_ONLY_EPOCHS),
+    ("bp", 0, 15),
+    ("adaptive", 0, 6),
+    ("sum", 0, 6),
+    ("stdp", 0, 3),
+    ("adaptive", 0, 15),
+    ("sum", 0, 15),
+]
+
+if __name__ == "__main__":
+    warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+    data = mnist_data("full")
+    for rule, seed, epochs in PLAN:
+        result = run_one(RunSpec("mnist", rule, seed, epochs), data, Path("results"), progress=False)
+        print(f"{rule} seed {seed}, {epochs} epochs: test accuracy {result['test_acc']:.4f}", flush=True)
