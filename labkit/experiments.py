@@ -29,7 +29,6 @@ import math
 import os
 import shlex
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import torch
 
+from ._io import write_atomic
 from .models import ANNBaseline, SpikingMLP
 from .training import Data, History, evaluate, train
 
@@ -64,14 +64,7 @@ class RunSpec:
 
 
 def _write_json_atomic(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(path, lambda f: json.dump(obj, f, indent=1), binary=False)
 
 
 def _make_model(spec: RunSpec, data: Data):

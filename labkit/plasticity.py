@@ -85,7 +85,6 @@ import functools
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -94,6 +93,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ._io import write_atomic
 from .encoding import encode_rate
 from .neurons import LIFParams
 
@@ -564,16 +564,7 @@ def _seeded(seed: int, stream: int, *counters: int, device: torch.device | str =
 
 
 def _save_atomic(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(path, lambda f: torch.save(obj, f))
 
 
 def _check_positive_int(name: str, value) -> None:

@@ -19,16 +19,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Literal, NamedTuple
+from typing import Callable, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._io import write_atomic
 from .encoding import check_intensities, encode_rate
 from .models import ANNBaseline, SNNOutput, SpikingMLP
 from .rules import HybridRule, make_rule
@@ -191,16 +191,7 @@ def evaluate(
 
 
 def _save_atomic(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(path, lambda f: torch.save(obj, f))
 
 
 def _check_loss(loss: torch.Tensor, epoch: int, batch: int, rule: HybridRule) -> None:
