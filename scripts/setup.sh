@@ -10,6 +10,14 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 STAMPS=.venv/.stamps
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+# pip, minus the notices about unused local index folders that some machines configure
+pip_quiet() {
+  set +o pipefail
+  "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+  local rc=${PIPESTATUS[0]}
+  set -o pipefail
+  return "$rc"
+}
 
 # ---------------------------------------------------------------- 1. system packages
 need_apt=()
@@ -47,10 +55,10 @@ mkdir -p "$STAMPS"
 deps_hash=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat $STAMPS/main 2>/dev/null)" != "$deps_hash" ]; then
   say "installing the main environment (torch, snntorch, tonic, jupyterlab, ...)"
-  .venv/bin/python -m pip install -q --upgrade pip
+  pip_quiet .venv/bin/python -m pip install -q --upgrade pip
   # torch is pinned here, not in pyproject: 2.13.0 is the CPU build this course is tested with.
-  .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  pip_quiet .venv/bin/python -m pip install -q "torch==2.13.0"
+  pip_quiet .venv/bin/python -m pip install -q -e ".[dev]"
   echo "$deps_hash" > "$STAMPS/main"
 fi
 
@@ -72,7 +80,7 @@ if [ "${LABKIT_SKIP_LAVA:-0}" != 1 ]; then
     if [ ! -x .venv-lava/bin/python ] || [ "$(cat $STAMPS/lava 2>/dev/null)" != "$lava_hash" ]; then
       say "creating the Lava sidecar .venv-lava with $($PY310 --version)"
       "$PY310" -m venv .venv-lava
-      .venv-lava/bin/python -m pip install -q "numpy<2" "lava-nc==0.10.0"
+      pip_quiet .venv-lava/bin/python -m pip install -q "numpy<2" "lava-nc==0.10.0"
       echo "$lava_hash" > "$STAMPS/lava"
     fi
   fi
