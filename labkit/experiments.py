@@ -3,7 +3,8 @@
 Every run is one (dataset, model/rule, seed) and lives in its own folder::
 
     results/<dataset>/runs/<rule>_s<seed>/
-        checkpoint.pt   written atomically after every epoch (resume point; not committed)
+        checkpoint.pt   written atomically after every epoch (resume point; committed, so a
+                        later run can extend a run with more epochs or continue a killed one)
         history.json    per-epoch loss, accuracy, time, spike rates (labkit.training.History)
         model.pt        final weights (state_dict)
         eval.json       test accuracy under input noise σ ∈ NOISE_LEVELS, hidden-layer sparsity,
