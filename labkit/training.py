@@ -321,6 +321,11 @@ def train(
         model.load_state_dict(state["model"])
         rule.load_state_dict(state["rule"])
         history = History(**state["history"])
+        if history.epochs > epochs:
+            raise ValueError(
+                f"checkpoint {ckpt} already holds {history.epochs} epochs, more than the {epochs} asked for: "
+                f"ask for at least {history.epochs} epochs, or use another checkpoint file"
+            )
         history.config["epochs"] = epochs
 
     from tqdm.auto import tqdm

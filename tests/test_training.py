@@ -211,6 +211,13 @@ def test_resume_with_other_settings_is_refused(tiny, tmp_path):
     assert ckpt.read_bytes() == saved, "a refused resume leaves the checkpoint alone"
 
 
+def test_resume_asking_for_fewer_epochs_than_saved_is_refused(tiny, tmp_path):
+    ckpt = tmp_path / "run.pt"
+    train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, **TINY)
+    with pytest.raises(ValueError, match="already holds 2 epochs"):
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 1, checkpoint=ckpt, resume=True, **TINY)
+
+
 def test_divergence_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(tiny, tmp_path):
     # Adam normalises its steps (|Δw| ≈ η2), so even η2 = 1e6 leaves the weights finite on a small
     # network; poisoning one output weight with +inf is a sure way to make the loss NaN.
