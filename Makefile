@@ -10,8 +10,11 @@ export PYTHONHASHSEED := 0
 setup:
 	@bash scripts/setup.sh
 
+# JupyterLab refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(PY) -m jupyterlab --notebook-dir=. notebooks/00_welcome.ipynb
+	$(PY) -m jupyterlab $(ROOT_FLAG) --notebook-dir=. notebooks/00_welcome.ipynb
 
 test: setup
 	@bash scripts/test.sh
