@@ -515,6 +515,11 @@ def _pj(default: float, source: str):
 
 HOROWITZ = "Horowitz, ISSCC 2014, 45 nm, 0.9 V"
 DAVIES = "Davies et al., IEEE Micro 38(1) 2018, Table 2 (pre-silicon SDF/SPICE simulation)"
+#: (pJ, source) of the 45 nm costs shared by the event-driven and the dense digital models.
+MAC_45NM = (4.6, f"{HOROWITZ}: fp32 multiply 3.7 pJ + add 0.9 pJ")
+NEURON_UPDATE_45NM = (
+    9.2, f"{HOROWITZ}: 2 fp32 multiplies + 2 adds, NeuroBench's 4-operation LIF update (Yik et al., 2025)"
+)
 A100 = "NVIDIA A100 datasheet 2020: 400 W board power (SXM) / 19.5 TFLOP/s peak FP32"
 
 
@@ -567,11 +572,9 @@ class DigitalModel(EnergyModel):
     name: ClassVar[str] = "digital45"
     description: ClassVar[str] = "event-driven digital, 45 nm (skips zeros)"
 
-    e_mac_pj: float = _pj(4.6, f"{HOROWITZ}: fp32 multiply 3.7 pJ + add 0.9 pJ")
+    e_mac_pj: float = _pj(*MAC_45NM)
     e_ac_pj: float = _pj(0.9, f"{HOROWITZ}: fp32 add")
-    e_neuron_pj: float = _pj(
-        9.2, f"{HOROWITZ}: 2 fp32 multiplies + 2 adds, NeuroBench's 4-operation LIF update (Yik et al., 2025)"
-    )
+    e_neuron_pj: float = _pj(*NEURON_UPDATE_45NM)
 
     def breakdown(self, counts: OpCounts) -> dict[str, float]:
         return {
@@ -592,10 +595,8 @@ class DenseModel(EnergyModel):
     name: ClassVar[str] = "gpu_dense"
     description: ClassVar[str] = "dense execution (GPU-style), 45 nm arithmetic"
 
-    e_mac_pj: float = _pj(4.6, f"{HOROWITZ}: fp32 multiply 3.7 pJ + add 0.9 pJ")
-    e_neuron_pj: float = _pj(
-        9.2, f"{HOROWITZ}: 2 fp32 multiplies + 2 adds, NeuroBench's 4-operation LIF update (Yik et al., 2025)"
-    )
+    e_mac_pj: float = _pj(*MAC_45NM)
+    e_neuron_pj: float = _pj(*NEURON_UPDATE_45NM)
 
     def breakdown(self, counts: OpCounts) -> dict[str, float]:
         return {
