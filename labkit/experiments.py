@@ -506,7 +506,7 @@ def _verdict_lines(summary: dict, table1, noise, ablation) -> list[str]:
     if bp and hyb:
         d = hyb["test_acc"]["mean"] - bp["test_acc"]["mean"]
         out.append(f"- Claim \"the hybrid beats backprop alone\": A-STDP − BP = {d:+.2f} points "
-                   f"(n = {hyb['test_acc']['n']} / {bp['test_acc']['n']} seeds, same epochs, η2 and seeds) → "
+                   f"(seeds {hyb['seeds']} vs {bp['seeds']}; same epochs and η2) → "
                    f"**{'reproduced' if d > 0 else 'not reproduced'}**.")
         if "noise_acc" in bp and "noise_acc" in hyb and "0.3" in bp["noise_acc"]:
             dn = hyb["noise_acc"]["0.3"]["mean"] - bp["noise_acc"]["0.3"]["mean"]
