@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 
 import torch
 
+from timing import timed  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import SpikingMLP
@@ -49,15 +49,6 @@ def make_step(rule_name: str, images: torch.Tensor, labels: torch.Tensor, device
 
     return step
 
-
-def timed(step, device: torch.device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
 
 
 def main() -> int:

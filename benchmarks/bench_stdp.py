@@ -23,10 +23,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 
 import torch
 
+from timing import timed  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import PAPER_LIF, he_init_
@@ -50,15 +50,6 @@ def stdp_by_traces(pre: torch.Tensor, post: torch.Tensor, params: STDPParams) ->
     depression = y_before.reshape(rows, -1).T @ pre.reshape(rows, -1)
     return (params.A_plus * potentiation - params.A_minus * depression) / batch
 
-
-def timed(fn, device: torch.device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
 
 
 def main() -> int:

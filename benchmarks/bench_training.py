@@ -55,6 +55,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from timing import timed  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_available, mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import SpikingMLP
@@ -175,15 +176,6 @@ def make_labkit_inference(images: torch.Tensor, device: torch.device) -> Callabl
 
 # ----------------------------------------------------------------------------- timing
 
-
-def timed(step: Callable[[], None], device: torch.device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
 
 
 def interleave(steps: dict[str, Callable[[], None]], repeats: int, warmup: int, device) -> dict[str, list[float]]:
