@@ -6,16 +6,19 @@ One layer of the paper's network, 784 inputs → 500 LIF neurons, T = 25 steps, 
 rate-coded digits. Timed in ONE process, interleaved (forward, stdp, traces, forward, …), so a
 change in machine load hits every line alike; medians after warm-up steps:
 
-* ``forward``  one forward pass of the layer: the input currents of all T·B rows as one
-  matrix product, then the fused multi-step LIF (`labkit.neurons.lif_sequence`).
+* ``forward``  one forward pass of the layer as `SpikingMLP` runs it: the input currents of all
+  T·B rows as one product that skips the zeros of the input (`labkit.sparse.spike_linear`),
+  then the fused multi-step LIF (`labkit.neurons.lif_sequence`).
 * ``stdp``     `labkit.plasticity.stdp_update` on that pass's input and output spikes:
-  the window matrix K along time (a T × T product), then one [500 × T·B] · [T·B × 784] product.
+  the window matrix Kᵀ along time on the output spikes (a T × T product), then one
+  [784 × T·B] · [T·B × 500] product that skips the zeros of the input as well.
 * ``traces``   for comparison, the textbook trace form: pre and post traces, then the
   potentiation and depression terms as two products of the same size.
 
-The arithmetic: the forward product is T·B·784·500 ≈ 1.25 G multiply-accumulates; ``stdp`` is
-one product of the same size plus T²·B·784 ≈ 63 M for K, so a ratio near 1 is what it allows
-(``traces`` needs two such products, ≈ 2). The lab's target is stdp / forward ≤ 2.
+The arithmetic: the dense forward product is T·B·784·500 ≈ 1.25 G multiply-accumulates (at an
+input density of 0.13, about a seventh of that are additions that matter); ``stdp`` is one product
+of the same size plus T²·B·500 ≈ 40 M for K, so a ratio near 1 is what it allows (``traces``
+needs two dense products). The lab's target is stdp / forward ≤ 2.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from labkit.encoding import encode_rate
 from labkit.models import PAPER_LIF, he_init_
 from labkit.neurons import lif_sequence
 from labkit.plasticity import STDPParams, stdp_update, traces
+from labkit.sparse import spike_linear
 from labkit.training import resolve_device
 
 TARGET_RATIO = 2.0
@@ -77,7 +81,7 @@ def main() -> int:
 
     @torch.no_grad()
     def forward() -> torch.Tensor:
-        return lif_sequence(layer(pre), PAPER_LIF)[0]
+        return lif_sequence(spike_linear(pre, layer.weight, layer.bias), PAPER_LIF)[0]
 
     post = forward()
     lines = {

@@ -1,6 +1,6 @@
 """How fast labkit trains the paper's network, next to the snnTorch code a user would otherwise write.
 
-    .venv/bin/python benchmarks/bench_training.py [--repeats 20] [--threads N] [--quick] [--epoch]
+    .venv/bin/python benchmarks/bench_training.py [--repeats 20] [--threads N] [--quick] [--epoch] [--system-malloc]
 
 One process, one batch of 128 MNIST digits, the paper's network 784-500-10 (LIF, β = 0.9),
 T = 25 steps, rate-coded input, Adam (lr 1e-3). Timed, interleaved (A B C … A B C …) so that
@@ -13,8 +13,9 @@ a change in machine load hits every line alike, medians after warm-up:
   encoding, the cross-entropy of the output membrane summed over the steps, Adam. (snnTorch's
   default reset subtracts θ where labkit's model resets to zero: the arithmetic is the same.)
 * ``labkit bp``     labkit's step on the path `labkit.training.train` takes per batch:
-  `encode_rate` with a generator, `SpikingMLP` forward (one product over all T·B rows, then the
-  fused multi-step LIF), `paper_loss`, and the rule's update (`make_rule("bp")`: backward + Adam).
+  `encode_rate` with a generator, `SpikingMLP` forward (one product over all T·B rows that
+  skips the zeros of the input spikes, `labkit.sparse`, then the fused multi-step LIF),
+  `paper_loss`, and the rule's update (`make_rule("bp")`: backward + fused Adam).
 * ``labkit sum`` / ``labkit adaptive``   the same plus the STDP change of the same forward pass
   (and, for adaptive, the plasticity-coefficient update).
 * ``infer ref`` / ``infer labkit``   inference (encoding + forward + prediction, no gradient) on
@@ -25,7 +26,13 @@ Ratios printed, with the lab's targets:
 * labkit bp step / reference step  ≤ 0.5   (at least twice as fast as the tutorial code);
 * hybrid step / bp step            ≤ 1.6   (STDP adds ≈ 19.6 M MACs per sample on the first layer);
 * effective GFLOP/s of the bp step / matmul GFLOP/s  ≥ 60 %, counting 40 MFLOP per sample for
-  BPTT of this network (forward 9.93 M MACs, the weight gradients about the same again).
+  BPTT of this network (forward 9.93 M MACs, the weight gradients about the same again). These
+  are dense-equivalent FLOPs: labkit skips the zeros of the input, so it can exceed 100 %.
+
+Both sides run in this one process with the allocator setting `labkit.training.train` makes
+(`labkit._alloc.keep_freed_memory`: freed blocks are reused instead of page-faulted in again);
+``--system-malloc`` leaves glibc's defaults, which slows both sides (labkit more: its tensors
+are larger).
 
 ``--epoch`` also runs one epoch of bp training on full MNIST (the bundled subset when
 data/mnist/ is absent; the table says which) with `labkit.training.train` in a subprocess and
@@ -56,6 +63,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from timing import timed  # benchmarks/timing.py, beside this script
+from labkit._alloc import keep_freed_memory
 from labkit.data import mnist_available, mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import SpikingMLP
@@ -271,8 +279,14 @@ def main() -> int:
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results.md"),
                         help="where to write the results table ('-' : do not write)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a ratio misses its target")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="keep glibc's default malloc thresholds (labkit's training raises them)")
     parser.add_argument("--_epoch-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    allocator = "glibc defaults" if args.system_malloc else "freed blocks kept for reuse (labkit._alloc)"
+    if not args.system_malloc:
+        if not keep_freed_memory():
+            allocator = "system default (not glibc)"
     if args.threads is not None:
         if args.threads < 1:
             parser.error("--threads must be >= 1")
@@ -301,7 +315,7 @@ def main() -> int:
         "infer ref": make_reference_inference(infer_images, device),
         "infer labkit": make_labkit_inference(infer_images, device),
     }
-    description = machine(device)
+    description = machine(device) + [f"malloc: {allocator}"]
     times = interleave(steps, args.repeats, args.warmup, device)
     med = {name: statistics.median(t) for name, t in times.items()}
 

@@ -9,8 +9,10 @@ recurrent hidden layer (used for event data). Each layer is::
 
 Feed-forward layers compute the input currents of all T steps with one matrix product and
 then run the fused multi-step LIF (`labkit.neurons.lif_sequence`); the recurrent layer steps
-`labkit.neurons.lif_step`. The forward pass returns every layer's spikes, so plasticity rules
-read them from the same pass (no second forward pass).
+`labkit.neurons.lif_step`. The first layer is a `labkit.sparse.SpikeLinear`: its product skips
+the zeros of the input spikes when they are sparse (``input_product`` chooses). The forward
+pass returns every layer's spikes, so plasticity rules read them from the same pass (no second
+forward pass).
 
 The default reset is to zero: it is what Loihi does, so a trained model deploys to Lava
 unchanged (chapter 8). Pass ``lif=LIFParams(reset="subtract")`` for snnTorch's default.
@@ -27,6 +29,7 @@ from torch import nn
 from torch.nn.utils import skip_init
 
 from .neurons import ATan, LIFParams, Surrogate, lif_sequence, lif_step
+from .sparse import Product, SpikeLinear, check_product
 
 __all__ = ["ANNBaseline", "SNNOutput", "SpikingMLP", "he_init_"]
 
@@ -86,6 +89,9 @@ class SpikingMLP(nn.Module):
         recurrent: add recurrent weights V to the first hidden layer.
         bias: learnable biases in the linear layers.
         seed: seed of the He initialisation (same seed, same weights).
+        input_product: how the first layer multiplies the input spikes: ``"auto"`` (skip their
+            zeros on the CPU when at most a quarter are nonzero), ``"sparse"`` or ``"dense"``
+            (`labkit.sparse`; the results agree up to float rounding).
     """
 
     def __init__(
@@ -97,16 +103,21 @@ class SpikingMLP(nn.Module):
         recurrent: bool = False,
         bias: bool = True,
         seed: int | None = 0,
+        input_product: Product = "auto",
     ):
         super().__init__()
         sizes = _check_sizes(sizes)
+        check_product(input_product)
         if recurrent and len(sizes) < 3:
             raise ValueError(f"recurrent=True needs a hidden layer: sizes must list at least three widths, got {sizes}")
         self.sizes, self.lif, self.surrogate, self.is_recurrent = sizes, lif, surrogate, recurrent
+        self.input_product = input_product
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         # skip_init: nn.Linear's own initialisation would draw from the global RNG before He init overwrites it
         self.layers = nn.ModuleList(
-            skip_init(nn.Linear, n_in, n_out, bias=bias) for n_in, n_out in zip(sizes, sizes[1:])
+            skip_init(SpikeLinear, sizes[0], sizes[1], bias=bias, product=input_product) if index == 0
+            else skip_init(nn.Linear, n_in, n_out, bias=bias)
+            for index, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]))
         )
         for layer in self.layers:
             he_init_(layer, generator)
@@ -128,7 +139,7 @@ class SpikingMLP(nn.Module):
             raise ValueError(f"input has {s.shape[-1]} features per step, the network expects {self.sizes[0]}")
         spikes, membranes = [s], []
         for index, layer in enumerate(self.layers):
-            current = layer(s)  # one product over all T·B rows
+            current = layer(s)  # one product over all T·B rows (the first skips the input's zeros)
             if index == 0 and self.recurrent is not None:
                 s, u = self._recurrent_layer(current)
             else:

@@ -109,6 +109,10 @@ class ATan:
             return self.alpha / 2 / (1 + y.pow(2))
         return y.pow_(2).add_(1).reciprocal_().mul_(self.alpha / 2)  # the same operations, in place: same bits
 
+    def derivative_(self, x: torch.Tensor) -> torch.Tensor:
+        """`derivative` written over ``x`` (no gradient), the same bits without a temporary."""
+        return x.mul_(math.pi / 2 * self.alpha).pow_(2).add_(1).reciprocal_().mul_(self.alpha / 2)
+
 
 @dataclass(frozen=True)
 class FastSigmoid:
@@ -131,6 +135,10 @@ class FastSigmoid:
         if y.requires_grad:  # differentiated itself: out of place
             return 1.0 / (y + 1.0).pow(2)
         return y.add_(1.0).pow_(2).reciprocal_()  # the same operations, in place: same bits
+
+    def derivative_(self, x: torch.Tensor) -> torch.Tensor:
+        """`derivative` written over ``x`` (no gradient), the same bits without a temporary."""
+        return x.abs_().mul_(self.slope).add_(1.0).pow_(2).reciprocal_()
 
 
 class _Spike(torch.autograd.Function):
@@ -188,33 +196,36 @@ class _LIFSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, current: torch.Tensor, params: LIFParams, surrogate: Surrogate):
-        # Each step writes into its slice of `membranes` in place (no per-step temporaries); the
-        # operations and their order are those of `lif_step`, so the values are bit for bit the same.
+        # Each step writes into its slices of `membranes` and `spikes` in place (no per-step
+        # temporaries), with float 0/1 spikes throughout: on the CPU, float kernels run several
+        # times faster than boolean masks. The values are bit for bit those of `lif_step`: with
+        # r ∈ {0, 1}, u − u·r is exactly u or +0 (a neuron that fired had u > θ > 0).
         steps = current.shape[0]
-        membranes = torch.empty_like(current)
-        fired = torch.empty(current.shape, dtype=torch.bool, device=current.device)  # s_t = H(u_t − θ)
+        membranes, spikes = torch.empty_like(current), torch.empty_like(current)
         theta, beta = params.threshold, params.beta
         for t in range(steps):
             u = membranes[t]
             torch.mul(membranes[t - 1] if t > 0 else torch.zeros_like(u), beta, out=u)  # β u_{t−1}
             if t > 0 and params.reset == "zero":
-                u.masked_fill_(fired[t - 1], 0.0)  # β (1 − r_{t−1}) u_{t−1}
+                u.addcmul_(u, spikes[t - 1], value=-1.0)  # β (1 − r_{t−1}) u_{t−1}
             u.add_(current[t])  # + I_t
             if t > 0 and params.reset == "subtract":
-                u.sub_(fired[t - 1].to(u.dtype), alpha=theta)  # − θ r_{t−1}
-            torch.gt(u, theta, out=fired[t])
-        ctx.save_for_backward(membranes, fired)
+                u.sub_(spikes[t - 1], alpha=theta)  # − θ r_{t−1}
+            torch.gt(u, theta, out=spikes[t])  # s_t = H(u_t − θ), as 0./1.
+        ctx.save_for_backward(membranes, spikes)
         ctx.params, ctx.surrogate = params, surrogate
         ctx.set_materialize_grads(False)  # an unused output's gradient arrives as None, not a tensor of zeros
-        return fired.to(current.dtype), membranes
+        return spikes, membranes
 
     @staticmethod
     def backward(ctx, grad_spikes: torch.Tensor | None, grad_membranes: torch.Tensor | None):
-        membranes, fired = ctx.saved_tensors
+        membranes, spikes = ctx.saved_tensors
         params, surrogate = ctx.params, ctx.surrogate
         theta, beta = params.threshold, params.beta
         if grad_spikes is not None:
-            grad = surrogate.derivative(membranes - theta) * grad_spikes
+            in_place = getattr(surrogate, "derivative_", None)  # optional: S'(x) written over x
+            x = membranes - theta
+            grad = in_place(x).mul_(grad_spikes) if in_place is not None else surrogate.derivative(x) * grad_spikes
             if grad_membranes is not None:
                 grad.add_(grad_membranes)
         else:
@@ -224,7 +235,7 @@ class _LIFSequence(torch.autograd.Function):
         for t in range(membranes.shape[0] - 2, -1, -1):
             torch.mul(grad[t + 1], beta, out=carry)
             if params.reset == "zero":  # ∂u_{t+1}/∂u_t = β (1 − r_t): the reset seen at step t+1 is u_t's
-                carry.masked_fill_(fired[t], 0.0)
+                carry.addcmul_(carry, spikes[t], value=-1.0)
             grad[t].add_(carry)
         return grad, None, None
 

@@ -33,9 +33,11 @@ post spike at t < t' by A− λ−^{t'−t}, so the whole sum is one bilinear fo
 
     \Delta W = \frac{1}{B} \sum_b (s^{post}_b)^\top K \, s^{pre}_b
 
-`stdp_update` evaluates it for ``[time, batch, features]`` spike tensors as K applied along
-time (a T × T product), then one matrix product over all time·batch rows, the same size as
-a layer's forward product. There is no Python loop over time.
+`stdp_update` evaluates it for ``[time, batch, features]`` spike tensors as Kᵀ applied to the
+postsynaptic spikes along time (a T × T product), then one matrix product over all time·batch
+rows with the presynaptic spikes, the same size as a layer's forward product and, like it,
+skipping the zeros of the input spikes (`labkit.sparse.spike_matmul_t`). There is no Python
+loop over time.
 
 Competitive layer
 -----------------
@@ -96,6 +98,7 @@ from torch import nn
 from ._io import write_atomic
 from .encoding import encode_rate
 from .neurons import LIFParams
+from .sparse import spike_matmul_t
 
 __all__ = [
     "STDPParams",
@@ -200,19 +203,22 @@ def stdp_update(
             f"{tuple(post_spikes.shape)}"
         )
     steps, batch = pre_spikes.shape[:2]
-    pre = pre_spikes.reshape(steps, batch, -1)
-    post = post_spikes.reshape(steps * batch, -1)
+    pre = pre_spikes.reshape(steps * batch, -1)
+    post = post_spikes.reshape(steps, -1)
     if params.soft_bound and weight is None:
         raise ValueError("soft_bound STDP needs the current weight matrix: pass weight=W")
     parts = ("plus", "minus") if params.soft_bound else ("both",)
-    # K s_pre along time: for every (t, b), the window-weighted sum of that sample's pre spikes.
-    # Equivalent to A+ x_t − A− z_t with x the causal pre trace and z the anti-causal one.
+    # Σ_b s_postᵀ K s_pre = Σ_b (Kᵀ s_post)ᵀ s_pre: K filters the (narrower) post side along time,
+    # then one product over all time·batch rows, which skips the zeros of the pre spikes.
     kernels = torch.stack([window_matrix(steps, params, part, device=pre.device, dtype=pre.dtype) for part in parts])
-    read = (kernels @ pre.reshape(steps, -1)).view(len(parts), steps * batch, -1)
+    read = (kernels.transpose(1, 2) @ post).view(len(parts), steps * batch, -1)
+    n_post = read.shape[-1]
+    both = read[0] if len(parts) == 1 else read.permute(1, 0, 2).reshape(steps * batch, -1)
+    pairs = spike_matmul_t(pre, both)  # [n_pre, parts·n_post]
+    pairs = pairs.view(-1, len(parts), n_post).permute(1, 2, 0)  # [parts, n_post, n_pre]
     if not params.soft_bound:
-        return (post.T @ read[0]) / batch
-    potentiation = post.T @ read[0]
-    depression = -(post.T @ read[1])
+        return pairs[0] / batch
+    potentiation, depression = pairs[0], -pairs[1]
     dw = (params.w_max - weight) * potentiation - (weight - params.w_min) * depression
     return dw / batch
 

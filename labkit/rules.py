@@ -51,6 +51,13 @@ RULES: tuple[str, ...] = ("bp", "stdp", "sum", "adaptive")
 HYBRID_STDP = STDPParams(A_plus=0.01, A_minus=0.015, tau_plus=3.0, tau_minus=3.0)
 
 
+def _adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+    """Adam over the model's parameters; its fused kernel (one pass per tensor) on the CPU."""
+    params = list(model.parameters())
+    on_cpu = all(p.device.type == "cpu" for p in params)
+    return torch.optim.Adam(params, lr=lr, fused=on_cpu or None)
+
+
 def eta1_schedule(eta1_0: float, epoch: int) -> float:
     """η1(e) = η1⁰ / (1 + ln(1 + e)): the paper's "logarithmic decay" after each epoch."""
     return eta1_0 / (1.0 + math.log1p(epoch))
@@ -109,7 +116,7 @@ class HybridRule:
         if self.uses_stdp and not isinstance(model, SpikingMLP):
             raise ValueError(f"rule {self.name!r} uses STDP, which needs a SpikingMLP, not {type(model).__name__}")
         self.model = model
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=self.params.eta2) if self.uses_gradient else None
+        self.optimizer = _adam(model, self.params.eta2) if self.uses_gradient else None
         if self.uses_stdp:
             n_layers = len(model.layers)
             layers = self.params.layers if self.params.layers is not None else tuple(range(n_layers))

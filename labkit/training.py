@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._alloc import keep_freed_memory
 from ._io import write_atomic
 from .encoding import check_intensities, encode_rate
 from .models import ANNBaseline, SNNOutput, SpikingMLP
@@ -296,6 +297,7 @@ def train(
         raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
     rule = make_rule(rule, **rule_params)
     device = resolve_device(device)
+    keep_freed_memory()  # reuse the step's large blocks instead of faulting in fresh pages (labkit._alloc)
     model.to(device)
     rule.bind(model)
     history = History(

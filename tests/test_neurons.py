@@ -251,6 +251,15 @@ def test_surrogates_peak_at_threshold():
     assert FastSigmoid(25.0).derivative(x).item() == pytest.approx(1.0), "fast sigmoid peaks at 1 at the threshold"
 
 
+@pytest.mark.parametrize("surrogate", [ATan(2.0), ATan(0.7), FastSigmoid(25.0), FastSigmoid(3.0)], ids=repr)
+def test_in_place_surrogate_derivative_gives_the_same_bits(surrogate):
+    x = torch.randn(1000, generator=torch.Generator().manual_seed(0)) * 3
+    overwritten = x.clone()
+    result = surrogate.derivative_(overwritten)
+    assert result.data_ptr() == overwritten.data_ptr(), "derivative_ writes over its argument"
+    assert torch.equal(result, surrogate.derivative(x)), "the same operations in the same order: the same bits"
+
+
 @pytest.mark.parametrize("make", [lambda: ATan(0.0), lambda: ATan(-1.0), lambda: FastSigmoid(0.0)])
 def test_surrogates_reject_non_positive_sharpness(make):
     with pytest.raises(ValueError, match="alpha|slope"):

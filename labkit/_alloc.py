@@ -1,0 +1,42 @@
+"""Keep freed memory in the process instead of returning it to the operating system.
+
+A training step allocates and frees tensors of several megabytes (the T·B × 500 currents,
+membranes and spikes). glibc's malloc serves blocks that large with fresh ``mmap`` pages and
+hands them back on ``free``, so every step pays a page fault for each 4 KiB it touches; on
+virtualised machines that is a third of a step (benchmarks/bench_training.py). Raising glibc's
+mmap and trim thresholds (``mallopt``, see ``man 3 mallopt``) keeps the blocks for reuse; the
+price is that the process holds on to its peak memory until it exits. Intel's guide to
+PyTorch on CPUs recommends a caching allocator (jemalloc, tcmalloc) for the same reason.
+
+Elsewhere (macOS, Windows, musl) this does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+
+__all__ = ["keep_freed_memory"]
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest allowed value (64-bit): blocks up to 32 MiB from the heap
+_TRIM_THRESHOLD = 1024 * 1024 * 1024  # give memory back only when 1 GiB lies free at the top of the heap
+_applied: bool | None = None
+
+
+def keep_freed_memory() -> bool:
+    """Tell glibc to keep freed blocks for reuse (once per process); True when it took effect."""
+    global _applied
+    if _applied is None:
+        _applied = False
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                mallopt = libc.mallopt
+            except (OSError, AttributeError):  # not glibc
+                return False
+            mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+            _applied = bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(
+                mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
+    return _applied

@@ -1,0 +1,251 @@
+r"""Products with spike trains that skip the zeros.
+
+A rate-coded MNIST digit makes about 13 % of the input spike at each step, so most of the
+first layer's work — the input currents :math:`I = S W^\top` of all T·B rows and, in the
+backward pass, the weight gradient :math:`\nabla_W L = G^\top S` — multiplies by zero. With
+the nonzeros of S listed once, both become sums of selected rows:
+
+.. math::
+
+    I[r, :] = \sum_{i:\,S[r, i] \neq 0} S[r, i]\; W^\top[i, :], \qquad
+    (S^\top G)[i, :] = \sum_{r:\,S[r, i] \neq 0} S[r, i]\; G[r, :]
+
+which `torch.nn.functional.embedding_bag` computes (mode ``"sum"``; the values S[r, i] enter as
+per-sample weights unless they are all 1). At 13 % density that is about a seventh of the
+arithmetic of the dense product, and the same sum up to rounding: the order of the additions
+differs from the BLAS kernel's, so results agree to about 1e-6, not bit for bit.
+
+`spike_linear` picks the product per call (``"auto"``): the sparse one on the CPU when at most
+`SPARSE_MAX_DENSITY` of the entries are nonzero, the dense one otherwise (on a GPU the dense
+product is faster at any density). The choice depends only on the data, so a seed still
+gives the same run. `spike_matmul_t` is the transposed product STDP needs
+(`labkit.plasticity.stdp_update`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import threading
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "PRODUCTS",
+    "SPARSE_MAX_DENSITY",
+    "SPARSE_MIN_WIDTH",
+    "Product",
+    "SpikeIndex",
+    "SpikeLinear",
+    "check_product",
+    "choose_product",
+    "column_index",
+    "spike_index",
+    "spike_linear",
+    "spike_matmul_t",
+]
+
+Product = Literal["auto", "dense", "sparse"]
+PRODUCTS: tuple[str, ...] = ("auto", "dense", "sparse")
+
+#: Above this fraction of nonzero entries the dense product wins on a laptop CPU
+#: (benchmarks/bench_sparse.py measures the crossover).
+SPARSE_MAX_DENSITY = 0.25
+
+#: Finding the nonzeros costs about as much as a dense product with this many outputs per row,
+#: so narrower products (the 10 outputs of the paper's last layer) stay dense.
+SPARSE_MIN_WIDTH = 64
+
+
+class SpikeIndex(NamedTuple):
+    """The nonzeros of a 2-D tensor ``x``, row by row, in the layout `embedding_bag` reads.
+
+    Nonzero k sits at ``x[rows[k], columns[k]]``; row r owns ``k in offsets[r]:offsets[r + 1]``
+    (columns ascending). ``values`` are the entries, or ``None`` when every one is 1 (spikes).
+    """
+
+    rows: torch.Tensor
+    columns: torch.Tensor
+    offsets: torch.Tensor
+    values: torch.Tensor | None
+
+
+def _offsets(owners: torch.Tensor, n: int) -> torch.Tensor:
+    """Start of each of ``n`` groups in a list sorted by ``owners``, and the end: ``[n + 1]``."""
+    offsets = torch.zeros(n + 1, dtype=torch.long, device=owners.device)
+    torch.cumsum(torch.bincount(owners, minlength=n), dim=0, out=offsets[1:])
+    return offsets
+
+
+def spike_index(x: torch.Tensor, *, max_density: float = 1.0, binary: bool | None = None) -> SpikeIndex | None:
+    """The nonzeros of ``x [rows, features]``, row by row (`SpikeIndex`).
+
+    Returns ``None`` instead when more than ``max_density`` of the entries are nonzero.
+    ``binary`` says whether every nonzero is 1 when the caller knows (``None``: look).
+    """
+    nonzero = (x != 0).contiguous()  # contiguous: x may be a transpose; nonzero() is faster on this layout
+    where = nonzero.nonzero()  # [nnz, 2], row-major order
+    if where.shape[0] > max_density * x.numel():
+        return None
+    rows, columns = where[:, 0].contiguous(), where[:, 1].contiguous()
+    values = None
+    if binary is not True:
+        values = _entries(x, rows, columns)
+        if binary is None and bool((values == 1).all()):
+            values = None  # spikes: weights of 1 need not be passed
+    return SpikeIndex(rows, columns, _offsets(rows, x.shape[0]), values)
+
+
+def _entries(x: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+    """``x[rows, columns]``; read straight from memory when x is contiguous or a transpose of it."""
+    if x.is_contiguous() or x.t().is_contiguous():
+        memory = x.as_strided((x.numel(),), (1,))  # the elements in memory order
+        return memory.take(rows * x.stride(0) + columns * x.stride(1))
+    return x[rows, columns]
+
+
+class _LastColumnIndex(threading.local):
+    """The column-by-column index of the last input seen, per thread.
+
+    The backward pass of `spike_linear` and the STDP change of the same batch
+    (`spike_matmul_t`) both need the nonzeros of the same input spikes column by column;
+    the second asks for what the first built. The entry holds its tensor, so no other tensor
+    can occupy the same memory while it is stored; an in-place change of the tensor bumps its
+    version and misses.
+    """
+
+    key: tuple | None = None
+    tensor: torch.Tensor | None = None
+    index: SpikeIndex | None = None
+
+
+_last_column_index = _LastColumnIndex()
+
+
+def column_index(x: torch.Tensor, *, binary: bool | None = None, max_density: float = 1.0) -> SpikeIndex | None:
+    """`spike_index` of ``xᵀ``: the nonzeros of ``x [rows, features]``, column by column (cached, see
+    `_LastColumnIndex`)."""
+    key = (x.data_ptr(), x.shape, x.stride(), x.dtype, x.device, x._version)
+    cache = _last_column_index
+    if cache.key == key and cache.index is not None:
+        return cache.index if cache.index.columns.numel() <= max_density * x.numel() else None
+    index = spike_index(x.t(), binary=binary, max_density=max_density)
+    if index is not None:
+        cache.key, cache.tensor, cache.index = key, x, index
+    return index
+
+
+def _gather_rows(index: SpikeIndex, table: torch.Tensor) -> torch.Tensor:
+    """out[r] = Σ_i x[r, i] · table[i] over the nonzeros of row r (see `SpikeIndex`)."""
+    return F.embedding_bag(index.columns, table, index.offsets, mode="sum",
+                           per_sample_weights=index.values, include_last_offset=True)
+
+
+def check_product(product: str) -> None:
+    """`ValueError` unless ``product`` is one of `PRODUCTS`."""
+    if product not in PRODUCTS:
+        raise ValueError(f"product must be one of {', '.join(map(repr, PRODUCTS))}, got {product!r}")
+
+
+def _plan(x: torch.Tensor, product: Product, width: int) -> SpikeIndex | None:
+    """The index of ``x [rows, features]`` when the sparse product is to be used, else ``None``.
+
+    ``width`` is the number of outputs each nonzero contributes to (the other factor's columns).
+    """
+    check_product(product)
+    if product == "dense" or (product == "auto" and not _sparse_candidate(x, width)):
+        return None
+    return spike_index(x, max_density=SPARSE_MAX_DENSITY if product == "auto" else 1.0)
+
+
+def _sparse_candidate(x: torch.Tensor, width: int) -> bool:
+    """Whether ``auto`` considers the sparse product at all (then density decides)."""
+    return x.device.type == "cpu" and x.numel() > 0 and width >= SPARSE_MIN_WIDTH
+
+
+def choose_product(x: torch.Tensor, product: Product = "auto", width: int = 500) -> Literal["dense", "sparse"]:
+    """Which product `spike_linear` uses for ``x [rows, features]`` times ``width`` outputs: ``auto``
+    is sparse on the CPU when at most `SPARSE_MAX_DENSITY` of x is nonzero and ``width`` is at
+    least `SPARSE_MIN_WIDTH`."""
+    return "dense" if _plan(x, product, width) is None else "sparse"
+
+
+class _SparseLinear(torch.autograd.Function):
+    """x Wᵀ + b through `embedding_bag`; backward ∇W = (xᵀ G)ᵀ the same way, ∇b = Σ_r G[r]."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex):
+        out = _gather_rows(index, weight.t().contiguous())
+        if bias is not None:
+            out.add_(bias)
+        ctx.save_for_backward(x, weight)
+        ctx.binary, ctx.has_bias = index.values is None, bias is not None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad @ weight
+        if ctx.needs_input_grad[1]:
+            by_column = column_index(x, binary=ctx.binary)
+            grad_w = _gather_rows(by_column, grad.contiguous()).t().contiguous()
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad.sum(dim=0)
+        return grad_x, grad_w, grad_b, None
+
+
+def spike_linear(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    product: Product = "auto",
+) -> torch.Tensor:
+    """``x @ weight.T + bias`` for ``x [..., in]``, ``weight [out, in]``, skipping the zeros of x.
+
+    Same value as `torch.nn.functional.linear` up to rounding (module docstring), gradients
+    for ``weight`` and ``bias`` (and for ``x`` when it needs one, through the dense product).
+    """
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x has {x.shape[-1]} features, weight expects {weight.shape[1]} (weight is [out, in])")
+    flat = x.reshape(-1, x.shape[-1])
+    index = _plan(flat, product, weight.shape[0])
+    if index is None:
+        return F.linear(x, weight, bias)
+    return _SparseLinear.apply(flat, weight, bias, index).view(*x.shape[:-1], weight.shape[0])
+
+
+def spike_matmul_t(x: torch.Tensor, g: torch.Tensor, product: Product = "auto") -> torch.Tensor:
+    """``x.T @ g`` for ``x [rows, features]`` (mostly zeros) and ``g [rows, n]``: ``[features, n]``."""
+    if x.shape[0] != g.shape[0]:
+        raise ValueError(f"x and g must have the same number of rows, got {x.shape[0]} and {g.shape[0]}")
+    check_product(product)
+    by_column = None
+    if product == "sparse" or (product == "auto" and _sparse_candidate(x, g.shape[1])):
+        by_column = column_index(x, max_density=SPARSE_MAX_DENSITY if product == "auto" else 1.0)
+    if by_column is None:
+        return x.t() @ g
+    return _gather_rows(by_column, g.contiguous())
+
+
+class SpikeLinear(nn.Linear):
+    """An `nn.Linear` whose product skips the zeros of its input (`spike_linear`).
+
+    The same parameters (and state dict) as `nn.Linear`, so hooks and tools that look for
+    ``nn.Linear`` layers see it as one. ``product`` as in `spike_linear`.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None,
+                 product: Product = "auto"):
+        check_product(product)
+        super().__init__(in_features, out_features, bias, device, dtype)
+        self.product = product
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return spike_linear(x, self.weight, self.bias, self.product)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, product={self.product!r}"
