@@ -36,6 +36,7 @@ __all__ = [
     "PRODUCTS",
     "SPARSE_MAX_DENSITY",
     "SPARSE_MIN_WIDTH",
+    "TABLE_CHUNK",
     "Product",
     "SpikeIndex",
     "SpikeLinear",
@@ -50,8 +51,9 @@ __all__ = [
 Product = Literal["auto", "dense", "sparse"]
 PRODUCTS: tuple[str, ...] = ("auto", "dense", "sparse")
 
-#: Above this fraction of nonzero entries the dense product wins on a laptop CPU
-#: (benchmarks/bench_sparse.py measures the crossover).
+#: Up to this fraction of nonzero entries ``auto`` takes the sparse product. benchmarks/bench_sparse.py
+#: measures where it stops paying: at a density of about 0.35 with one thread and 0.31 with two
+#: on the 2-core machine of benchmarks/results.md; 0.25 stays below both.
 SPARSE_MAX_DENSITY = 0.25
 
 #: Finding the nonzeros costs about as much as a dense product with this many outputs per row,
@@ -62,48 +64,54 @@ SPARSE_MIN_WIDTH = 64
 class SpikeIndex(NamedTuple):
     """The nonzeros of a 2-D tensor ``x``, row by row, in the layout `embedding_bag` reads.
 
-    Nonzero k sits at ``x[rows[k], columns[k]]``; row r owns ``k in offsets[r]:offsets[r + 1]``
-    (columns ascending). ``values`` are the entries, or ``None`` when every one is 1 (spikes).
+    Row r owns nonzeros ``k in offsets[r]:offsets[r + 1]``, at ``x[r, columns[k]]`` (columns
+    ascending); ``values`` are the entries, or ``None`` when every one is 1 (spikes).
     """
 
-    rows: torch.Tensor
     columns: torch.Tensor
     offsets: torch.Tensor
     values: torch.Tensor | None
 
 
-def _offsets(owners: torch.Tensor, n: int) -> torch.Tensor:
-    """Start of each of ``n`` groups in a list sorted by ``owners``, and the end: ``[n + 1]``."""
-    offsets = torch.zeros(n + 1, dtype=torch.long, device=owners.device)
-    torch.cumsum(torch.bincount(owners, minlength=n), dim=0, out=offsets[1:])
-    return offsets
-
-
-def spike_index(x: torch.Tensor, *, max_density: float = 1.0, binary: bool | None = None) -> SpikeIndex | None:
+def spike_index(
+    x: torch.Tensor,
+    *,
+    max_density: float = 1.0,
+    binary: bool | None = None,
+    nonzero: torch.Tensor | None = None,
+) -> SpikeIndex | None:
     """The nonzeros of ``x [rows, features]``, row by row (`SpikeIndex`).
 
     Returns ``None`` instead when more than ``max_density`` of the entries are nonzero.
-    ``binary`` says whether every nonzero is 1 when the caller knows (``None``: look).
+    ``binary`` says whether every nonzero is 1 and ``nonzero`` is ``x != 0``, when the caller
+    knows them (``None``: look).
     """
-    nonzero = (x != 0).contiguous()  # contiguous: x may be a transpose; nonzero() is faster on this layout
-    where = nonzero.nonzero()  # [nnz, 2], row-major order
-    if where.shape[0] > max_density * x.numel():
+    n_rows, n_columns = x.shape
+    nonzero = (x != 0 if nonzero is None else nonzero).contiguous()  # contiguous: x may be a transpose
+    flat = nonzero.view(-1).nonzero().squeeze(1)  # positions r·n_columns + c, ascending
+    if flat.numel() > max_density * x.numel():
         return None
-    rows, columns = where[:, 0].contiguous(), where[:, 1].contiguous()
+    row_starts = torch.arange(n_rows + 1, device=x.device) * n_columns
+    offsets = torch.searchsorted(flat, row_starts)  # the first nonzero at or after each row's start
     values = None
     if binary is not True:
-        values = _entries(x, rows, columns)
+        values = _entries(x, flat)
         if binary is None and bool((values == 1).all()):
             values = None  # spikes: weights of 1 need not be passed
-    return SpikeIndex(rows, columns, _offsets(rows, x.shape[0]), values)
+    # int32 indices: `embedding_bag` reads them faster (a tensor of at most 2³¹ entries)
+    index_type = torch.int32 if x.numel() < 2**31 else torch.long
+    return SpikeIndex(flat.remainder(n_columns).to(index_type), offsets.to(index_type), values)
 
 
-def _entries(x: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
-    """``x[rows, columns]``; read straight from memory when x is contiguous or a transpose of it."""
-    if x.is_contiguous() or x.t().is_contiguous():
-        memory = x.as_strided((x.numel(),), (1,))  # the elements in memory order
-        return memory.take(rows * x.stride(0) + columns * x.stride(1))
-    return x[rows, columns]
+def _entries(x: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
+    """The entries of ``x`` at row-major positions ``flat``, read straight from memory when x is
+    contiguous or the transpose of a contiguous tensor."""
+    if x.is_contiguous():
+        return x.view(-1).index_select(0, flat)
+    if x.t().is_contiguous():
+        rows, columns = flat.div(x.shape[1], rounding_mode="floor"), flat.remainder(x.shape[1])
+        return x.t().reshape(-1).index_select(0, columns * x.shape[0] + rows)
+    return x.reshape(-1).index_select(0, flat)
 
 
 class _LastColumnIndex(threading.local):
@@ -124,23 +132,43 @@ class _LastColumnIndex(threading.local):
 _last_column_index = _LastColumnIndex()
 
 
-def column_index(x: torch.Tensor, *, binary: bool | None = None, max_density: float = 1.0) -> SpikeIndex | None:
+def column_index(
+    x: torch.Tensor,
+    *,
+    binary: bool | None = None,
+    max_density: float = 1.0,
+    nonzero: torch.Tensor | None = None,
+) -> SpikeIndex | None:
     """`spike_index` of ``xᵀ``: the nonzeros of ``x [rows, features]``, column by column (cached, see
-    `_LastColumnIndex`)."""
+    `_LastColumnIndex`); ``binary`` and ``nonzero`` (``x != 0``) as in `spike_index`."""
     key = (x.data_ptr(), x.shape, x.stride(), x.dtype, x.device, x._version)
     cache = _last_column_index
     if cache.key == key and cache.index is not None:
         return cache.index if cache.index.columns.numel() <= max_density * x.numel() else None
-    index = spike_index(x.t(), binary=binary, max_density=max_density)
+    index = spike_index(x.t(), binary=binary, max_density=max_density,
+                        nonzero=None if nonzero is None else nonzero.t())
     if index is not None:
         cache.key, cache.tensor, cache.index = key, x, index
     return index
 
 
+#: Columns of the table per `embedding_bag` call: a 64-wide slice of a 784-row table (200 KB)
+#: stays in a core's L2 cache while every row's nonzeros are gathered from it, which makes the
+#: gathers of the first layer about 1.5 times faster than one call over all 500 columns. Each
+#: output element is the same sum in the same order either way.
+TABLE_CHUNK = 64
+
+
 def _gather_rows(index: SpikeIndex, table: torch.Tensor) -> torch.Tensor:
     """out[r] = Σ_i x[r, i] · table[i] over the nonzeros of row r (see `SpikeIndex`)."""
-    return F.embedding_bag(index.columns, table, index.offsets, mode="sum",
-                           per_sample_weights=index.values, include_last_offset=True)
+    def gather(part: torch.Tensor) -> torch.Tensor:
+        return F.embedding_bag(index.columns, part, index.offsets, mode="sum",
+                               per_sample_weights=index.values, include_last_offset=True)
+
+    width = table.shape[1]
+    if width <= TABLE_CHUNK:
+        return gather(table.contiguous())
+    return torch.cat([gather(table[:, i:i + TABLE_CHUNK].contiguous()) for i in range(0, width, TABLE_CHUNK)], dim=1)
 
 
 def check_product(product: str) -> None:
@@ -149,15 +177,17 @@ def check_product(product: str) -> None:
         raise ValueError(f"product must be one of {', '.join(map(repr, PRODUCTS))}, got {product!r}")
 
 
-def _plan(x: torch.Tensor, product: Product, width: int) -> SpikeIndex | None:
-    """The index of ``x [rows, features]`` when the sparse product is to be used, else ``None``.
+def _plan(x: torch.Tensor, product: Product, width: int) -> tuple[SpikeIndex, torch.Tensor] | None:
+    """The index of ``x [rows, features]`` and ``x != 0`` when the sparse product is to be used, else ``None``.
 
     ``width`` is the number of outputs each nonzero contributes to (the other factor's columns).
     """
     check_product(product)
     if product == "dense" or (product == "auto" and not _sparse_candidate(x, width)):
         return None
-    return spike_index(x, max_density=SPARSE_MAX_DENSITY if product == "auto" else 1.0)
+    nonzero = x != 0
+    index = spike_index(x, max_density=SPARSE_MAX_DENSITY if product == "auto" else 1.0, nonzero=nonzero)
+    return None if index is None else (index, nonzero)
 
 
 def _sparse_candidate(x: torch.Tensor, width: int) -> bool:
@@ -176,12 +206,13 @@ class _SparseLinear(torch.autograd.Function):
     """x Wᵀ + b through `embedding_bag`; backward ∇W = (xᵀ G)ᵀ the same way, ∇b = Σ_r G[r]."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex):
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex,
+                nonzero: torch.Tensor):
         out = _gather_rows(index, weight.t().contiguous())
         if bias is not None:
             out.add_(bias)
         ctx.save_for_backward(x, weight)
-        ctx.binary, ctx.has_bias = index.values is None, bias is not None
+        ctx.nonzero, ctx.binary, ctx.has_bias = nonzero, index.values is None, bias is not None
         return out
 
     @staticmethod
@@ -191,11 +222,11 @@ class _SparseLinear(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = grad @ weight
         if ctx.needs_input_grad[1]:
-            by_column = column_index(x, binary=ctx.binary)
+            by_column = column_index(x, binary=ctx.binary, nonzero=ctx.nonzero)
             grad_w = _gather_rows(by_column, grad.contiguous()).t().contiguous()
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum(dim=0)
-        return grad_x, grad_w, grad_b, None
+        return grad_x, grad_w, grad_b, None, None
 
 
 def spike_linear(
@@ -212,10 +243,10 @@ def spike_linear(
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(f"x has {x.shape[-1]} features, weight expects {weight.shape[1]} (weight is [out, in])")
     flat = x.reshape(-1, x.shape[-1])
-    index = _plan(flat, product, weight.shape[0])
-    if index is None:
+    plan = _plan(flat, product, weight.shape[0])
+    if plan is None:
         return F.linear(x, weight, bias)
-    return _SparseLinear.apply(flat, weight, bias, index).view(*x.shape[:-1], weight.shape[0])
+    return _SparseLinear.apply(flat, weight, bias, *plan).view(*x.shape[:-1], weight.shape[0])
 
 
 def spike_matmul_t(x: torch.Tensor, g: torch.Tensor, product: Product = "auto") -> torch.Tensor:
