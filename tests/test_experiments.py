@@ -179,3 +179,26 @@ def test_energy_rows_name_the_papers_models(monkeypatch, tmp_path):
     ex._energy_rows(tmp_path, "mnist")
     assert captured.get("paper_models") == {ex.LABELS[r]: r for r in ("ann", "bp", "adaptive")}, \
         "the energy table maps the lab's model names to the paper's Table II rows"
+
+
+def test_paired_differences_compare_only_seeds_both_rules_ran():
+    def entry(seeds, values):
+        return {"seeds": seeds, "test_acc": {"values": values}}
+
+    rules = {"bp": entry([0, 1, 2], [97.0, 97.5, 98.0]), "adaptive": entry([0, 2, 3], [97.25, 97.5, 99.0])}
+    diffs = ex.paired_differences(rules, "adaptive", "bp")
+    assert diffs == {0: 0.25, 2: -0.5}, "seed by seed, hybrid minus BP, only where both ran (seed 1 and 3 drop out)"
+    assert ex.paired_differences(rules, "sum", "bp") == {}, "a rule that never ran: nothing to pair"
+
+
+def test_difference_verdict_needs_the_whole_interval_on_one_side():
+    verdict, half = ex.difference_verdict([0.1, 0.2, 0.15])
+    assert verdict == "reproduced" and half < 0.15, "three seeds all about +0.15 with little spread: established"
+    assert ex.difference_verdict([-0.13, 0.23, 0.10])[0] == "not established", "mixed signs: within the noise"
+    assert ex.difference_verdict([-1.0, -1.2, -0.9])[0] == "contradicted", "consistently worse"
+    single, half_single = ex.difference_verdict([0.3])
+    # one seed: ± 2·√2 standard errors of an accuracy near 97.5 % on 10,000 digits = 0.44 points
+    assert single == "not established" and half_single == pytest.approx(0.4416, abs=1e-3)
+    rules = {"bp": {"seeds": [0], "noise_acc": {"0.3": {"values": [70.0]}}},
+             "adaptive": {"seeds": [0], "noise_acc": {"0.3": {"values": [66.0]}}}}
+    assert ex.paired_differences(rules, "adaptive", "bp", ("noise_acc", "0.3")) == {0: -4.0}, "a nested statistic"
