@@ -29,6 +29,7 @@ import json
 import math
 import os
 import shlex
+import subprocess
 import sys
 import time
 import warnings
@@ -126,9 +127,25 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
         "train_seconds": sum(history.epoch_time),
         "wall_seconds_this_session": time.perf_counter() - started,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
+        "code": code_version(),
+        "threads": torch.get_num_threads(),
     }
     _write_json_atomic(result, done)
     return result
+
+
+def code_version() -> str | None:
+    """The git commit of the labkit source that is running (``+changes`` when labkit/ differs from it),
+    or ``None`` outside a git checkout: floating-point results depend on it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--", "labkit"], cwd=root, capture_output=True,
+                                 text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+changes" if changed else "") if commit else None
 
 
 def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool) -> dict:
