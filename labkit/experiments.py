@@ -101,8 +101,10 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
             return result
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    # what runs: read before training, since the checkout may change while a long run goes on
+    provenance = {"code": code_version(), "threads": torch.get_num_threads()}
     if spec.rule == "stdp_only":
-        return _run_stdp_only(spec, data, folder, progress=progress)
+        return _run_stdp_only(spec, data, folder, progress=progress, provenance=provenance)
     model = _make_model(spec, data)
     rule = "bp" if spec.rule == "ann" else spec.rule
     history = train(model, rule, data, spec.epochs, seed=spec.seed, device=device,
@@ -127,16 +129,16 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
         "train_seconds": sum(history.epoch_time),
         "wall_seconds_this_session": time.perf_counter() - started,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
-        "code": code_version(),
-        "threads": torch.get_num_threads(),
+        **provenance,
     }
     _write_json_atomic(result, done)
     return result
 
 
 def code_version() -> str | None:
-    """The git commit of the labkit source that is running (``+changes`` when labkit/ differs from it),
-    or ``None`` outside a git checkout: floating-point results depend on it."""
+    """The git commit of the labkit checkout (``+changes`` when labkit/ differs from it), or ``None``
+    outside a git checkout: floating-point results depend on it. A run records it when it starts
+    (a resumed run: when this session's part started)."""
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
@@ -148,7 +150,7 @@ def code_version() -> str | None:
     return commit + ("+changes" if changed else "") if commit else None
 
 
-def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool) -> dict:
+def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, provenance: dict) -> dict:
     """The unsupervised baseline: `labkit.plasticity.train_competitive` (as scripts/train_stdp_only.py).
 
     Writes model.pt (the layer's state dict and parameters, as the script does) and eval.json with
@@ -195,6 +197,7 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool) -
         "train_seconds": res.train_seconds,
         "wall_seconds_this_session": time.perf_counter() - started,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
+        **provenance,
         **{k: v for k, v in details.items() if k not in ("test_acc", "train_seconds")},
     }
     _write_json_atomic(result, folder / "eval.json")

@@ -16,17 +16,17 @@ arithmetic of the dense product, and the same sum up to rounding: the order of t
 differs from the BLAS kernel's, so results agree to about 1e-6, not bit for bit.
 
 `spike_linear` picks the product per call (``"auto"``): the sparse one on the CPU when at most
-`SPARSE_MAX_DENSITY` of the entries are nonzero, the dense one otherwise (on a GPU the dense
-product is faster at any density). The choice depends only on the data, so a seed still
-gives the same run. `spike_matmul_t` is the transposed product STDP needs
+`SPARSE_MAX_DENSITY` of the entries are nonzero, the dense one otherwise (and always on a GPU,
+whose dense products are what it is built for; the sparse path was measured on CPUs only). The
+choice depends only on the data, so a seed still gives the same run (for a fixed number of
+threads: a parallel sum adds in another order). `spike_matmul_t` is the transposed product STDP needs
 (`labkit.plasticity.stdp_update`).
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
-
 import threading
+from typing import Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
