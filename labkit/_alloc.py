@@ -2,8 +2,9 @@
 
 A training step allocates and frees tensors of several megabytes (the T·B × 500 currents,
 membranes and spikes). glibc's malloc serves blocks that large with fresh ``mmap`` pages and
-hands them back on ``free``, so every step pays a page fault for each 4 KiB it touches; on
-virtualised machines that is a third of a step (benchmarks/bench_training.py). Raising glibc's
+hands them back on ``free``, so every step pays a page fault for each 4 KiB it touches. On the
+virtual machine of benchmarks/results.md that costs labkit's training step about 5 % and the
+snnTorch tutorial step 13 % (``bench_training.py --system-malloc``). Raising glibc's
 mmap and trim thresholds (``mallopt``, see ``man 3 mallopt``) keeps the blocks for reuse; the
 price is that the process holds on to its peak memory until it exits. Intel's guide to
 PyTorch on CPUs recommends a caching allocator (jemalloc, tcmalloc) for the same reason.
