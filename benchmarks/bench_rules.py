@@ -22,7 +22,7 @@ import sys
 
 import torch
 
-from timing import timed  # benchmarks/timing.py, beside this script
+from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import SpikingMLP
@@ -69,13 +69,7 @@ def main() -> int:
     data = mnist_data("bundled", train_limit=args.batch)
     images, labels = data.train_x.to(device), data.train_y.to(device)
     steps = {name: make_step(name, images, labels, device, seed=0) for name in RULES}
-    for _ in range(args.warmup):
-        for step in steps.values():
-            step()
-    times: dict[str, list[float]] = {name: [] for name in RULES}
-    for _ in range(args.repeats):
-        for name, step in steps.items():  # interleaved: load drift hits every rule alike
-            times[name].append(timed(step, device))
+    times = interleave(steps, args.repeats, args.warmup, device)
 
     threads = torch.get_num_threads() if device.type == "cpu" else "-"
     print(f"training step, 784-500-10, T = 25, batch {args.batch}, device {device.type}, threads {threads}, "

@@ -18,7 +18,7 @@ import sys
 
 import torch
 
-from timing import timed  # benchmarks/timing.py, beside this script
+from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit._alloc import keep_freed_memory
 from labkit.data import mnist_data
 from labkit.encoding import encode_rate
@@ -59,13 +59,7 @@ def main() -> int:
     inputs = {f"{d:.2f}": (torch.rand(STEPS * BATCH, N_IN, generator=g) < d).float() for d in DENSITIES}
     inputs[f"MNIST {mnist.mean().item():.2f}"] = mnist
     steps = {(name, p): make_step(x, p) for name, x in inputs.items() for p in ("dense", "sparse")}
-    for _ in range(args.warmup):
-        for step in steps.values():
-            step()
-    times = {key: [] for key in steps}
-    for _ in range(args.repeats):
-        for key, step in steps.items():
-            times[key].append(timed(step, torch.device("cpu")))
+    times = interleave(steps, args.repeats, args.warmup, torch.device("cpu"))
 
     print(f"[{STEPS * BATCH} x {N_IN}] · [{N_IN} x {N_OUT}], forward + weight gradient, "
           f"{torch.get_num_threads()} threads, {args.repeats} rounds; auto uses sparse up to density "

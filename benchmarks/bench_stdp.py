@@ -29,7 +29,7 @@ import sys
 
 import torch
 
-from timing import timed  # benchmarks/timing.py, beside this script
+from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import PAPER_LIF, he_init_
@@ -91,13 +91,7 @@ def main() -> int:
     }
     torch.testing.assert_close(lines["stdp"](), lines["traces"](), rtol=1e-4, atol=1e-5,
                                msg="both STDP forms compute the same ΔW")
-    for _ in range(args.warmup):
-        for fn in lines.values():
-            fn()
-    times: dict[str, list[float]] = {name: [] for name in lines}
-    for _ in range(args.repeats):
-        for name, fn in lines.items():  # interleaved: load drift hits every line alike
-            times[name].append(timed(fn, device))
+    times = interleave(lines, args.repeats, args.warmup, device)
 
     threads = torch.get_num_threads() if device.type == "cpu" else "-"
     print(f"layer {N_IN}x{N_OUT}, T = {STEPS}, batch {args.batch}, device {device.type}, threads {threads}, "

@@ -62,7 +62,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from timing import timed  # benchmarks/timing.py, beside this script
+from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit._alloc import keep_freed_memory
 from labkit.data import mnist_available, mnist_data
 from labkit.encoding import encode_rate
@@ -183,19 +183,6 @@ def make_labkit_inference(images: torch.Tensor, device: torch.device) -> Callabl
 
 
 # ----------------------------------------------------------------------------- timing
-
-
-
-def interleave(steps: dict[str, Callable[[], None]], repeats: int, warmup: int, device) -> dict[str, list[float]]:
-    """Run every variant ``warmup`` times untimed, then ``repeats`` rounds of A B C …; seconds per call."""
-    for _ in range(warmup):
-        for step in steps.values():
-            step()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            times[name].append(timed(step, device))
-    return times
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Hashable
 
 import torch
 
@@ -17,3 +17,19 @@ def timed(step: Callable[[], None], device: torch.device) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter() - start
+
+
+def interleave(steps: dict[Hashable, Callable[[], object]], repeats: int, warmup: int,
+               device: torch.device) -> dict[Hashable, list[float]]:
+    """Run every variant ``warmup`` times untimed, then ``repeats`` rounds of A B C …; seconds per call.
+
+    Interleaved rounds let a change in machine load hit every variant alike.
+    """
+    for _ in range(warmup):
+        for step in steps.values():
+            step()
+    times: dict[Hashable, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            times[name].append(timed(step, device))
+    return times
