@@ -29,7 +29,7 @@ from torch import nn
 from torch.nn.utils import skip_init
 
 from .neurons import ATan, LIFParams, Surrogate, lif_sequence, lif_step
-from .sparse import Product, SpikeLinear, check_product
+from .sparse import Product, SpikeLinear
 
 __all__ = ["ANNBaseline", "SNNOutput", "SpikingMLP", "he_init_"]
 
@@ -107,11 +107,9 @@ class SpikingMLP(nn.Module):
     ):
         super().__init__()
         sizes = _check_sizes(sizes)
-        check_product(input_product)
         if recurrent and len(sizes) < 3:
             raise ValueError(f"recurrent=True needs a hidden layer: sizes must list at least three widths, got {sizes}")
         self.sizes, self.lif, self.surrogate, self.is_recurrent = sizes, lif, surrogate, recurrent
-        self.input_product = input_product
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         # skip_init: nn.Linear's own initialisation would draw from the global RNG before He init overwrites it
         self.layers = nn.ModuleList(

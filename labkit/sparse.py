@@ -177,22 +177,28 @@ def check_product(product: str) -> None:
         raise ValueError(f"product must be one of {', '.join(map(repr, PRODUCTS))}, got {product!r}")
 
 
-def _plan(x: torch.Tensor, product: Product, width: int) -> tuple[SpikeIndex, torch.Tensor] | None:
-    """The index of ``x [rows, features]`` and ``x != 0`` when the sparse product is to be used, else ``None``.
+def _max_density(x: torch.Tensor, product: Product, width: int) -> float | None:
+    """Up to which density the sparse product is to be used for ``x [rows, features]``; ``None``: never.
 
     ``width`` is the number of outputs each nonzero contributes to (the other factor's columns).
+    ``auto`` considers it on the CPU for wide enough products only (then density decides).
     """
     check_product(product)
-    if product == "dense" or (product == "auto" and not _sparse_candidate(x, width)):
+    if product == "sparse":
+        return 1.0
+    if product == "auto" and x.device.type == "cpu" and x.numel() > 0 and width >= SPARSE_MIN_WIDTH:
+        return SPARSE_MAX_DENSITY
+    return None
+
+
+def _plan(x: torch.Tensor, product: Product, width: int) -> tuple[SpikeIndex, torch.Tensor] | None:
+    """The index of ``x [rows, features]`` and ``x != 0`` when the sparse product is to be used, else ``None``."""
+    max_density = _max_density(x, product, width)
+    if max_density is None:
         return None
     nonzero = x != 0
-    index = spike_index(x, max_density=SPARSE_MAX_DENSITY if product == "auto" else 1.0, nonzero=nonzero)
+    index = spike_index(x, max_density=max_density, nonzero=nonzero)
     return None if index is None else (index, nonzero)
-
-
-def _sparse_candidate(x: torch.Tensor, width: int) -> bool:
-    """Whether ``auto`` considers the sparse product at all (then density decides)."""
-    return x.device.type == "cpu" and x.numel() > 0 and width >= SPARSE_MIN_WIDTH
 
 
 def choose_product(x: torch.Tensor, product: Product = "auto", width: int = 500) -> Literal["dense", "sparse"]:
@@ -253,10 +259,8 @@ def spike_matmul_t(x: torch.Tensor, g: torch.Tensor, product: Product = "auto") 
     """``x.T @ g`` for ``x [rows, features]`` (mostly zeros) and ``g [rows, n]``: ``[features, n]``."""
     if x.shape[0] != g.shape[0]:
         raise ValueError(f"x and g must have the same number of rows, got {x.shape[0]} and {g.shape[0]}")
-    check_product(product)
-    by_column = None
-    if product == "sparse" or (product == "auto" and _sparse_candidate(x, g.shape[1])):
-        by_column = column_index(x, max_density=SPARSE_MAX_DENSITY if product == "auto" else 1.0)
+    max_density = _max_density(x, product, g.shape[1])
+    by_column = None if max_density is None else column_index(x, max_density=max_density)
     if by_column is None:
         return x.t() @ g
     return _gather_rows(by_column, g.contiguous())
