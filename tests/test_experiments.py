@@ -202,3 +202,13 @@ def test_difference_verdict_needs_the_whole_interval_on_one_side():
     rules = {"bp": {"seeds": [0], "noise_acc": {"0.3": {"values": [70.0]}}},
              "adaptive": {"seeds": [0], "noise_acc": {"0.3": {"values": [66.0]}}}}
     assert ex.paired_differences(rules, "adaptive", "bp", ("noise_acc", "0.3")) == {0: -4.0}, "a nested statistic"
+
+
+def test_a_single_seed_noise_claim_uses_the_sampling_error_of_the_noisy_accuracy():
+    rules = {"bp": {"seeds": [0], "test_acc": {"values": [97.5], "mean": 97.5},
+                    "noise_acc": {"0.3": {"values": [70.0], "mean": 70.0}}},
+             "adaptive": {"seeds": [0], "test_acc": {"values": [97.5], "mean": 97.5},
+                          "noise_acc": {"0.3": {"values": [71.0], "mean": 71.0}}}}
+    line = ex._claim_line("more robust", rules, ("noise_acc", "0.3"), "paper: +3.2 points")
+    # 2·√2 standard errors of an accuracy of 70 % on 10,000 digits: 2·√2·100·√(0.7·0.3/10⁴) = 1.30 points
+    assert "+1.00 ± 1.30 points" in line and "not established" in line, line
