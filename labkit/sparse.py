@@ -160,7 +160,10 @@ TABLE_CHUNK = 64
 
 
 def _gather_rows(index: SpikeIndex, table: torch.Tensor) -> torch.Tensor:
-    """out[r] = Σ_i x[r, i] · table[i] over the nonzeros of row r (see `SpikeIndex`)."""
+    """out[r] = Σ_i x[r, i] · table[i] over the nonzeros of row r (see `SpikeIndex`).
+
+    ``table`` may be any view (a transposed weight): each slice is made contiguous once, here.
+    """
     def gather(part: torch.Tensor) -> torch.Tensor:
         return F.embedding_bag(index.columns, part, index.offsets, mode="sum",
                                per_sample_weights=index.values, include_last_offset=True)
@@ -214,7 +217,7 @@ class _SparseLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex,
                 nonzero: torch.Tensor):
-        out = _gather_rows(index, weight.t().contiguous())
+        out = _gather_rows(index, weight.t())
         if bias is not None:
             out.add_(bias)
         ctx.save_for_backward(x, weight)
@@ -229,7 +232,7 @@ class _SparseLinear(torch.autograd.Function):
             grad_x = grad @ weight
         if ctx.needs_input_grad[1]:
             by_column = column_index(x, binary=ctx.binary, nonzero=ctx.nonzero)
-            grad_w = _gather_rows(by_column, grad.contiguous()).t().contiguous()
+            grad_w = _gather_rows(by_column, grad).t().contiguous()
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum(dim=0)
         return grad_x, grad_w, grad_b, None, None
@@ -263,7 +266,7 @@ def spike_matmul_t(x: torch.Tensor, g: torch.Tensor, product: Product = "auto") 
     by_column = None if max_density is None else column_index(x, max_density=max_density)
     if by_column is None:
         return x.t() @ g
-    return _gather_rows(by_column, g.contiguous())
+    return _gather_rows(by_column, g)
 
 
 class SpikeLinear(nn.Linear):
