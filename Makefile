@@ -1,11 +1,14 @@
 # The lab's tasks. Every target sets up what it needs first (fast when nothing changed).
-#   make lab     set up, then open JupyterLab on the first chapter
+#   make lab             set up, write/refresh the student edition in work/ (never overwriting your
+#                        edits), then open JupyterLab on its first chapter: for students
+#   make lab-instructor  set up, then open JupyterLab on the instructor notebooks in notebooks/
+#                        (solutions included): for instructors and for editing the course
 #   make test    set up, then run the whole test suite (library, notebooks, book, browser)
 SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONHASHSEED := 0
 
-.PHONY: setup lab test test-fast book reproduce reproduce-quick bench student clean
+.PHONY: setup lab lab-instructor test test-fast book reproduce reproduce-quick bench student clean
 
 setup:
 	@bash scripts/setup.sh
@@ -14,6 +17,10 @@ setup:
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lab: setup
+	.venv/bin/labkit student --source notebooks --out work
+	$(PY) -m jupyterlab $(ROOT_FLAG) --notebook-dir=. work/00_welcome.ipynb
+
+lab-instructor: setup
 	$(PY) -m jupyterlab $(ROOT_FLAG) --notebook-dir=. notebooks/00_welcome.ipynb
 
 test: setup
@@ -35,7 +42,7 @@ bench: setup
 	$(PY) benchmarks/bench_training.py
 
 student: setup
-	.venv/bin/labkit student
+	.venv/bin/labkit student --source notebooks --out work
 
 clean:
 	rm -rf book/_build build .pytest_cache

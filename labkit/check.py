@@ -33,14 +33,19 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from .checkcore import Case as _Case
+from .checkcore import CheckResult, attempts, reset, run_cases, show, use
+from .checkcore import Mismatch as _Mismatch
+
 __all__ = [
     "CheckResult",
+    "attempts",
+    "reset",
+    "use",
     "atan_surrogate_grad",
     "bin_events",
     "count_synaptic_ops",
@@ -53,47 +58,6 @@ __all__ = [
     "trace_step",
 ]
 
-
-@dataclass
-class CheckResult:
-    """The outcome of one check.
-
-    Attributes:
-        exercise: the exercise number, e.g. ``"1.1"``.
-        name: the function checked.
-        passed: True when every case passed.
-        messages: the verdict, one line per entry (what was printed).
-        not_written: True when the function still raised ``NotImplementedError``.
-        failed_case: the description of the first failing case (None when all passed).
-    """
-
-    exercise: str
-    name: str
-    passed: bool
-    messages: list[str] = field(default_factory=list)
-    not_written: bool = False
-    failed_case: str | None = None
-
-    def __repr__(self) -> str:
-        state = "passed" if self.passed else ("not written yet" if self.not_written else "failed")
-        return f"CheckResult(exercise {self.exercise} {self.name}: {state})"
-
-
-class _Mismatch(Exception):
-    """A case's answer differs from the expected one."""
-
-    def __init__(self, expected: str, got: str):
-        super().__init__(f"expected {expected}, got {got}")
-        self.expected, self.got = expected, got
-
-
-@dataclass(frozen=True)
-class _Case:
-    description: str
-    hint: str
-    run: Callable[[Callable], None]  # raises _Mismatch on a wrong answer
-
-
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -103,22 +67,7 @@ def _to_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
-def _show(x, limit: int = 240) -> str:
-    if isinstance(x, (torch.Tensor, np.ndarray, list, tuple)) and not isinstance(x, str):
-        try:
-            a = _to_numpy(x)
-        except (TypeError, ValueError):
-            text = repr(x)
-        else:
-            if a.dtype == object:
-                text = repr(x)
-            else:
-                body = np.array2string(a, precision=4, threshold=12, edgeitems=3, separator=", ")
-                body = " ".join(body.split())
-                text = f"{body} (shape {tuple(a.shape)})" if a.ndim > 1 or a.size > 6 else body
-    else:
-        text = repr(x)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+_show = show
 
 
 def _numeric(got, what: str) -> np.ndarray:
@@ -160,47 +109,7 @@ def _expect_unchanged(before, after, names: str) -> None:
             raise _Mismatch(f"{names} left as they were", "an argument was modified in place")
 
 
-def _run(exercise: str, name: str, fn, cases: list[_Case], *, quiet: bool = False) -> CheckResult:
-    """Run ``cases`` on ``fn`` in order, stop at the first failure, print and return the verdict."""
-    title = f"Exercise {exercise} ({name})"
-    messages: list[str] = []
-    result = CheckResult(exercise, name, passed=False, messages=messages)
-    if not callable(fn):
-        messages.append(f"✗ {title}: pass the function itself, e.g. check.{name}({name}), got {_show(fn)}")
-    else:
-        passed = []
-        for case in cases:
-            try:
-                case.run(fn)
-            except NotImplementedError as exc:
-                result.not_written = True
-                result.failed_case = case.description
-                messages.append(f"… {title} is not written yet: {exc}")
-                break
-            except _Mismatch as exc:
-                result.failed_case = case.description
-                messages.append(f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one failed:")
-                messages.append(f"    case:     {case.description}")
-                messages.append(f"    expected: {exc.expected}")
-                messages.append(f"    got:      {exc.got}")
-                messages.append(f"    hint:     {case.hint}")
-                break
-            except Exception as exc:  # the student's code raised: report it as a failing case
-                result.failed_case = case.description
-                messages.append(f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one raised an error:")
-                messages.append(f"    case:     {case.description}")
-                messages.append(f"    error:    {type(exc).__name__}: {_show(str(exc), 300)}")
-                messages.append(f"    hint:     {case.hint}")
-                break
-            passed.append(case.description)
-        else:
-            result.passed = True
-            messages.append(f"✓ {title}: all {len(cases)} cases passed.")
-        if passed and not result.passed:
-            messages.insert(0, f"  passed: {'; '.join(passed)}")
-    if not quiet:
-        print("\n".join(messages))
-    return result
+_run = run_cases
 
 
 # ----------------------------------------------------------------------------- 1.1 LIF step

@@ -1,40 +1,66 @@
 """The chapters' exercises and the student edition of the notebooks.
 
-Every exercise in a chapter is three cells (and two checks):
+Every exercise in a chapter is four cells:
 
-1. a *stub*: the function, whose body raises ``NotImplementedError("Exercise N.M: ...")``;
-2. a check right after it, ``check.<name>(<name>)`` (`labkit.check`), which says "not written
-   yet" until the student fills the stub in, then which cases pass;
-3. a *solution* cell tagged ``solution`` that defines the same function, followed by a cell
-   tagged ``solution-check`` that checks the solution.
+1. a *stub* (tag ``exercise``): the function, whose body raises
+   ``NotImplementedError("Exercise N.M: <the task>")``; the message states the task, never the answer;
+2. a check right after it, ``check.<name>(<name>);`` (`labkit.check`): "not written yet" until the
+   student fills the stub in, then which cases pass, with graded hints after a wrong attempt;
+3. the *solution* (tag ``solution`` and ``hide-cell``, ``jupyter.source_hidden``: collapsed in
+   JupyterLab, behind a toggle in the book), defining the same function;
+4. a cell tagged ``solution-check`` that checks the solution and shows an example output.
 
-The committed notebooks are the instructor edition: solutions included and executed. The
-student edition (``labkit student``, ``make student``) is the same notebooks with the cells
-tagged ``solution`` or ``solution-check`` removed and all outputs and widget state cleared;
-the stubs and their checks stay::
+Cells after the exercise call the function through ``check.use(name, fallback=..., exercise="N.M")``
+so that the student's version drives the rest of the chapter, and labkit's stands in until it
+is written.
 
-    labkit student                       # notebooks/*.ipynb -> build/student/*.ipynb
-    labkit student --out handout/        # somewhere else
+The committed notebooks are the **instructor edition**: solutions included and executed. The
+**student edition** (``labkit student``, ``make student``; ``make lab`` opens it) is the same
+notebooks with every output and the widget state cleared, each solution turned into a collapsed
+markdown cell (``<details><summary>Solution</summary>``: the code and the example output of the
+solution check, not executed) and the ``solution-check`` cells removed, so that Run All uses the
+student's stubs::
+
+    labkit student                    # notebooks/*.ipynb -> work/*.ipynb
+    labkit student --out handout/     # somewhere else
+
+The student edition is the student's work folder: writing it again adds chapters that are
+missing and refreshes chapters the student has not changed since they were written (a manifest,
+``.labkit-student.json``, records what was written), but never overwrites a notebook the student
+has edited or run. The folder can never be the instructor notebooks' own folder or inside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
+import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-__all__ = ["Exercise", "SOLUTION_CHECK_TAG", "SOLUTION_TAG", "find_exercises", "student_notebook",
-           "write_student_edition"]
+from ._io import write_atomic
 
+__all__ = ["EXERCISE_TAG", "Exercise", "SOLUTION_CHECK_TAG", "SOLUTION_TAG", "SOLUTION_TEXT_TAG", "StudentEdition",
+           "StudentEditionError", "find_exercises", "leaked_code", "mark_solution", "stub_message", "student_notebook", "write_student_edition"]
+
+EXERCISE_TAG = "exercise"
 SOLUTION_TAG = "solution"
 SOLUTION_CHECK_TAG = "solution-check"
-_REMOVED_TAGS = {SOLUTION_TAG, SOLUTION_CHECK_TAG}
+SOLUTION_TEXT_TAG = "solution-text"  # the student edition's collapsed markdown copy of a solution
+HIDE_TAG = "hide-cell"  # Jupyter Book: show the cell behind a toggle
+DEFAULT_OUT = "work"
+MANIFEST = ".labkit-student.json"
 _STUB = re.compile(r"raise NotImplementedError\(\s*\"Exercise (\d+\.\d+)")
 _DEF = re.compile(r"^def (\w+)\(", re.MULTILINE)
+
+
+class StudentEditionError(ValueError):
+    """The student edition cannot be written where it was asked to be (the message says why and what to do)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +73,25 @@ class Exercise:
     solution_cell: int | None
     stub_source: str
     solution_source: str | None
+
+    @property
+    def message(self) -> str:
+        """The text of the stub's ``NotImplementedError`` (what the student is asked to do)."""
+        return stub_message(self.stub_source)
+
+
+def stub_message(source: str) -> str:
+    """The message of the first ``raise NotImplementedError("...")`` in ``source`` ("" when there is none)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                and getattr(node.exc.func, "id", None) == "NotImplementedError" and node.exc.args
+                and isinstance(node.exc.args[0], ast.Constant) and isinstance(node.exc.args[0].value, str)):
+            return node.exc.args[0].value
+    return ""
 
 
 def _tags(cell) -> set[str]:
@@ -73,42 +118,226 @@ def find_exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
     return found
 
 
+def mark_solution(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Tag ``cell`` as a solution and collapse it: tags ``solution`` and ``hide-cell``, ``jupyter.source_hidden``."""
+    tags = cell.metadata.setdefault("tags", [])
+    for tag in (SOLUTION_TAG, HIDE_TAG):
+        if tag not in tags:
+            tags.append(tag)
+    cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+    return cell
+
+
+def _output_text(cell) -> str:
+    """The plain-text outputs of an executed cell (streams and text results), without ANSI colours."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            text = out.get("data", {}).get("text/plain")
+            if text and "image/png" not in out.get("data", {}) and "Figure size" not in text:
+                parts.append(text if text.endswith("\n") else text + "\n")
+    return re.sub(r"\x1b\[[0-9;]*m", "", "".join(parts)).rstrip()
+
+
+def _fence(text: str, language: str = "") -> str:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}{language}\n{text}\n{ticks}"
+
+
+def _solution_markdown(solution, checks: list) -> nbformat.NotebookNode:
+    body = ["<details><summary>Solution</summary>", "", "Try the exercise first; the check gives hints after a "
+            "wrong attempt. This is one way to write it (copy it into the cell above if you are stuck):", "",
+            _fence(solution.source.rstrip(), "python")]
+    example = "\n".join(t for t in (_output_text(c) for c in checks) if t)
+    if example:
+        body += ["", "What the check and the example print for it:", "", _fence(example, "text")]
+    body += ["", "</details>"]
+    text = nbformat.v4.new_markdown_cell("\n".join(body), metadata={"tags": [SOLUTION_TEXT_TAG]})
+    # a fixed id (not nbformat's random one) so that the same notebook gives the same student edition
+    text["id"] = (str(solution.get("id") or _digest(solution.source.encode())[:16]))[:56] + "-answer"
+    return text
+
+
 def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` without solution cells, outputs, execution counts and widget state."""
+    """The student edition of ``nb``: solutions as collapsed markdown, solution checks dropped, no outputs or widget state."""
     out = copy.deepcopy(nb)
-    out.cells = [cell for cell in out.cells if not (_tags(cell) & _REMOVED_TAGS)]
-    for cell in out.cells:
+    cells = []
+    for i, cell in enumerate(out.cells):
+        tags = _tags(cell)
+        if SOLUTION_CHECK_TAG in tags:
+            continue
+        if SOLUTION_TAG in tags:
+            checks = []
+            for later in out.cells[i + 1:]:
+                if SOLUTION_CHECK_TAG not in _tags(later):
+                    break
+                checks.append(later)
+            cells.append(_solution_markdown(cell, checks))
+            continue
         cell.get("metadata", {}).pop("execution", None)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+        cells.append(cell)
+    out.cells = cells
     out.metadata.pop("widgets", None)
     return out
 
 
-def write_student_edition(source: str | Path = "notebooks", out: str | Path = "build/student") -> list[Path]:
-    """Write the student edition of every ``source/*.ipynb`` into ``out``; returns the files written."""
+@dataclass
+class StudentEdition:
+    """What `write_student_edition` did, chapter by chapter (file names)."""
+
+    folder: Path
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # edited by the student: left alone
+    exercises: int = 0
+
+    @property
+    def notebooks(self) -> list[Path]:
+        return sorted(self.folder / name for name in self.added + self.updated + self.unchanged + self.kept)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _refuse_unsafe(source: Path, out: Path) -> None:
+    if _inside(out, source):
+        raise StudentEditionError(
+            f"the student edition cannot be written to {out}: it is the instructor notebooks' folder {source} "
+            f"or inside it, and would overwrite or mix with them. Pass another folder, e.g. --out {DEFAULT_OUT}")
+
+
+def _read_manifest(out: Path) -> dict[str, str]:
+    try:
+        data = json.loads((out / MANIFEST).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return {k: v for k, v in data.get("written", {}).items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+FIGURES = "figures"  # diagrams the chapters show (markdown links figures/NAME.svg beside the notebook)
+
+
+def _copy_figures(source: Path, out: Path) -> None:
+    """Copy the chapters' figures folder beside the student notebooks, so their diagrams show there too."""
+    folder = source / FIGURES
+    if not folder.is_dir():
+        return
+    for item in sorted(folder.rglob("*")):
+        if item.is_file():
+            target = out / FIGURES / item.relative_to(folder)
+            data = item.read_bytes()
+            if not target.exists() or target.read_bytes() != data:
+                write_atomic(target, lambda f, data=data: f.write(data))
+
+
+def write_student_edition(source: str | Path = "notebooks", out: str | Path = DEFAULT_OUT) -> StudentEdition:
+    """Write the student edition of every ``source/*.ipynb`` into ``out`` without overwriting the student's work.
+
+    A chapter missing from ``out`` is added; one that is still exactly as this function last
+    wrote it is refreshed; one the student has changed (edited, run or saved) is kept as it is.
+    Raises `StudentEditionError` when ``out`` is ``source`` or inside it.
+    """
     source, out = Path(source), Path(out)
     notebooks = sorted(source.glob("*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(f"no notebooks in {source}: run from the repository root or pass --source")
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
+    source_real, out_real = source.resolve(), out.resolve()
+    _refuse_unsafe(source_real, out_real)
+    if out.exists() and not out.is_dir():
+        raise StudentEditionError(f"{out} is a file, not a folder: pass a folder for the student edition with --out")
+    manifest = _read_manifest(out)
+    report = StudentEdition(out)
     for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
+        student = student_notebook(nbformat.read(path, as_version=4))
+        report.exercises += len(find_exercises(student))
+        data = (nbformat.writes(student) + "\n").encode()
         target = out / path.name
-        nbformat.write(student_notebook(nb), target)
-        written.append(target)
-    return written
+        if _inside(target.resolve(), source_real):  # e.g. a link in out pointing at an instructor notebook
+            raise StudentEditionError(f"{target} leads to {target.resolve()}, an instructor notebook: remove that link")
+        if target.exists():
+            current = _digest(target.read_bytes())
+            if current == _digest(data):
+                report.unchanged.append(path.name)
+                manifest[path.name] = current
+                continue
+            if manifest.get(path.name) != current:
+                report.kept.append(path.name)
+                continue
+            report.updated.append(path.name)
+        else:
+            report.added.append(path.name)
+        write_atomic(target, lambda f, data=data: f.write(data))
+        manifest[path.name] = _digest(data)
+    _copy_figures(source, out)
+    record = {"about": "written by `labkit student`: the notebooks it wrote and their SHA-256 then; a notebook "
+                       "whose contents differ has been changed by the student and is never overwritten",
+              "written": dict(sorted(manifest.items()))}
+    write_atomic(out / MANIFEST, lambda f: f.write((json.dumps(record, indent=1) + "\n").encode()))
+    return report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default="notebooks", help="folder of the instructor notebooks (default: notebooks)")
-    parser.add_argument("--out", default="build/student", help="folder to write to (default: build/student)")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help=f"the student's work folder (default: {DEFAULT_OUT}); notebooks edited there are kept")
 
 
 def run(args: argparse.Namespace) -> int:
-    written = write_student_edition(args.source, args.out)
-    exercises = sum(len(find_exercises(nbformat.read(p, as_version=4))) for p in written)
-    print(f"student edition: {len(written)} notebooks with {exercises} exercises written to {args.out}")
+    report = write_student_edition(args.source, args.out)
+    print(f"student edition in {args.out}: {len(report.notebooks)} notebooks, {report.exercises} exercises")
+    for label, names in (("added", report.added), ("refreshed (not changed by you)", report.updated)):
+        if names:
+            print(f"  {label}: {', '.join(names)}")
+    if report.kept:
+        print(f"  kept as you left them: {', '.join(report.kept)}"
+              f" (to start one of them afresh, rename or delete it and run this again)")
     return 0
+
+
+_TOKEN = re.compile(r"\*\*|//|==|!=|<=|>=|[A-Za-z_]\w*|\d+(?:\.\d*)?(?:e-?\d+)?|[-+*/%<>=@~&|^()\[\],.:]")
+_OPERATORS = {"**", "//", "==", "!=", "<=", ">=", "-", "+", "*", "/", "%", "<", ">", "@", "~", "&", "|", "^"}
+
+
+def _code_tokens(source: str) -> list[str]:
+    """The tokens of a function's body: no ``def`` line, comments, docstrings or string literals."""
+    tree = ast.parse(source)
+    body = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            statements = node.body
+            if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):
+                statements = statements[1:]  # the docstring
+            body.extend(ast.unparse(s) for s in statements)
+        else:
+            body.append(ast.unparse(node))
+    code = "\n".join(body)
+    code = re.sub(r"(?:[rbuf]{0,2})(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')", " ", code)  # string literals
+    return _TOKEN.findall(code)
+
+
+def leaked_code(message: str, solution_source: str, *, length: int = 4) -> list[str]:
+    """Pieces of the solution's code that the stub's message repeats: every run of ``length`` tokens
+    holding an operator that appears both in the message and, token for token, in the solution's body
+    (names, numbers and operators compared exactly, spacing ignored). [] when the message gives no code away."""
+    solution = _code_tokens(solution_source)
+    said = _TOKEN.findall(message)
+    windows = {tuple(solution[i:i + length]) for i in range(len(solution) - length + 1)}
+    found = []
+    for i in range(len(said) - length + 1):
+        window = tuple(said[i:i + length])
+        if window in windows and _OPERATORS & set(window) and " ".join(window) not in found:
+            found.append(" ".join(window))
+    return found

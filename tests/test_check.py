@@ -29,6 +29,14 @@ def _all_exercises():
 EXERCISES = _all_exercises()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_attempts():
+    """Hints are graded by attempt: every test starts from a first attempt."""
+    check.reset()
+    yield
+    check.reset()
+
+
 def _define(source: str, name: str):
     """Execute a cell's imports and function definitions (not its demo lines) and return ``name``."""
     tree = ast.parse(source)
@@ -158,7 +166,10 @@ def test_wrong_answer_fails_at_the_right_case(run_check, wrong, case, hint, caps
     assert not result.passed and not result.not_written, f"{wrong.__name__} is wrong and should fail"
     assert case in (result.failed_case or ""), f"{wrong.__name__} should first fail the case about {case!r}:\n{printed}"
     assert "expected:" in printed and "got:" in printed, "a failing case shows expected against got"
-    assert hint in printed, f"the hint for {wrong.__name__} should mention {hint!r}:\n{printed}"
+    assert hint in printed, f"the first hint for {wrong.__name__} should mention {hint!r}:\n{printed}"
+    again = run_check(wrong, quiet=True)
+    assert again.attempt == 2 and again.hint_level >= 1 and any(hint in m for m in again.messages), \
+        f"a second wrong attempt at {wrong.__name__} keeps the nudge (and adds the formula where the case has one)"
 
 
 def test_an_error_in_student_code_is_a_failing_case_not_a_crash(capsys):
@@ -181,6 +192,7 @@ def test_passing_something_that_is_not_a_function_is_explained():
 def test_verdict_never_prints_a_line_of_the_solution(ex, capsys):
     getattr(check, ex.name)(_define(ex.stub_source, ex.name))
     getattr(check, ex.name)(lambda *args, **kwargs: 0)
+    getattr(check, ex.name)(lambda *args, **kwargs: 0)  # the second wrong attempt shows the formula
     printed = capsys.readouterr().out
     code = [line.split("#")[0].strip() for line in ex.solution_source.splitlines()]
     leaked = [line for line in code if len(line) > 12 and not line.startswith(("def ", '"""')) and line in printed]

@@ -1,0 +1,223 @@
+"""The core of `labkit.check`: verdicts, graded hints and the fallback for unwritten exercises.
+
+A check is a list of cases run in order on the student's function (`run_cases`). The first
+case that fails stops the check and prints what was expected, what came back and a hint. Hints
+are **graded** by how often the student has tried: the first failing attempt at a check gets
+only a *nudge* (where to look); from the second failing attempt on the check also prints the
+*formula* (the equation to implement, never the code). `reset` forgets the attempts.
+
+`use` lets the cells after an exercise run on the student's function while it is not written:
+
+    lif = check.use(lif_update, fallback=labkit_lif_update, exercise="1.1")
+
+``lif(...)`` calls ``lif_update``; while that still raises the exercise's
+``NotImplementedError("Exercise 1.1: ...")`` it calls ``labkit_lif_update`` instead and says so
+once. So a notebook runs top to bottom before any exercise is written, and the student's code
+drives the rest of the chapter as soon as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+__all__ = ["CheckResult", "Case", "Mismatch", "attempts", "reset", "run_cases", "show", "use"]
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check.
+
+    Attributes:
+        exercise: the exercise number, e.g. ``"1.1"``.
+        name: the function checked.
+        passed: True when every case passed.
+        messages: the verdict, one line per entry (what was printed).
+        not_written: True when the function still raised ``NotImplementedError``.
+        failed_case: the description of the first failing case (None when all passed).
+        attempt: how many failing attempts at this check so far, this one included (0 when it
+            passed or was not written yet).
+        hint_level: 0 no hint shown, 1 the nudge, 2 the nudge and the formula.
+    """
+
+    exercise: str
+    name: str
+    passed: bool
+    messages: list[str] = field(default_factory=list)
+    not_written: bool = False
+    failed_case: str | None = None
+    attempt: int = 0
+    hint_level: int = 0
+
+    def __repr__(self) -> str:
+        state = "passed" if self.passed else ("not written yet" if self.not_written else "failed")
+        return f"CheckResult(exercise {self.exercise} {self.name}: {state})"
+
+
+class Mismatch(Exception):
+    """A case's answer differs from the expected one (raised by a case's ``run``)."""
+
+    def __init__(self, expected: str, got: str):
+        super().__init__(f"expected {expected}, got {got}")
+        self.expected, self.got = expected, got
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case of a check.
+
+    Attributes:
+        description: what the case tests, in words ("exactly at threshold is not a spike").
+        hint: the nudge shown at the first failing attempt: where to look, not what to write.
+        run: calls the student's function and raises `Mismatch` on a wrong answer.
+        formula: the equation shown from the second failing attempt on (None: the nudge only).
+    """
+
+    description: str
+    hint: str
+    run: Callable[[Callable], None]
+    formula: str | None = None
+
+
+_failed_attempts: dict[str, int] = {}  # check name -> failing attempts so far
+_last_passed: dict[str, bool] = {}  # exercise number -> did its last check pass
+
+
+def attempts(name: str) -> int:
+    """How many failing attempts the check ``name`` has seen since the last `reset`."""
+    return _failed_attempts.get(name, 0)
+
+
+def reset(name: str | None = None) -> None:
+    """Forget the attempts of the check ``name`` (of every check when None): hints start again at the nudge."""
+    if name is None:
+        _failed_attempts.clear()
+        _last_passed.clear()
+    else:
+        _failed_attempts.pop(name, None)
+
+
+def _to_numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def show(x, limit: int = 240) -> str:
+    """A short printable form of ``x`` (arrays summarised, long text cut)."""
+    if isinstance(x, (torch.Tensor, np.ndarray, list, tuple)) and not isinstance(x, str):
+        try:
+            a = _to_numpy(x)
+        except (TypeError, ValueError):
+            text = repr(x)
+        else:
+            if a.dtype == object:
+                text = repr(x)
+            else:
+                body = np.array2string(a, precision=4, threshold=12, edgeitems=3, separator=", ")
+                body = " ".join(body.split())
+                text = f"{body} (shape {tuple(a.shape)})" if a.ndim > 1 or a.size > 6 else body
+    else:
+        text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _hint_lines(case: Case, attempt: int) -> tuple[list[str], int]:
+    lines = [f"    hint:     {case.hint}"]
+    if case.formula is None:
+        return lines, 1
+    if attempt >= 2:
+        return lines + [f"    formula:  {case.formula}"], 2
+    return lines + ["    (check again after a change: a second failing attempt also shows the formula)"], 1
+
+
+def run_cases(exercise: str, name: str, fn, cases: list[Case], *, quiet: bool = False) -> CheckResult:
+    """Run ``cases`` on ``fn`` in order, stop at the first failure, print and return the verdict."""
+    title = f"Exercise {exercise} ({name})"
+    messages: list[str] = []
+    result = CheckResult(exercise, name, passed=False, messages=messages)
+    if not callable(fn):
+        messages.append(f"✗ {title}: pass the function itself, e.g. check.{name}({name}), got {show(fn)}")
+    else:
+        passed = []
+        for case in cases:
+            try:
+                case.run(fn)
+            except NotImplementedError as exc:
+                result.not_written = True
+                result.failed_case = case.description
+                messages.append(f"… {title} is not written yet: {exc}")
+                break
+            except Mismatch as exc:
+                failure = [f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one failed:",
+                           f"    case:     {case.description}",
+                           f"    expected: {exc.expected}",
+                           f"    got:      {exc.got}"]
+            except Exception as exc:  # the student's code raised: report it as a failing case
+                failure = [f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one raised an error:",
+                           f"    case:     {case.description}",
+                           f"    error:    {type(exc).__name__}: {show(str(exc), 300)}"]
+            else:
+                passed.append(case.description)
+                continue
+            result.failed_case = case.description
+            result.attempt = _failed_attempts[name] = _failed_attempts.get(name, 0) + 1
+            hints, result.hint_level = _hint_lines(case, result.attempt)
+            messages.extend(failure + hints)
+            break
+        else:
+            result.passed = True
+            messages.append(f"✓ {title}: all {len(cases)} cases passed.")
+        if passed and not result.passed:
+            messages.insert(0, f"  passed: {'; '.join(passed)}")
+        if not result.not_written:
+            _last_passed[exercise] = result.passed
+    if not quiet:
+        print("\n".join(messages))
+    return result
+
+
+def _is_unwritten(exc: NotImplementedError) -> bool:
+    return str(exc).startswith("Exercise ")
+
+
+def use(student_fn: Callable, *, fallback: Callable, exercise: str) -> Callable:
+    """The student's function, or labkit's ``fallback`` while the exercise is not written.
+
+    The returned callable calls ``student_fn``; when it raises the exercise's own
+    ``NotImplementedError("Exercise N.M: ...")`` it calls ``fallback`` with the same arguments
+    instead, and the first time prints "Exercise N.M not written yet: using labkit's version".
+    Any other error of the student's code is raised as usual. When the exercise's last check
+    failed, the first call says that the cells below use the student's version anyway.
+    """
+    if not callable(fallback):
+        raise TypeError(f"check.use(..., fallback=...) needs labkit's function to fall back to, got {show(fallback)}")
+    if not callable(student_fn):
+        raise TypeError(f"check.use needs the exercise's function itself (not its result), got {show(student_fn)}")
+    said: set[str] = set()
+
+    def say_once(key: str, text: str) -> None:
+        if key not in said:
+            said.add(key)
+            print(text)
+
+    @functools.wraps(student_fn)
+    def run(*args, **kwargs):
+        try:
+            out = student_fn(*args, **kwargs)
+        except NotImplementedError as exc:
+            if not _is_unwritten(exc):
+                raise
+            say_once("fallback", f"Exercise {exercise} not written yet: using labkit's version")
+            return fallback(*args, **kwargs)
+        if _last_passed.get(exercise) is False:
+            say_once("failed", f"Exercise {exercise} did not pass its check yet: the cells below use your version "
+                               "anyway (run the check again to see what is left)")
+        return out
+
+    run.exercise, run.student, run.fallback = exercise, student_fn, fallback
+    return run
