@@ -19,7 +19,7 @@ import sys
 import torch
 
 from timing import interleave  # benchmarks/timing.py, beside this script
-from labkit._alloc import keep_freed_memory
+from labkit.foundation.allocator import keep_freed_memory
 from labkit.data import mnist_data
 from labkit.encoding import encode_rate
 from labkit.sparse import SPARSE_MAX_DENSITY, spike_linear

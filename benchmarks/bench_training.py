@@ -30,7 +30,7 @@ Ratios printed, with the lab's targets:
   are dense-equivalent FLOPs: labkit skips the zeros of the input, so it can exceed 100 %.
 
 Both sides run in this one process with the allocator setting `labkit.training.train` makes
-(`labkit._alloc.keep_freed_memory`: freed blocks are reused instead of page-faulted in again);
+(`labkit.foundation.allocator.keep_freed_memory`: freed blocks are reused instead of page-faulted in again);
 ``--system-malloc`` leaves glibc's defaults, which slows both sides (labkit more: its tensors
 are larger).
 
@@ -63,7 +63,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from timing import interleave  # benchmarks/timing.py, beside this script
-from labkit._alloc import keep_freed_memory
+from labkit.foundation.allocator import keep_freed_memory
 from labkit.data import mnist_available, mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import SpikingMLP
@@ -270,7 +270,7 @@ def main() -> int:
                         help="keep glibc's default malloc thresholds (labkit's training raises them)")
     parser.add_argument("--_epoch-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    allocator = "glibc defaults" if args.system_malloc else "freed blocks kept for reuse (labkit._alloc)"
+    allocator = "glibc defaults" if args.system_malloc else "freed blocks kept for reuse (labkit.foundation.allocator)"
     if not args.system_malloc:
         if not keep_freed_memory():
             allocator = "system default (not glibc)"

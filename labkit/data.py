@@ -35,6 +35,10 @@ from typing import Literal
 import numpy as np
 import torch
 
+from .foundation.io import write_atomic, write_bytes
+from .foundation.paths import REPO_ROOT
+from .foundation.runtime import fast_mode
+
 __all__ = [
     "MNIST_FILES",
     "ChecksumError",
@@ -107,7 +111,7 @@ def data_dir(root: str | os.PathLike | None = None) -> Path:
     env = os.environ.get("LABKIT_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "data"
+    return REPO_ROOT / "data"
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -238,19 +242,13 @@ def load_mnist(
 
 
 def _install_verified(src: Path, dest: Path, expected: RemoteFile, *, gz: bool = False) -> None:
-    """Copy (or gunzip) ``src`` to a temporary file beside ``dest``, verify, then rename atomically."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, (gzip.open(src, "rb") if gz else open(src, "rb")) as inp:
+    """Copy (or gunzip) ``src`` to ``dest`` atomically, renaming it into place only once its checksum is right."""
+
+    def copy(out) -> None:
+        with gzip.open(src, "rb") if gz else open(src, "rb") as inp:
             shutil.copyfileobj(inp, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        verify_file(tmp, expected.sha256)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    write_atomic(dest, copy, check=lambda tmp: verify_file(tmp, expected.sha256))
 
 
 def _download(url: str, dest: Path, *, quiet: bool) -> None:
@@ -325,11 +323,6 @@ def fetch_mnist(root: str | os.PathLike | None = None, *, quiet: bool = False) -
 
 
 # ----------------------------------------------------------------------------- for the chapters
-
-
-def fast_mode() -> bool:
-    """True when ``LABKIT_FAST=1``: chapters and tests then use small subsets so each runs in seconds."""
-    return os.environ.get("LABKIT_FAST", "0") not in ("", "0", "false", "False")
 
 
 def mnist_data(
@@ -723,16 +716,7 @@ def write_nmnist_file(path: str | os.PathLike, events: np.ndarray) -> Path:
     record[:, 2] = (p << 7) | (t >> 16)
     record[:, 3] = (t >> 8) & 0xFF
     record[:, 4] = t & 0xFF
-    dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(record.tobytes())
-        os.replace(tmp, dest)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return dest
+    return write_bytes(path, record.tobytes())
 
 
 # ----------------------------------------------------------------------------- frames and caching
@@ -756,16 +740,7 @@ def _cache_file(kind: str, key: dict, root: str | os.PathLike | None) -> Path:
 
 
 def _save_frames_atomic(path: Path, **arrays: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_atomic(path, lambda f: np.savez(f, **arrays))
 
 
 def _pack(frames: np.ndarray) -> np.ndarray:

@@ -67,7 +67,10 @@ from torch import nn
 
 from .encoding import encode_rate
 from .models import SNNOutput, SpikingMLP
-from .training import Data, resolve_device
+from .foundation import paper
+from .foundation.runtime import resolve_device
+from .foundation.tables import format_table
+from .training import Data
 
 __all__ = [
     "A100Model",
@@ -804,11 +807,7 @@ class PaperRow:
 
 #: The paper's Table II (energy per inference). The lab's model keys are the run names of
 #: ``results/mnist/runs`` (``ann``, ``bp``, ``adaptive``); "hybrid" is the lab's A-STDP.
-PAPER_TABLE_II: tuple[PaperRow, ...] = (
-    PaperRow("ANN on A100", "ann", "a100", 1350.0),
-    PaperRow("surrogate SNN on A100", "bp", "a100", 860.0),
-    PaperRow("hybrid SNN on Loihi", "adaptive", "loihi", 530.0),
-)
+PAPER_TABLE_II: tuple[PaperRow, ...] = tuple(PaperRow(*row) for row in paper.TABLE_II_UJ)
 
 
 def energy_table(
@@ -891,20 +890,3 @@ def compare_with_paper(rows: Sequence[Mapping], paper_models: Mapping[str, str] 
             "lab_uJ": value, "paper_over_lab": ref.energy_uj / value if value else None,
         })
     return out
-
-
-def format_table(rows: Sequence[Mapping], columns: Sequence[str], *, digits: int = 3) -> str:
-    """Plain-text table of ``rows`` (numbers to ``digits`` significant digits; None as "—")."""
-
-    def cell(value) -> str:
-        if value is None:
-            return "—"
-        if isinstance(value, float):
-            return f"{value:.{digits}g}"
-        return str(value)
-
-    body = [[cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(line[i]) for line in body)) if body else len(c) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(line, widths)) for line in body]
-    return "\n".join(lines)

@@ -38,8 +38,13 @@ from pathlib import Path
 
 import torch
 
-from ._io import write_atomic
+from .foundation import paper
+from .foundation.io import read_json, save_torch, write_json, write_text
+from .foundation.paths import REPO_ROOT
+from .foundation.seeds import Stream, epoch_generator, pass_seed
+from .foundation.tables import format_table
 from .models import ANNBaseline, SpikingMLP
+from .noise import add_noise
 from .training import Data, History, evaluate, train
 
 __all__ = ["NOISE_LEVELS", "RunSpec", "run_one", "reproduce", "summarize", "write_report", "report_tables",
@@ -64,10 +69,6 @@ class RunSpec:
     @property
     def name(self) -> str:
         return f"{self.rule}_s{self.seed}"
-
-
-def _write_json_atomic(obj, path: Path) -> None:
-    write_atomic(path, lambda f: json.dump(obj, f, indent=1), binary=False)
 
 
 def _make_model(spec: RunSpec, data: Data):
@@ -96,7 +97,7 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
     folder = Path(out_root) / spec.dataset / "runs" / spec.name
     done = folder / "eval.json"
     if done.is_file():
-        result = json.loads(done.read_text())
+        result = read_json(done, what="run result")
         if result.get("epochs") == spec.epochs:
             return result
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,8 +110,8 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
     rule = "bp" if spec.rule == "ann" else spec.rule
     history = train(model, rule, data, spec.epochs, seed=spec.seed, device=device,
                     checkpoint=folder / "checkpoint.pt", resume=True, progress=progress)
-    (folder / "history.json").write_text(history.to_json())
-    torch.save(model.state_dict(), folder / "model.pt")
+    write_text(folder / "history.json", history.to_json())
+    save_torch(folder / "model.pt", model.state_dict())
     noise = {
         f"{sigma:g}": evaluate(model, data.test_x, data.test_y, noise_sigma=sigma, temporal=data.temporal,
                                seed=spec.seed, device=device)
@@ -131,7 +132,7 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
         "command": " ".join(shlex.quote(a) for a in sys.argv),
         **provenance,
     }
-    _write_json_atomic(result, done)
+    write_json(done, result)
     return result
 
 
@@ -139,7 +140,7 @@ def code_version() -> str | None:
     """The git commit of the labkit checkout (``+changes`` when labkit/ differs from it), or ``None``
     outside a git checkout: floating-point results depend on it. A run records it when it starts
     (a resumed run: when this session's part started)."""
-    root = Path(__file__).resolve().parent.parent
+    root = REPO_ROOT
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()
@@ -161,7 +162,6 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
     from dataclasses import asdict
 
     from .plasticity import CompetitiveParams, classify, train_competitive  # the competitive layer (chapter 3)
-    from .training import _add_noise, _generator
 
     started = time.perf_counter()
     params = CompetitiveParams()
@@ -170,17 +170,16 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
                                    progress=progress, checkpoint=folder / "checkpoint.pt", params=params)
     if res is None:
         raise RuntimeError(f"the STDP-only run {folder} stopped before it finished; run it again to resume")
-    torch.save({**{k: v.cpu() for k, v in layer.state_dict().items()}, "params": asdict(params)},
-               folder / "model.pt")
+    save_torch(folder / "model.pt", {**{k: v.cpu() for k, v in layer.state_dict().items()}, "params": asdict(params)})
     labels = layer.neuron_labels.cpu()
     n_classes = len(res.neurons_per_class)
-    test_seed = spec.seed * 1_000_003 + 6  # the seed train_competitive uses for its test pass
+    test_seed = pass_seed(spec.seed, Stream.TEST_PASS)  # the seed train_competitive uses for its test pass
     noise = {}
     for sigma in NOISE_LEVELS:
         if sigma == 0:
             noise["0"] = res.test_acc
             continue
-        x = _add_noise(data.test_x.clone(), sigma, _generator(spec.seed, 7, 0, torch.device("cpu")))
+        x = add_noise(data.test_x, sigma, epoch_generator(spec.seed, Stream.EVAL_NOISE))
         pred = classify(layer.respond(x, num_steps, seed=test_seed), labels, n_classes)
         noise[f"{sigma:g}"] = (pred == data.test_y.cpu()).double().mean().item()
     details = asdict(res)
@@ -200,26 +199,23 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
         **provenance,
         **{k: v for k, v in details.items() if k not in ("test_acc", "train_seconds")},
     }
-    _write_json_atomic(result, folder / "eval.json")
+    write_json(folder / "eval.json", result)
     return result
 
 
 def load_history(out_root: Path, dataset: str, name: str) -> History | None:
     path = Path(out_root) / dataset / "runs" / name / "history.json"
-    return History.from_json(path.read_text()) if path.is_file() else None
+    return History(**read_json(path, what="run history")) if path.is_file() else None
 
 
 # ----------------------------------------------------------------------------- the paper's claims
 
 #: Table I of the paper (test accuracy, %).
-PAPER_TABLE1 = {
-    "mnist": {"stdp_only": 91.20, "bp": 97.50, "adaptive": 98.05},
-    "nmnist": {"stdp_only": 88.40, "bp": 95.20, "adaptive": 96.48},
-}
+PAPER_TABLE1 = paper.TABLE_I
 #: Noise robustness at σ = 0.3 (paper: BP 97.5 → 88.4, hybrid → 91.6).
-PAPER_NOISE = {"bp": 88.4, "adaptive": 91.6}
+PAPER_NOISE = paper.NOISE_ACCURACY
 #: Ablations (points lost by the hybrid): disabling STDP −1.7, disabling BP −5.3.
-PAPER_ABLATION = {"bp": -1.7, "stdp": -5.3}
+PAPER_ABLATION = paper.ABLATION_POINTS
 RUN_ORDER = ("ann", "bp", "adaptive", "sum", "stdp", "stdp_only")
 LABELS = {
     "stdp_only": "STDP only (unsupervised, 500 neurons)",
@@ -265,7 +261,7 @@ def summarize(out_root: Path, dataset: str) -> dict:
     runs_dir = Path(out_root) / dataset / "runs"
     by_rule: dict[str, list[dict]] = {}
     for path in sorted(runs_dir.glob("*/eval.json")):
-        result = json.loads(path.read_text())
+        result = read_json(path, what="run result")
         by_rule.setdefault(result["rule"], []).append(result)
     summary = {"dataset": dataset, "rules": {}}
     for rule, results in by_rule.items():
@@ -371,26 +367,9 @@ def _ablation_rows(summary: dict) -> list[dict]:
     return rows
 
 
-def _markdown_table(rows: list[dict]) -> str:
-    if not rows:
-        return "_no finished runs yet_\n"
-    keys = list(rows[0].keys())
-
-    def cell(v):
-        if v is None:
-            return "—"
-        if isinstance(v, float):
-            return f"{v:.2f}"
-        return str(v)
-
-    lines = ["| " + " | ".join(keys) + " |", "|" + " --- |" * len(keys)]
-    lines += ["| " + " | ".join(cell(r.get(k)) for k in keys) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
 def markdown_table(rows: list[dict]) -> str:
     """Rows of dicts as a Markdown table (the report's format: None → "—", floats with 2 decimals)."""
-    return _markdown_table(rows)
+    return format_table(rows, style="markdown", empty="_no finished runs yet_") + "\n"
 
 
 def claim_verdicts(summary: dict, dataset: str) -> list[str]:
@@ -402,13 +381,14 @@ def claim_verdicts(summary: dict, dataset: str) -> list[str]:
 def _write_csv(rows: list[dict], path: Path) -> None:
     import csv
 
-    if not rows:
-        path.write_text("")
-        return
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+    import io
+
+    text = io.StringIO(newline="")
+    if rows:
+        writer = csv.DictWriter(text, fieldnames=list(rows[0].keys()))
         writer.writeheader()
         writer.writerows(rows)
+    write_text(path, text.getvalue())
 
 
 def convergence_figure(summary: dict):
@@ -465,7 +445,7 @@ def write_report(out_root: Path, dataset: str, *, command: str | None = None) ->
     summary = summarize(out_root, dataset)
     table1, noise, ablation = _table1(summary, dataset), _noise_rows(summary), _ablation_rows(summary)
     summary["table1"], summary["noise_table"], summary["ablation_table"] = table1, noise, ablation
-    _write_json_atomic(summary, folder / "summary.json")
+    write_json(folder / "summary.json", summary)
     _write_csv(table1, folder / "table1.csv")
     _write_csv(noise, folder / "noise.csv")
     _write_csv(ablation, folder / "ablation.csv")
@@ -483,31 +463,31 @@ def write_report(out_root: Path, dataset: str, *, command: str | None = None) ->
               "`summary.json` holds every value with its seed list, mean and standard deviation.", ""]
     if command:
         lines += [f"Report written by: `{command}`", ""]
-    run_commands = sorted({json.loads(p.read_text()).get("command", "?")
+    run_commands = sorted({read_json(p, what="run result").get("command", "?")
                            for p in (folder / "runs").glob("*/eval.json")})
     if run_commands:
         lines += ["Runs trained by: " + ", ".join(f"`{c}`" for c in run_commands), ""]
     total = sum(sum(e["train_seconds"]["values"]) for e in rules.values() if e["train_seconds"]["n"])
     lines += [f"Total training time of the runs below: {total / 60:.1f} minutes on the machine that ran them.", ""]
-    lines += ["## Table I: test accuracy (%)", "", _markdown_table(table1)]
+    lines += ["## Table I: test accuracy (%)", "", markdown_table(table1)]
     if dataset == "nmnist-sim":
         lines += ["The paper's N-MNIST figures are not comparable with a simulated data set; no verdicts.", ""]
     lines += ["## Noise robustness: test accuracy (%) under Gaussian input noise", "",
               "Noise `x + σ·N(0,1)` is added to the pixels and clipped to [0, 1] before rate coding.", "",
-              _markdown_table(noise)]
-    lines += ["## Ablations: change of the A-STDP hybrid's accuracy (points)", "", _markdown_table(ablation)]
+              markdown_table(noise)]
+    lines += ["## Ablations: change of the A-STDP hybrid's accuracy (points)", "", markdown_table(ablation)]
     conv = []
     for rule, entry in rules.items():
         conv.append({"model": LABELS.get(rule, rule), "epochs to 90%": entry.get("epochs_to_90"),
                      "epochs to 95%": entry.get("epochs_to_95"), "epochs run": entry["epochs"]})
-    lines += ["## Convergence", "", _markdown_table(conv), f"![convergence]({figures[0]})", ""]
+    lines += ["## Convergence", "", markdown_table(conv), f"![convergence]({figures[0]})", ""]
     if energy_rows:
-        lines += ["## Energy per inference (Table II)", "", _markdown_table(energy_rows)]
+        lines += ["## Energy per inference (Table II)", "", markdown_table(energy_rows)]
     if rasters:
         lines += ["## Hidden-layer activity on one test digit (Fig. 4)", "", f"![rasters]({rasters})", ""]
     lines += ["## Verdicts", ""] + _verdict_lines(summary, table1, noise, ablation) + [""]
     report = folder / "report.md"
-    report.write_text("\n".join(lines))
+    write_text(report, "\n".join(lines))
     return report
 
 

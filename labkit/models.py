@@ -28,12 +28,13 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from .foundation import paper
 from .neurons import ATan, LIFParams, Surrogate, lif_sequence, lif_step
 from .sparse import Product, SpikeLinear
 
 __all__ = ["ANNBaseline", "SNNOutput", "SpikingMLP", "he_init_"]
 
-PAPER_LIF = LIFParams(beta=0.9, threshold=1.0, reset="zero")
+PAPER_LIF = LIFParams(beta=paper.BETA, threshold=paper.THRESHOLD, reset="zero")
 
 
 class SNNOutput(NamedTuple):

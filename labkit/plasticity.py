@@ -82,7 +82,6 @@ labelled neurons fire most on average.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import math
@@ -95,8 +94,10 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ._io import write_atomic
+from .checkpoint import check_resumable, data_identity, read_checkpoint, write_checkpoint
 from .encoding import encode_rate
+from .foundation.runtime import cpu_threads, resolve_device
+from .foundation.seeds import Stream, counter_generator, pass_seed
 from .neurons import LIFParams
 from .sparse import spike_matmul_t
 
@@ -378,7 +379,7 @@ def competitive_forward(
     threshold = params.lif.threshold + theta  # [n]
     v = torch.zeros(batch, n, dtype=current.dtype, device=current.device)
     out = torch.zeros_like(current)
-    with _cpu_threads(current.device, 1):
+    with cpu_threads(current.device, 1):
         for t in range(steps):
             v = params.lif.beta * v + current[t]
             best, index = (v - threshold).topk(k, dim=1) if k > 1 else (v - threshold).max(dim=1, keepdim=True)
@@ -386,26 +387,6 @@ def competitive_forward(
             fired = (best[:, :1] > 0).to(v.dtype)  # 1 where some neuron of this image fired
             v = v * (1.0 - s) * (1.0 - params.inhibition * fired)  # winners reset to 0, losers shunted
     return out
-
-
-@contextlib.contextmanager
-def _cpu_threads(device: torch.device, threads: int | None = 1):
-    """Run a block with ``threads`` CPU threads (None: unchanged), restoring the count afterwards.
-
-    The competitive layer is many small tensor operations (a loop over time, one update per
-    batch); on a busy CPU the synchronisation of a thread pool costs more than it saves.
-    Measured on a loaded two-core machine: a row-wise max of a 32 × 500 tensor took 20 ms with
-    two threads and 0.1 ms with one; 3,000 training images took 38 s with two threads, 9 s with one.
-    """
-    before = torch.get_num_threads()
-    if device.type != "cpu" or threads is None or threads == before:
-        yield
-        return
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def competitive_update(
@@ -562,17 +543,6 @@ class CompetitiveResult:
         return json.dumps(asdict(self), indent=1)
 
 
-def _seeded(seed: int, stream: int, *counters: int, device: torch.device | str = "cpu") -> torch.Generator:
-    value = seed * 1_000_003 + stream * 10_007
-    for c in counters:
-        value = value * 1_000_033 + c
-    return torch.Generator(device=device).manual_seed(value % (2**63))
-
-
-def _save_atomic(obj, path: Path) -> None:
-    write_atomic(path, lambda f: torch.save(obj, f))
-
-
 def _check_positive_int(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
@@ -625,8 +595,6 @@ def train_competitive(
         _check_positive_int(name, value)
     test_steps = num_steps if test_steps is None else test_steps
     _check_positive_int("test_steps", test_steps)
-    from .training import resolve_device
-
     device = resolve_device(device)
     train_x, train_y = data.train_x, data.train_y
     if train_limit is not None:
@@ -637,19 +605,16 @@ def train_competitive(
     n_classes = int(max(train_y.max(), data.test_y.max())) + 1
     config = {
         "n_neurons": n_neurons, "epochs": epochs, "seed": seed, "num_steps": num_steps, "test_steps": test_steps,
-        "batch_size": batch_size, "n_train": len(train_x), "n_test": len(data.test_x),
-        "data": getattr(data, "name", "data"), "params": asdict(params),
+        "batch_size": batch_size, "params": asdict(params),
+        **data_identity(getattr(data, "name", "data"), train_x, train_y, data.test_x, data.test_y),
     }
     layer = CompetitiveLayer(n_neurons, train_x[0].numel(), params, seed=seed, n_classes=n_classes).to(device)
     start_epoch, start_batch, train_seconds = 0, 0, 0.0
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
-        saved = {k: v for k, v in state["config"].items() if k != "epochs"}
-        if saved != {k: v for k, v in config.items() if k != "epochs"}:
-            raise ValueError(
-                f"checkpoint {ckpt} was written by a different setup ({saved}); delete it or pass its settings"
-            )
+        state = read_checkpoint(ckpt, map_location=device,
+                                required=("layer", "config", "epoch", "batch", "train_seconds"))
+        check_resumable(ckpt, state["config"], config, [k for k in config if k != "epochs"])
         if state["epoch"] > epochs:
             raise ValueError(f"checkpoint {ckpt} already holds {state['epoch']} epochs, more than epochs={epochs}")
         layer.load_state_dict(state["layer"])
@@ -659,24 +624,25 @@ def train_competitive(
 
     def save(epoch: int, batch: int, result: CompetitiveResult | None = None) -> None:
         if ckpt is not None:
-            _save_atomic({"layer": layer.state_dict(), "config": {**config, "epochs": epochs}, "epoch": epoch,
+            write_checkpoint(ckpt, {"layer": layer.state_dict(), "config": {**config, "epochs": epochs}, "epoch": epoch,
                           "batch": batch, "train_seconds": train_seconds,
-                          "result": None if result is None else asdict(result)}, ckpt)
+                          "result": None if result is None else asdict(result)})
 
     from tqdm.auto import tqdm
 
     n = len(train_x)
     batches = math.ceil(n / batch_size)
-    with _cpu_threads(device, threads):
+    with cpu_threads(device, threads):
         for epoch in range(start_epoch, epochs):
-            order = torch.randperm(n, generator=_seeded(seed, 1, epoch))
+            order = torch.randperm(n, generator=counter_generator(seed, Stream.BATCH_ORDER, epoch))
             first = start_batch if epoch == start_epoch else 0
             bar = tqdm(range(first, batches), desc=f"STDP epoch {epoch + 1}/{epochs}", disable=not progress,
                        initial=first, total=batches, leave=False)
             started = time.perf_counter()
             for b in bar:
                 x = train_x[order[b * batch_size : (b + 1) * batch_size]].to(device)
-                spikes_in = layer.encode(x, num_steps, _seeded(seed, 2, epoch, b, device=device))
+                g_code = counter_generator(seed, Stream.RATE_CODE, epoch, b, device=device)
+                spikes_in = layer.encode(x, num_steps, g_code)
                 with torch.no_grad():
                     layer.learn(spikes_in, layer(spikes_in))
                 stop = callback is not None and callback(
@@ -690,10 +656,10 @@ def train_competitive(
                     return layer, None
             bar.close()
         started = time.perf_counter()
-        train_counts = layer.fit_labels(train_x, train_y, test_steps, seed=seed * 1_000_003 + 5)
+        train_counts = layer.fit_labels(train_x, train_y, test_steps, seed=pass_seed(seed, Stream.LABELLING))
         label_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        test_counts = layer.respond(data.test_x, test_steps, seed=seed * 1_000_003 + 6)
+        test_counts = layer.respond(data.test_x, test_steps, seed=pass_seed(seed, Stream.TEST_PASS))
         predictions = classify(test_counts, layer.neuron_labels.cpu(), n_classes)
         test_seconds = time.perf_counter() - started
     confusion = confusion_matrix(data.test_y.cpu(), predictions, n_classes)

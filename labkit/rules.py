@@ -36,6 +36,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from .foundation import paper
 from .models import SNNOutput, SpikingMLP
 from .plasticity import STDPParams, stdp_update
 
@@ -82,8 +83,8 @@ class HybridParams:
         layers: indices of the layers that receive STDP (default: all).
     """
 
-    eta1: float = 0.01
-    eta2: float = 1e-3
+    eta1: float = paper.ETA1
+    eta2: float = paper.ETA2
     adaptive: bool = False
     kappa: float = 0.05
     c_init: float = 1.0

@@ -28,10 +28,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._alloc import keep_freed_memory
-from ._io import write_atomic
+from .checkpoint import DATA_KEYS, check_resumable, data_identity, read_checkpoint, write_checkpoint
 from .encoding import check_intensities, encode_rate
+from .foundation.allocator import keep_freed_memory
+from .foundation.errors import LabkitError
+from .foundation.runtime import resolve_device
+from .foundation.seeds import Stream, epoch_generator
 from .models import ANNBaseline, SNNOutput, SpikingMLP
+from .noise import add_noise
 from .rules import HybridRule, make_rule
 
 __all__ = [
@@ -91,19 +95,6 @@ class History:
         return cls(**json.loads(text))
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; otherwise validated ``torch.device``."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but no CUDA GPU is available: use 'auto' or 'cpu'")
-    return resolved
-
-
 # ----------------------------------------------------------------------------- loss and readout
 
 
@@ -123,12 +114,6 @@ def predict(output: SNNOutput | torch.Tensor) -> torch.Tensor:
     return membrane.masked_fill(~best, -math.inf).argmax(dim=-1)
 
 
-def _generator(seed: int, stream: int, epoch: int, device: torch.device) -> torch.Generator:
-    g = torch.Generator(device=device)
-    g.manual_seed((seed * 1_000_003 + stream * 10_007 + epoch) % (2**63))
-    return g
-
-
 def _inputs(model: nn.Module, x: torch.Tensor, data: Data, num_steps: int, gen: torch.Generator) -> torch.Tensor:
     if isinstance(model, ANNBaseline):
         return x if not data.temporal else x.mean(dim=1)
@@ -142,13 +127,6 @@ def _forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor):
     if isinstance(output, SNNOutput):
         return output, paper_loss(output.out_membrane, labels)
     return output, F.cross_entropy(output, labels)
-
-
-def _add_noise(x: torch.Tensor, sigma: float, gen: torch.Generator) -> torch.Tensor:
-    if sigma == 0:
-        return x
-    noise = torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype)
-    return (x + sigma * noise).clamp_(0.0, 1.0)
 
 
 @torch.no_grad()
@@ -175,11 +153,12 @@ def evaluate(
     device = resolve_device(device)
     model = model.to(device).eval()
     data = Data(x[:0], y[:0], x, y, temporal=temporal)
-    g_noise, g_code = _generator(seed, 7, 0, device), _generator(seed, 8, 0, device)
+    g_noise = epoch_generator(seed, Stream.EVAL_NOISE, 0, device)
+    g_code = epoch_generator(seed, Stream.EVAL_CODE, 0, device)
     predictions = []
     for start in range(0, len(x), batch_size):
         xb = x[start : start + batch_size].to(device)
-        xb = _add_noise(xb, noise_sigma, g_noise)
+        xb = add_noise(xb, noise_sigma, g_noise)
         output = model(_inputs(model, xb, data, num_steps, g_code))
         predictions.append(predict(output).cpu())
     model.train()
@@ -189,10 +168,6 @@ def evaluate(
 
 
 # ----------------------------------------------------------------------------- checkpoints
-
-
-def _save_atomic(obj, path: Path) -> None:
-    write_atomic(path, lambda f: torch.save(obj, f))
 
 
 def _check_loss(loss: torch.Tensor, epoch: int, batch: int, rule: HybridRule) -> None:
@@ -215,20 +190,9 @@ def _check_weights(model: nn.Module, epoch: int, batch: int, rule: HybridRule) -
             )
 
 
-#: Settings that must match for a resumed run to continue the interrupted one exactly.
-_RESUME_KEYS = ("rule", "eta1", "eta2", "kappa", "batch_size", "seed", "num_steps", "data", "model", "sizes")
-
-
-def _check_resumable(saved: dict, requested: dict, path: Path) -> None:
-    """`ValueError` when a checkpoint was written with other settings (Adam would silently keep its old η2,
-    another seed would draw other batches: the result would match neither run)."""
-    different = [f"{k}: checkpoint {saved.get(k)!r}, now {requested[k]!r}" for k in _RESUME_KEYS
-                 if saved.get(k) != requested[k]]
-    if different:
-        raise ValueError(
-            f"cannot resume from {path}: it was written with other settings ({'; '.join(different)}). "
-            "Resume with the same settings, or pass a new checkpoint path to start afresh."
-        )
+#: Settings that must match for a resumed run to continue the interrupted one exactly (Adam would silently
+#: keep its old η2, another seed would draw other batches, other data would make a result of neither run).
+_RESUME_KEYS = ("rule", "eta1", "eta2", "kappa", "batch_size", "seed", "num_steps", "model", "sizes", *DATA_KEYS)
 
 
 # ----------------------------------------------------------------------------- training
@@ -248,7 +212,7 @@ def train(
     device: str | torch.device = "auto",
     num_steps: int = 25,
     checkpoint: str | os.PathLike | None = None,
-    resume: bool = False,
+    resume: bool | None = None,
     callback: Callback | None = None,
     progress: bool = True,
     eval_train: bool = True,
@@ -266,16 +230,18 @@ def train(
         seed: seeds the batch order and the rate code (model weights are seeded by the model).
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         num_steps: T, time steps per sample (paper: 25).
-        checkpoint: file to write atomically after every epoch (model, rule state, history).
-        resume: continue from ``checkpoint`` if it exists.
+        checkpoint: file to write atomically after every epoch (model, rule state, history). If it
+            exists, the run resumes from it when it was written with the same settings (`labkit.checkpoint`).
+        resume: ``True``: a checkpoint path is required; ``False``: refuse to start when the checkpoint
+            file exists (it would be overwritten); ``None`` (default): resume when it exists.
         callback: called with a dict after every batch (``kind="batch"``) and epoch
             (``kind="epoch"``); returning ``False`` stops training after that batch.
         progress: show a tqdm progress bar.
         eval_train: also measure training accuracy (on the batches as they are trained).
 
     Raises:
-        ValueError: bad arguments, before any work starts; ``resume`` from a checkpoint written
-            with other settings (rule, learning rates, κ, batch size, seed, T, data, model).
+        ValueError: bad arguments, before any work starts; a checkpoint written with other settings
+            (rule, learning rates, κ, batch size, seed, T, data and its size, model) or not by labkit.
         TrainingDiverged: the loss or weights became NaN/inf (says where; nothing is saved over;
             a non-finite loss is caught before it reaches the weights).
     """
@@ -297,7 +263,7 @@ def train(
         raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
     rule = make_rule(rule, **rule_params)
     device = resolve_device(device)
-    keep_freed_memory()  # reuse the step's large blocks instead of faulting in fresh pages (labkit._alloc)
+    keep_freed_memory()  # reuse the step's large blocks instead of faulting in fresh pages
     model.to(device)
     rule.bind(model)
     history = History(
@@ -310,16 +276,19 @@ def train(
             "batch_size": batch_size,
             "seed": seed,
             "num_steps": num_steps,
-            "data": data.name,
+            **data_identity(data.name, data.train_x, data.train_y, data.test_x, data.test_y),
             "model": type(model).__name__,
             "sizes": list(model.sizes),
             "device": device.type,
         }
     )
     ckpt = Path(checkpoint) if checkpoint is not None else None
-    if resume and ckpt.is_file():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
-        _check_resumable(state["history"]["config"], history.config, ckpt)
+    if resume is False and ckpt is not None and ckpt.is_file():
+        raise LabkitError(f"checkpoint {ckpt} exists and resume=False: delete it or pass another checkpoint path "
+                          "to start afresh, or leave resume out to continue it")
+    if ckpt is not None and ckpt.is_file():
+        state = read_checkpoint(ckpt, map_location=device, required=("model", "rule", "history"))
+        check_resumable(ckpt, state["history"]["config"], history.config, _RESUME_KEYS)
         model.load_state_dict(state["model"])
         rule.load_state_dict(state["rule"])
         history = History(**state["history"])
@@ -337,8 +306,8 @@ def train(
     for epoch in range(history.epochs, epochs):
         model.train()
         started = time.perf_counter()
-        order = torch.randperm(n, generator=_generator(seed, 1, epoch, torch.device("cpu")))
-        g_code = _generator(seed, 2, epoch, device)
+        order = torch.randperm(n, generator=epoch_generator(seed, Stream.BATCH_ORDER, epoch))
+        g_code = epoch_generator(seed, Stream.RATE_CODE, epoch, device)
         loss_sum, correct, seen = 0.0, 0, 0
         spikes = [0.0] * (len(model.sizes) - 1)
         stats_sum: dict[str, float] = {}
@@ -382,7 +351,7 @@ def train(
         history.spike_rate.append([s / seen for s in spikes] if isinstance(model, SpikingMLP) else [])
         history.rule_stats.append({k: v / seen for k, v in stats_sum.items()})
         if ckpt is not None:
-            _save_atomic({"model": model.state_dict(), "rule": rule.state_dict(), "history": asdict(history)}, ckpt)
+            write_checkpoint(ckpt, {"model": model.state_dict(), "rule": rule.state_dict(), "history": asdict(history)})
         if progress:
             tqdm.write(
                 f"{rule.name} epoch {epoch + 1}/{epochs}: loss {history.loss[-1]:.4f}  "
@@ -397,6 +366,6 @@ def train(
 
 def load_checkpoint(model: nn.Module, checkpoint: str | os.PathLike) -> History:
     """Load a checkpoint's weights into ``model`` and return its history."""
-    state = torch.load(Path(checkpoint), map_location="cpu", weights_only=False)
+    state = read_checkpoint(checkpoint, required=("model", "history"))
     model.load_state_dict(state["model"])
     return History(**state["history"])

@@ -51,6 +51,9 @@ from typing import Literal
 
 import torch
 
+from .foundation import paper
+from .foundation.io import write_text
+
 __all__ = [
     "DEFAULT_PARAMS",
     "SearchSpace",
@@ -69,7 +72,7 @@ __all__ = [
 ]
 
 #: The paper's learning rates and the lab's default κ: the reference `finalize` compares with.
-DEFAULT_PARAMS = {"eta1": 0.01, "eta2": 1e-3, "kappa": 0.05}
+DEFAULT_PARAMS = {"eta1": paper.ETA1, "eta2": paper.ETA2, "kappa": 0.05}  # κ: HybridParams' default
 _DATASETS = {"mnist-mini": "bundled", "mnist": "full"}
 _FINISHED = ("COMPLETE", "PRUNED")
 
@@ -450,9 +453,7 @@ def finalize(
     }
     if compare_default:
         result["default"] = _test_runs(config, {k: DEFAULT_PARAMS[k] for k in names}, seeds, device)
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "best.json").write_text(json.dumps(result, indent=1) + "\n")
+    write_text(Path(out) / "best.json", json.dumps(result, indent=1) + "\n")
     return result
 
 

@@ -361,5 +361,5 @@ def test_train_competitive_resumes_exactly_from_its_checkpoint(bars, tmp_path):
     assert result.test_acc == full_result.test_acc
     again, cached = train_competitive(bars, checkpoint=ckpt, **kwargs)
     assert cached == result, "a finished checkpoint returns its stored result"
-    with pytest.raises(ValueError, match="different setup"):
+    with pytest.raises(ValueError, match="other settings"):
         train_competitive(bars, checkpoint=ckpt, **{**kwargs, "seed": 2})

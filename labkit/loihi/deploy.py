@@ -50,6 +50,7 @@ import torch
 from ..encoding import encode_rate
 from ..models import SpikingMLP
 from ..training import predict
+from ..foundation.paths import REPO_ROOT as _REPO
 from .bundle import Bundle, save_bundle
 from .export import export_nir
 from .lava_runner import LavaResult, lava_backend, run_lava
@@ -68,7 +69,6 @@ __all__ = [
     "run",
 ]
 
-_REPO = Path(__file__).resolve().parents[2]
 #: The four executions, in the order they are reported.
 BACKENDS = ("torch_float", "torch_quantized", "lava_float", "lava_fixed")
 LABELS = {

@@ -44,6 +44,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
+from ..foundation.paths import REPO_ROOT as _REPO
 from .bundle import Bundle, load_bundle, save_bundle
 
 __all__ = [
@@ -61,7 +62,6 @@ __all__ = [
 Mode = Literal["float", "fixed"]
 Record = Literal["counts", "spikes"]
 _TAGS = {"float": "floating_pt", "fixed": "fixed_pt"}
-_REPO = Path(__file__).resolve().parents[2]
 
 
 class LavaUnavailable(RuntimeError):
