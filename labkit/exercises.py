@@ -43,7 +43,7 @@ from pathlib import Path
 
 import nbformat
 
-from ._io import write_atomic
+from .foundation.io import write_atomic
 
 __all__ = ["EXERCISE_TAG", "Exercise", "SOLUTION_CHECK_TAG", "SOLUTION_TAG", "SOLUTION_TEXT_TAG", "StudentEdition",
            "StudentEditionError", "find_exercises", "leaked_code", "mark_solution", "stub_message", "student_notebook", "write_student_edition"]
