@@ -24,9 +24,10 @@ import torch
 
 from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_data
-from labkit.encoding import encode_rate
+from labkit.encoding import encode_rate_indexed
 from labkit.models import SpikingMLP
 from labkit.rules import make_rule
+from labkit.sparse import remember_index
 from labkit.training import paper_loss, resolve_device
 
 RULES = ("bp", "sum", "adaptive")
@@ -41,7 +42,7 @@ def make_step(rule_name: str, images: torch.Tensor, labels: torch.Tensor, device
     generator = torch.Generator(device=device).manual_seed(seed)
 
     def step() -> None:
-        spikes = encode_rate(images, 25, generator=generator)
+        spikes = remember_index(*encode_rate_indexed(images, 25, generator=generator))  # as labkit.training does
         with torch.set_grad_enabled(rule.uses_gradient):
             output = model(spikes)
             loss = paper_loss(output.out_membrane, labels)

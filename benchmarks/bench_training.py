@@ -13,7 +13,8 @@ a change in machine load hits every line alike, medians after warm-up:
   encoding, the cross-entropy of the output membrane summed over the steps, Adam. (snnTorch's
   default reset subtracts θ where labkit's model resets to zero: the arithmetic is the same.)
 * ``labkit bp``     labkit's step on the path `labkit.training.train` takes per batch:
-  `encode_rate` with a generator, `SpikingMLP` forward (one product over all T·B rows that
+  `encode_rate_indexed` with a generator (random numbers only where p > 0, the spikes listed
+  for the first layer), `SpikingMLP` forward (one product over all T·B rows that
   skips the zeros of the input spikes, `labkit.sparse`, then the fused multi-step LIF),
   `paper_loss`, and the rule's update (`make_rule("bp")`: backward + fused Adam).
 * ``labkit sum`` / ``labkit adaptive``   the same plus the STDP change of the same forward pass
@@ -65,9 +66,10 @@ from torch import nn
 from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit.foundation.allocator import keep_freed_memory
 from labkit.data import mnist_available, mnist_data
-from labkit.encoding import encode_rate
+from labkit.encoding import encode_rate_indexed
 from labkit.models import SpikingMLP
 from labkit.rules import make_rule
+from labkit.sparse import remember_index
 from labkit.training import paper_loss, predict, resolve_device
 
 STEPS, BATCH, INFER_BATCH = 25, 128, 1000
@@ -162,7 +164,7 @@ def make_labkit_step(rule_name: str, images: torch.Tensor, labels: torch.Tensor,
     generator = torch.Generator(device=device).manual_seed(0)
 
     def step() -> None:
-        spikes = encode_rate(images, STEPS, generator=generator)
+        spikes = remember_index(*encode_rate_indexed(images, STEPS, generator=generator))
         with torch.set_grad_enabled(rule.uses_gradient):
             output = model(spikes)
             loss = paper_loss(output.out_membrane, labels)
@@ -177,7 +179,7 @@ def make_labkit_inference(images: torch.Tensor, device: torch.device) -> Callabl
 
     @torch.no_grad()
     def step() -> None:
-        predict(model(encode_rate(images, STEPS, generator=generator)))
+        predict(model(remember_index(*encode_rate_indexed(images, STEPS, generator=generator))))
 
     return step
 

@@ -14,14 +14,22 @@ Latency coding (the contrast): each pixel fires once, brighter pixels earlier,
 and pixels at or below :math:`x_{min}` never fire. (Gütig and Sompolinsky, 2006, discuss
 first-spike codes; snnTorch's ``spikegen.latency`` offers a linear variant like this one.)
 
+`encode_rate_indexed` draws the same code for a network to read: random numbers only for the
+pixels that can spike (p > 0; about a fifth of an MNIST digit), and the list of the spikes
+(`labkit.sparse.SpikeIndex`) the first layer's sparse product needs, made in the same pass.
+
 Randomness enters only through an explicit ``torch.Generator``.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
-__all__ = ["check_intensities", "decode_rate", "encode_latency", "encode_rate"]
+from .sparse import SpikeIndex
+
+__all__ = ["RateCode", "check_intensities", "decode_rate", "encode_latency", "encode_rate", "encode_rate_indexed"]
 
 
 def check_intensities(images: torch.Tensor) -> None:
@@ -70,6 +78,63 @@ def encode_rate(
     p = images if gain == 1.0 else (images * gain).clamp_(max=1.0)
     noise = torch.rand((num_steps, *images.shape), generator=generator, device=images.device, dtype=images.dtype)
     return noise.lt_(p.detach())  # 1.0 where noise < p, written over the noise: no boolean temporary
+
+
+class RateCode(NamedTuple):
+    """A rate code and the list of its spikes.
+
+    ``spikes`` ``[num_steps, batch, ...]`` as `encode_rate` returns it; ``index`` its nonzeros
+    with one row per time step and sample (row ``t·batch + b``, columns the flattened pixels).
+    """
+
+    spikes: torch.Tensor
+    index: SpikeIndex
+
+
+def encode_rate_indexed(
+    images: torch.Tensor,
+    num_steps: int = 25,
+    *,
+    gain: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> RateCode:
+    """The Bernoulli rate code of `encode_rate` with its spikes listed (`RateCode`).
+
+    The same process: every pixel spikes with probability ``min(1, gain · x)`` at each step,
+    independently. A pixel with p = 0 can never spike, so it draws no random number: only the
+    others do, ``num_steps`` each (another stream than `encode_rate`'s for the same generator).
+    The spikes are listed while they are drawn, in the row-by-row order `labkit.sparse.spike_index`
+    produces, so the first layer need not search the dense tensor for them.
+
+    Args:
+        images: intensities in [0, 1], ``[batch, ...]`` (e.g. ``[batch, 28, 28]``).
+        num_steps, gain, generator: as in `encode_rate`.
+    """
+    check_intensities(images)
+    _check_steps(num_steps)
+    if not gain >= 0:
+        raise ValueError(f"gain must be >= 0, got {gain!r}")
+    if images.dim() < 1:
+        raise ValueError("images must have a batch dimension, e.g. [batch, 28, 28]")
+    batch = images.shape[0]
+    features = images[0].numel() if batch else 0
+    p = images.detach().reshape(-1)
+    if gain != 1.0:
+        p = (p * gain).clamp_(max=1.0)
+    candidates = p.nonzero().squeeze(1)  # positions b·features + f that can spike, ascending
+    noise = torch.rand((num_steps, candidates.numel()), generator=generator, device=images.device, dtype=images.dtype)
+    fired = noise < p.index_select(0, candidates)  # [num_steps, candidates]
+    # position in the [num_steps · batch · features] code: t·batch·features + b·features + f, ascending
+    step_starts = torch.arange(num_steps, device=images.device).mul_(batch * features).unsqueeze(1)
+    flat = (step_starts + candidates).masked_select(fired)
+    spikes = torch.zeros(num_steps * images.numel(), device=images.device, dtype=images.dtype)
+    spikes.index_fill_(0, flat, 1.0)
+    rows = num_steps * batch
+    index_type = torch.int32 if spikes.numel() < 2**31 else torch.long
+    row_starts = torch.arange(rows + 1, device=images.device).mul_(features)
+    offsets = torch.searchsorted(flat, row_starts).to(index_type)
+    columns = flat.remainder(features).to(index_type) if features else flat.to(index_type)
+    return RateCode(spikes.view(num_steps, *images.shape), SpikeIndex(columns, offsets, None))
 
 
 def encode_latency(images: torch.Tensor, num_steps: int = 25, *, min_intensity: float = 0.0) -> torch.Tensor:

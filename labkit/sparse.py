@@ -21,11 +21,17 @@ whose dense products are what it is built for; the sparse path was measured on C
 choice depends only on the data, so a seed still gives the same run (for a fixed number of
 threads: a parallel sum adds in another order). `spike_matmul_t` is the transposed product STDP needs
 (`labkit.plasticity.stdp_update`).
+
+Listing the nonzeros costs time of its own. An encoder that knows where it put its spikes
+(`labkit.encoding.encode_rate_indexed`) hands the list over with `remember_index`, and the
+column-by-column list the weight gradient and STDP read is made from the row-by-row one
+(`transpose_index`), not by scanning the dense tensor again.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Literal, NamedTuple
 
 import torch
@@ -43,7 +49,10 @@ __all__ = [
     "check_product",
     "choose_product",
     "column_index",
+    "known_index",
+    "remember_index",
     "spike_index",
+    "transpose_index",
     "spike_linear",
     "spike_matmul_t",
 ]
@@ -114,6 +123,71 @@ def _entries(x: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
     return x.reshape(-1).index_select(0, flat)
 
 
+def transpose_index(index: SpikeIndex, n_columns: int) -> SpikeIndex:
+    """The `SpikeIndex` of ``xᵀ`` from that of ``x [rows, n_columns]``: the same nonzeros, column by column.
+
+    A stable sort of the column numbers puts each column's nonzeros together with their rows
+    still ascending, so the result is the one `spike_index` builds from ``xᵀ`` (entry for entry),
+    without transposing and scanning the dense tensor.
+    """
+    n_rows = index.offsets.numel() - 1
+    device, index_type = index.columns.device, index.columns.dtype
+    # sorting 16-bit keys is about twice as fast as 32-bit ones on the CPU
+    keys = index.columns.to(torch.int16) if n_columns <= 2**15 - 1 else index.columns
+    sorted_columns, order = torch.sort(keys, stable=True)
+    rows = torch.repeat_interleave(torch.arange(n_rows, device=device, dtype=index_type),
+                                   index.offsets.diff(), output_size=index.columns.numel())
+    offsets = torch.searchsorted(sorted_columns, torch.arange(n_columns + 1, device=device, dtype=keys.dtype))
+    values = None if index.values is None else index.values.index_select(0, order)
+    return SpikeIndex(rows.index_select(0, order), offsets.to(index_type), values)
+
+
+def _key(x: torch.Tensor) -> tuple:
+    """What identifies the memory and the contents of ``x``: an in-place change bumps ``_version``."""
+    return (x.data_ptr(), x.shape, x.stride(), x.dtype, x.device, x._version)
+
+
+class _KnownIndex(threading.local):
+    """The row-by-row index of the last tensor an encoder listed the spikes of (`remember_index`), per thread.
+
+    It holds a weak reference to the tensor: while the tensor lives, no other tensor occupies its
+    memory, so a tensor with the same address, shape, strides and version is a view of it with
+    the same contents; once it is freed, the entry never matches again.
+    """
+
+    key: tuple | None = None
+    ref: weakref.ref | None = None
+    index: SpikeIndex | None = None
+
+
+_known_index = _KnownIndex()
+
+
+def remember_index(x: torch.Tensor, index: SpikeIndex) -> torch.Tensor:
+    """Record that ``index`` lists the nonzeros of ``x`` read as a matrix of ``len(index.offsets) − 1``
+    rows (``[time, batch, ...]`` spikes: one row per time step and sample), and return ``x``.
+
+    `spike_linear` and `spike_matmul_t` then take the index instead of looking for the nonzeros
+    again (`labkit.encoding.encode_rate_indexed` builds it while drawing the spikes). Only the
+    latest tensor is remembered, per thread; changing ``x`` in place forgets it.
+    """
+    n_rows = index.offsets.numel() - 1
+    if n_rows < 1 or x.numel() % n_rows or not x.is_contiguous():
+        raise ValueError(f"index lists {n_rows} rows: x must be a contiguous tensor whose entries split into "
+                         f"that many rows, got shape {tuple(x.shape)}{'' if x.is_contiguous() else ' (not contiguous)'}")
+    cache = _known_index
+    cache.key, cache.ref, cache.index = _key(x.view(n_rows, x.numel() // n_rows)), weakref.ref(x), index
+    return x
+
+
+def known_index(x: torch.Tensor) -> SpikeIndex | None:
+    """The index `remember_index` recorded for ``x [rows, features]``, or ``None``."""
+    cache = _known_index
+    if cache.ref is None or cache.ref() is None or cache.key != _key(x):
+        return None
+    return cache.index
+
+
 class _LastColumnIndex(threading.local):
     """The column-by-column index of the last input seen, per thread.
 
@@ -138,15 +212,24 @@ def column_index(
     binary: bool | None = None,
     max_density: float = 1.0,
     nonzero: torch.Tensor | None = None,
+    rows: SpikeIndex | None = None,
 ) -> SpikeIndex | None:
     """`spike_index` of ``xᵀ``: the nonzeros of ``x [rows, features]``, column by column (cached, see
-    `_LastColumnIndex`); ``binary`` and ``nonzero`` (``x != 0``) as in `spike_index`."""
-    key = (x.data_ptr(), x.shape, x.stride(), x.dtype, x.device, x._version)
+    `_LastColumnIndex`); ``binary`` and ``nonzero`` (``x != 0``) as in `spike_index`. ``rows``,
+    the row-by-row index of x when the caller has it (or one `remember_index` recorded), is
+    transposed instead of scanning x (`transpose_index`)."""
+    key = _key(x)
     cache = _last_column_index
     if cache.key == key and cache.index is not None:
         return cache.index if cache.index.columns.numel() <= max_density * x.numel() else None
-    index = spike_index(x.t(), binary=binary, max_density=max_density,
-                        nonzero=None if nonzero is None else nonzero.t())
+    rows = known_index(x) if rows is None else rows
+    if rows is not None:
+        if rows.columns.numel() > max_density * x.numel():
+            return None
+        index = transpose_index(rows, x.shape[1])
+    else:
+        index = spike_index(x.t(), binary=binary, max_density=max_density,
+                            nonzero=None if nonzero is None else nonzero.t())
     if index is not None:
         cache.key, cache.tensor, cache.index = key, x, index
     return index
@@ -194,14 +277,16 @@ def _max_density(x: torch.Tensor, product: Product, width: int) -> float | None:
     return None
 
 
-def _plan(x: torch.Tensor, product: Product, width: int) -> tuple[SpikeIndex, torch.Tensor] | None:
-    """The index of ``x [rows, features]`` and ``x != 0`` when the sparse product is to be used, else ``None``."""
+def _plan(x: torch.Tensor, product: Product, width: int) -> SpikeIndex | None:
+    """The row-by-row index of ``x [rows, features]`` when the sparse product is to be used, else ``None``
+    (the one `remember_index` recorded for x, if any)."""
     max_density = _max_density(x, product, width)
     if max_density is None:
         return None
-    nonzero = x != 0
-    index = spike_index(x, max_density=max_density, nonzero=nonzero)
-    return None if index is None else (index, nonzero)
+    index = known_index(x)
+    if index is not None:
+        return index if index.columns.numel() <= max_density * x.numel() else None
+    return spike_index(x, max_density=max_density)
 
 
 def choose_product(x: torch.Tensor, product: Product = "auto", width: int = 500) -> Literal["dense", "sparse"]:
@@ -215,13 +300,12 @@ class _SparseLinear(torch.autograd.Function):
     """x Wᵀ + b through `embedding_bag`; backward ∇W = (xᵀ G)ᵀ the same way, ∇b = Σ_r G[r]."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex,
-                nonzero: torch.Tensor):
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex):
         out = _gather_rows(index, weight.t())
         if bias is not None:
             out.add_(bias)
         ctx.save_for_backward(x, weight)
-        ctx.nonzero, ctx.binary, ctx.has_bias = nonzero, index.values is None, bias is not None
+        ctx.index, ctx.has_bias = index, bias is not None
         return out
 
     @staticmethod
@@ -231,11 +315,11 @@ class _SparseLinear(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = grad @ weight
         if ctx.needs_input_grad[1]:
-            by_column = column_index(x, binary=ctx.binary, nonzero=ctx.nonzero)
+            by_column = column_index(x, rows=ctx.index)
             grad_w = _gather_rows(by_column, grad).t().contiguous()
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum(dim=0)
-        return grad_x, grad_w, grad_b, None, None
+        return grad_x, grad_w, grad_b, None
 
 
 def spike_linear(
@@ -252,10 +336,10 @@ def spike_linear(
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(f"x has {x.shape[-1]} features, weight expects {weight.shape[1]} (weight is [out, in])")
     flat = x.reshape(-1, x.shape[-1])
-    plan = _plan(flat, product, weight.shape[0])
-    if plan is None:
+    index = _plan(flat, product, weight.shape[0])
+    if index is None:
         return F.linear(x, weight, bias)
-    return _SparseLinear.apply(flat, weight, bias, *plan).view(*x.shape[:-1], weight.shape[0])
+    return _SparseLinear.apply(flat, weight, bias, index).view(*x.shape[:-1], weight.shape[0])
 
 
 def spike_matmul_t(x: torch.Tensor, g: torch.Tensor, product: Product = "auto") -> torch.Tensor:

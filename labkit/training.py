@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import DATA_KEYS, check_resumable, data_identity, read_checkpoint, write_checkpoint
-from .encoding import check_intensities, encode_rate
+from .encoding import check_intensities, encode_rate_indexed
 from .foundation.allocator import keep_freed_memory
 from .foundation.errors import LabkitError
 from .foundation.runtime import resolve_device
@@ -37,6 +37,7 @@ from .foundation.seeds import Stream, epoch_generator
 from .models import ANNBaseline, SNNOutput, SpikingMLP
 from .noise import add_noise
 from .rules import HybridRule, make_rule
+from .sparse import remember_index
 
 __all__ = [
     "Data",
@@ -119,7 +120,8 @@ def _inputs(model: nn.Module, x: torch.Tensor, data: Data, num_steps: int, gen: 
         return x if not data.temporal else x.mean(dim=1)
     if data.temporal:
         return x.transpose(0, 1)
-    return encode_rate(x, num_steps, generator=gen)
+    spikes, index = encode_rate_indexed(x, num_steps, generator=gen)  # draws only where p > 0
+    return remember_index(spikes, index)  # the first layer reuses the list of spikes (labkit.sparse)
 
 
 def _forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor):

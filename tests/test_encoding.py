@@ -7,18 +7,28 @@ import math
 import pytest
 import torch
 
-from labkit.encoding import check_intensities, decode_rate, encode_latency, encode_rate
+from labkit.encoding import check_intensities, decode_rate, encode_latency, encode_rate, encode_rate_indexed
+from labkit.sparse import spike_index
 
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def _indexed_spikes(images, num_steps=25, **kwargs):
+    """The dense spikes of `encode_rate_indexed`: the rate-code tests below run on both encoders."""
+    return encode_rate_indexed(images, num_steps, **kwargs).spikes
+
+
+RATE_CODES = pytest.mark.parametrize("encode_rate", [encode_rate, _indexed_spikes], ids=["dense", "indexed"])
+
+
 # ----------------------------------------------------------------------------- rate code
 
 
+@RATE_CODES
 @pytest.mark.parametrize("p", [0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99])
-def test_rate_code_fires_with_probability_equal_to_intensity(p):
+def test_rate_code_fires_with_probability_equal_to_intensity(encode_rate, p):
     # n = T · pixels = 100 · 2,000 = 200,000 independent Bernoulli(p) draws. Their mean has the
     # binomial standard deviation σ = sqrt(p(1 − p)/n) ≤ 0.0011; a 5σ band is exceeded by chance
     # with probability 6e-7, and the generator is seeded, so the test is deterministic anyway.
@@ -30,7 +40,8 @@ def test_rate_code_fires_with_probability_equal_to_intensity(p):
     assert abs(rate - p) < 5 * sigma, f"spike rate {rate:.4f} matches intensity {p} within 5σ = {5 * sigma:.4f}"
 
 
-def test_rate_code_per_pixel_counts_are_binomial():
+@RATE_CODES
+def test_rate_code_per_pixel_counts_are_binomial(encode_rate):
     # Each pixel's count over T steps is Binomial(T, x): its standardised deviations across
     # 784 pixels have mean ≈ 0 (std 1/sqrt(784) = 0.036) and variance ≈ 1 (std sqrt(2/784) = 0.05).
     steps = 400
@@ -41,7 +52,8 @@ def test_rate_code_per_pixel_counts_are_binomial():
     assert abs(z.var().item() - 1) < 5 * 0.05, "per-pixel counts have binomial variance T x (1 − x)"
 
 
-def test_rate_code_gain_scales_probability_and_clips_at_one():
+@RATE_CODES
+def test_rate_code_gain_scales_probability_and_clips_at_one(encode_rate):
     x = torch.full((4000,), 0.2)
     rate = encode_rate(x, 50, gain=2.0, generator=_gen(3)).mean().item()
     sigma = math.sqrt(0.4 * 0.6 / (50 * 4000))  # binomial std of the mean, as above
@@ -50,7 +62,8 @@ def test_rate_code_gain_scales_probability_and_clips_at_one():
     assert encode_rate(x, 20, gain=0.0, generator=_gen(5)).sum() == 0, "gain 0 silences every pixel"
 
 
-def test_rate_code_same_seed_same_spikes_and_other_seed_other_spikes():
+@RATE_CODES
+def test_rate_code_same_seed_same_spikes_and_other_seed_other_spikes(encode_rate):
     x = torch.rand(3, 28, 28, generator=_gen(6))
     a = encode_rate(x, 25, generator=_gen(42))
     b = encode_rate(x, 25, generator=_gen(42))
@@ -59,7 +72,8 @@ def test_rate_code_same_seed_same_spikes_and_other_seed_other_spikes():
     assert not torch.equal(a, c), "a different seed gives different spike trains"
 
 
-def test_rate_code_does_not_touch_the_global_generator():
+@RATE_CODES
+def test_rate_code_does_not_touch_the_global_generator(encode_rate):
     x = torch.rand(100, generator=_gen(7))
     torch.manual_seed(0)
     expected = torch.rand(5)
@@ -68,7 +82,8 @@ def test_rate_code_does_not_touch_the_global_generator():
     assert torch.equal(torch.rand(5), expected), "randomness comes only from the explicit generator"
 
 
-def test_rate_code_zero_pixels_never_spike_and_one_pixels_always_do():
+@RATE_CODES
+def test_rate_code_zero_pixels_never_spike_and_one_pixels_always_do(encode_rate):
     x = torch.zeros(2, 28, 28)
     x[:, 10:18, 10:18] = 1.0
     spikes = encode_rate(x, 500, generator=_gen(9))
@@ -76,7 +91,8 @@ def test_rate_code_zero_pixels_never_spike_and_one_pixels_always_do():
     assert spikes[:, x == 1].min() == 1, "a white pixel (x = 1) fires at every step"
 
 
-def test_rate_code_shape_dtype_and_values():
+@RATE_CODES
+def test_rate_code_shape_dtype_and_values(encode_rate):
     x = torch.rand(5, 28, 28, generator=_gen(10), dtype=torch.float64)
     spikes = encode_rate(x, 7, generator=_gen(11))
     assert spikes.shape == (7, 5, 28, 28), "time first: [T, *image shape]"
@@ -95,21 +111,22 @@ def test_rate_code_shape_dtype_and_values():
     ],
     ids=["below0", "above1", "nan", "inf", "uint8"],
 )
-@pytest.mark.parametrize("encode", [encode_rate, encode_latency])
+@pytest.mark.parametrize("encode", [encode_rate, _indexed_spikes, encode_latency])
 def test_encoders_reject_values_outside_unit_interval(encode, images, match):
     with pytest.raises(ValueError, match=match):
         encode(images, 10)
 
 
 @pytest.mark.parametrize("num_steps", [0, -1, 2.5, "25"])
-@pytest.mark.parametrize("encode", [encode_rate, encode_latency])
+@pytest.mark.parametrize("encode", [encode_rate, _indexed_spikes, encode_latency])
 def test_encoders_reject_num_steps_below_one_or_not_an_integer(encode, num_steps):
     with pytest.raises(ValueError, match="num_steps"):
         encode(torch.rand(4, generator=_gen(12)), num_steps)
 
 
+@RATE_CODES
 @pytest.mark.parametrize("gain", [-0.5, float("nan")])
-def test_rate_code_rejects_negative_or_nan_gain(gain):
+def test_rate_code_rejects_negative_or_nan_gain(encode_rate, gain):
     with pytest.raises(ValueError, match="gain"):
         encode_rate(torch.rand(4, generator=_gen(13)), 10, gain=gain)
 
@@ -119,7 +136,8 @@ def test_check_intensities_accepts_the_closed_interval_and_empty_input():
     check_intensities(torch.empty(0, 28, 28))
 
 
-def test_decode_rate_recovers_intensity_with_binomial_error():
+@RATE_CODES
+def test_decode_rate_recovers_intensity_with_binomial_error(encode_rate):
     # decode_rate is the spike count / T, an unbiased estimate of x with variance x(1 − x)/T:
     # averaged over pixels, the root-mean-square error is sqrt(mean x(1 − x) / T) (the 1/sqrt(T) law).
     x = torch.rand(20, 784, generator=_gen(14))
@@ -130,6 +148,65 @@ def test_decode_rate_recovers_intensity_with_binomial_error():
         # The MSE averages 15,680 squared errors: its relative spread is about sqrt(2/15,680) ≈ 1%,
         # so the RMSE's is about 0.6%; 5% is a wide, deterministic (seeded) margin.
         assert abs(rmse / predicted - 1) < 0.05, f"T = {steps}: RMSE {rmse:.4f} ≈ sqrt(x(1 − x)/T) {predicted:.4f}"
+
+
+def test_indexed_rate_code_steps_and_pixels_are_independent():
+    # Drawing only where p > 0 must keep the draws independent: for p = 0.5, a pixel fires at two
+    # consecutive steps with probability p² = 0.25, and two neighbouring pixels of the same digit (or
+    # the same pixel of two digits) at the same step also with p² = 0.25. Each estimate averages
+    # about 2.5 million pairs (σ = sqrt(p²(1 − p²)/n) ≈ 0.0003); a shared or reused random number
+    # (a correlation of 0.1 already moves the joint rate by 0.025) fails the 5σ band by far.
+    steps, batch, pixels = 50, 100, 500
+    x = torch.full((batch, pixels), 0.5)
+    x[:, ::7] = 0.0  # zeros between the pixels that can fire shift which random number each one gets
+    s = encode_rate_indexed(x, steps, generator=_gen(20)).spikes
+    live = s[:, :, x[0] > 0]  # [steps, batch, live pixels]
+    for name, a, b in [("consecutive steps", live[1:], live[:-1]), ("neighbouring pixels", live[..., 1:], live[..., :-1]),
+                       ("two digits", live[:, 1:], live[:, :-1])]:
+        joint = (a * b).mean().item()
+        sigma = math.sqrt(0.25 * 0.75 / a.numel())
+        assert abs(joint - 0.25) < 5 * sigma, f"{name} fire together at rate p² = 0.25 (got {joint:.4f}, 5σ = {5 * sigma:.4f})"
+    assert s[:, x == 0].sum() == 0, "pixels with p = 0 never fire"
+
+
+def test_indexed_rate_code_lists_exactly_its_spikes_row_by_row():
+    x = torch.rand(6, 28, 28, generator=_gen(21))
+    x[x < 0.6] = 0.0  # MNIST-like: most pixels black
+    for gain, dtype in [(1.0, torch.float32), (1.7, torch.float32), (0.5, torch.float64)]:
+        code = encode_rate_indexed(x.to(dtype), 9, gain=gain, generator=_gen(22))
+        want = spike_index(code.spikes.view(9 * 6, 784))
+        assert torch.equal(code.index.columns, want.columns), "the listed columns are the spikes' pixels, row by row"
+        assert torch.equal(code.index.offsets, want.offsets), "row t·batch + b owns the spikes of step t, digit b"
+        assert code.index.values is None, "spikes are all ones: no weights"
+        assert code.spikes.dtype == dtype and code.spikes.shape == (9, 6, 28, 28), "time first, the images' dtype"
+
+
+def test_indexed_rate_code_is_deterministic_per_seed_and_handles_empty_and_black_batches():
+    x = torch.rand(4, 784, generator=_gen(23))
+    a, b = encode_rate_indexed(x, 25, generator=_gen(5)), encode_rate_indexed(x, 25, generator=_gen(5))
+    assert torch.equal(a.spikes, b.spikes) and torch.equal(a.index.columns, b.index.columns), "same seed, same code"
+    black = encode_rate_indexed(torch.zeros(3, 784), 5, generator=_gen(5))
+    assert black.spikes.sum() == 0 and black.index.columns.numel() == 0, "a black batch fires nothing"
+    assert black.index.offsets.tolist() == [0] * 16, "and every one of its 15 rows is empty"
+    empty = encode_rate_indexed(torch.zeros(0, 784), 5, generator=_gen(5))
+    assert empty.spikes.shape == (5, 0, 784) and empty.index.offsets.tolist() == [0], "an empty batch: no rows"
+    with pytest.raises(ValueError, match="batch dimension"):
+        encode_rate_indexed(torch.tensor(0.5), 5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine: the CUDA encoder check is skipped")
+def test_indexed_rate_code_runs_on_cuda_with_the_same_statistics():
+    x = torch.full((200, 500), 0.3, device="cuda")
+    x[:, ::5] = 0.0
+    code = encode_rate_indexed(x, 40, generator=torch.Generator(device="cuda").manual_seed(0))
+    assert code.spikes.device.type == "cuda" and code.index.columns.device.type == "cuda", "stays on the GPU"
+    want = spike_index(code.spikes.view(40 * 200, 500))
+    assert torch.equal(code.index.columns, want.columns) and torch.equal(code.index.offsets, want.offsets), \
+        "lists exactly its spikes, row by row"
+    live = code.spikes[:, x == 0.3]
+    sigma = math.sqrt(0.3 * 0.7 / live.numel())
+    assert abs(live.mean().item() - 0.3) < 5 * sigma, "fires with probability p on the GPU too"
+    assert code.spikes[:, x == 0].sum() == 0, "and never where p = 0"
 
 
 # ----------------------------------------------------------------------------- latency code

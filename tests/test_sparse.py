@@ -11,9 +11,12 @@ from labkit.sparse import (
     SPARSE_MIN_WIDTH,
     choose_product,
     column_index,
+    known_index,
+    remember_index,
     spike_index,
     spike_linear,
     spike_matmul_t,
+    transpose_index,
 )
 
 
@@ -153,3 +156,55 @@ def test_column_index_is_reused_for_the_same_tensor_and_rebuilt_after_a_change()
     want = spike_index(x.t().contiguous())
     assert all(torch.equal(a, b) for a, b in zip(rebuilt[:2], want[:2])), "and lists the new nonzeros"
     assert column_index(x, max_density=0.01) is None, "a stored index denser than asked for is not used"
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_transpose_index_is_the_index_of_the_transpose(weighted):
+    x = spikes((40, 30), 0.15, 15)
+    if weighted:
+        x = x * torch.rand(x.shape, generator=torch.Generator().manual_seed(16))
+    got, want = transpose_index(spike_index(x), 30), spike_index(x.t())
+    assert torch.equal(got.columns, want.columns), "the rows of each column's nonzeros, ascending"
+    assert torch.equal(got.offsets, want.offsets), "column c owns entries offsets[c]:offsets[c + 1]"
+    assert (got.values is None) == (want.values is None), "weights only for non-binary entries"
+    if weighted:
+        assert torch.equal(got.values, want.values), "the entries in column-by-column order"
+
+
+def test_a_remembered_index_is_used_by_the_product_and_forgotten_after_a_change():
+    x = spikes((5, 8, 3, 20), 0.1, 17)  # [time, batch, 3, 20]: rows of 60 features
+    index = spike_index(x.view(40, 60))
+    assert remember_index(x, index) is x, "returns the tensor, to pass on"
+    assert known_index(x.flatten(2).reshape(-1, 60)) is index, "a view with the same rows finds the index"
+    assert known_index(x.view(20, 120)) is None, "a view with other rows does not"
+    # a wrong index, to show that the product takes the remembered one instead of looking again
+    marked = index._replace(columns=torch.zeros_like(index.columns))
+    remember_index(x, marked)
+    w = torch.randn(70, 60, generator=torch.Generator().manual_seed(18))
+    assert not torch.allclose(spike_linear(x.view(40, 60), w, product="sparse"), x.view(40, 60) @ w.t()), \
+        "the product reads the remembered index"
+    x.mul_(1.0)  # an in-place change: the list may be stale
+    torch.testing.assert_close(spike_linear(x.view(40, 60), w, product="sparse"), x.view(40, 60) @ w.t(),
+                               msg="after a change the nonzeros are listed afresh")
+    remember_index(x, index)
+    del x
+    assert known_index(spikes((40, 60), 0.1, 17)) is None, "a freed tensor's index is never found again"
+    with pytest.raises(ValueError, match="rows"):
+        remember_index(torch.zeros(41, 60), index)
+
+
+def test_encoded_input_trains_like_the_unlisted_same_spikes():
+    from labkit.encoding import encode_rate_indexed
+
+    images = torch.rand(16, 60, generator=torch.Generator().manual_seed(19)) * (torch.rand(16, 60) < 0.3)
+    code = encode_rate_indexed(images, 10, generator=torch.Generator().manual_seed(20))
+    grads, updates = [], []
+    for x in (remember_index(code.spikes, code.index), code.spikes.clone()):
+        model = SpikingMLP((60, 80, 10), seed=0, input_product="sparse")
+        out = model(x)
+        out.out_membrane.sum().backward()
+        grads.append(model.layers[0].weight.grad)
+        updates.append(stdp_update(out.spikes[0], out.spikes[1], STDPParams()))
+    assert torch.equal(grads[0], grads[1]), "the weight gradient from the encoder's list equals the one found afresh"
+    assert torch.equal(updates[0], updates[1]), "and so does the STDP change of the same pass"
+
