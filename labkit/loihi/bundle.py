@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..foundation.io import write_atomic
+
 __all__ = ["FORMAT_VERSION", "Bundle", "LayerBundle", "bundles_equal", "load_bundle", "save_bundle"]
 
 #: Version of the file layout; `load_bundle` refuses files it does not know.
@@ -119,7 +121,6 @@ class Bundle:
 def save_bundle(bundle: Bundle, path: str | os.PathLike) -> Path:
     """Write ``bundle`` to ``path`` (``.npz``, compressed); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     header = {
         "format_version": FORMAT_VERSION,
         "beta": float(bundle.beta),
@@ -136,9 +137,7 @@ def save_bundle(bundle: Bundle, path: str | os.PathLike) -> Path:
         arrays[f"layer{index}/bias_mant"] = np.asarray(layer.bias_mant, dtype=np.int16)
         for name in _SCALARS:
             arrays[f"layer{index}/{name}"] = np.array(getattr(layer, name))
-    with open(path, "wb") as f:
-        np.savez_compressed(f, **arrays)
-    return path
+    return write_atomic(path, lambda f: np.savez_compressed(f, **arrays))
 
 
 def load_bundle(path: str | os.PathLike) -> Bundle:

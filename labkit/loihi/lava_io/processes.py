@@ -1,0 +1,184 @@
+"""Two small Lava processes that feed and read the network without Lava's per-element transfers.
+
+Lava's ``RingBuffer`` source holds every input step as a dense array, and reading a
+``RingBuffer`` sink or a ``Monitor`` back (``Var.get``) moves its numbers one message each:
+for the 10,000 test digits that is 2.6 million messages for the output spikes alone, longer
+than the simulation. These two processes keep the data compact on both ends:
+
+* `PackedSpikeSource` plays images back to back, T steps each, from the input spikes packed
+  8 per byte (``numpy.packbits``); after the last image it sends zeros.
+* `SpikeRecorder` listens to up to five LIF layers and keeps, per image, each layer's spike
+  count (``counts`` ``[5, N]``) and, when asked, every neuron's spike train as bit masks: bit t
+  of ``trains{i}[j, k, t // 30]`` is set when neuron j spiked at step t of image k (30 bits a word,
+  exact in the float64 that ``Var.get`` passes them through). The output layer's masks are
+  ten numbers per image, so reading them back is cheap, yet they are the full spike trains.
+
+Timing: a recorder sees step t of image k of LIF layer l (1-based) at simulation step
+``k·T + t + l + 1`` (1-based; `labkit.loihi.lava_network` explains the one-step delay of each
+Dense), so that layer's offset is l. One recorder for the whole network keeps the process
+count, and so Lava's per-step messaging, at that of a bare network with a single sink.
+
+Both work in Lava's ``floating_pt`` and ``fixed_pt`` run configurations (one process model
+each, as Lava's own I/O processes do). This module imports Lava at the top: import it only
+where Lava is installed (Lava also needs process models in importable modules, not notebook
+cells).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.process.ports.ports import InPort, OutPort
+from lava.magma.core.process.process import AbstractProcess
+from lava.magma.core.process.variable import Var
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+__all__ = ["BITS_PER_WORD", "PORTS", "PackedSpikeSource", "SpikeRecorder", "words_per_train"]
+
+#: Spike times per bit-mask word of `SpikeRecorder` (float64 holds 2^30 − 1 exactly; int32 too).
+BITS_PER_WORD = 30
+#: Layers one `SpikeRecorder` listens to.
+PORTS = 5
+
+
+def words_per_train(steps_per_image: int) -> int:
+    """Bit-mask words per neuron and image: ceil(T / 30)."""
+    return -(-int(steps_per_image) // BITS_PER_WORD)
+
+
+class PackedSpikeSource(AbstractProcess):
+    """Sends image k's step t at simulation step ``k·T + t + 1``; zeros after the last image.
+
+    Args:
+        packed: ``[N, T, ceil(n_in / 8)]`` uint8, ``numpy.packbits`` of bool spikes ``[N, T, n_in]``
+            along the last axis.
+        n_in: inputs per step.
+    """
+
+    def __init__(self, *, packed: np.ndarray, n_in: int) -> None:
+        packed = np.ascontiguousarray(packed, dtype=np.uint8)
+        super().__init__(packed=packed, n_in=int(n_in))
+        self.s_out = OutPort(shape=(int(n_in),))
+
+
+class _SourceModel(PyLoihiProcessModel):
+    s_out = None
+    dtype: type = float
+
+    def run_spk(self) -> None:
+        packed = self.proc_params["packed"]
+        n_in = self.proc_params["n_in"]
+        images, steps = packed.shape[:2]
+        image, step = divmod(self.time_step - 1, steps)
+        if image < images:
+            spikes = np.unpackbits(packed[image, step], count=n_in).astype(self.dtype)
+        else:
+            spikes = np.zeros(n_in, dtype=self.dtype)
+        self.s_out.send(spikes)
+
+
+@implements(proc=PackedSpikeSource, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PySourceModelFloat(_SourceModel):
+    """Float model of `PackedSpikeSource`."""
+
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+    dtype = np.float64
+
+
+@implements(proc=PackedSpikeSource, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PySourceModelFixed(_SourceModel):
+    """Fixed-point model of `PackedSpikeSource`."""
+
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32)
+    dtype = np.int32
+
+
+class SpikeRecorder(AbstractProcess):
+    """Per-image spike counts (and optionally bit-mask spike trains) of up to `PORTS` LIF layers.
+
+    Layer i of the recorder listens on port ``in{i}``; ports beyond the recorded layers stay
+    unconnected (shape ``(1,)``), so one process, the same for every network, serves up to five
+    layers (`labkit.loihi.lava_network` adds a second recorder for deeper networks).
+
+    Args:
+        shapes: the recorded layers' shapes ``[(n,), …]`` (at most `PORTS`).
+        offsets: per layer, simulation steps between the source and it (l for LIF layer l).
+        keep_trains: per layer, whether to keep ``trains{i}`` ``[n, N, ceil(T / 30)]``.
+        num_images, steps_per_image: N and T of the run.
+
+    Vars: ``counts`` ``[PORTS, N]`` (row i: layer i's spikes per image), ``trains0`` … ``trains4``
+    (``[1, 1, 1]`` where not kept).
+    """
+
+    def __init__(self, *, shapes: list[tuple[int, ...]], offsets: list[int], keep_trains: list[bool],
+                 num_images: int, steps_per_image: int) -> None:
+        if not 1 <= len(shapes) <= PORTS or len(offsets) != len(shapes) or len(keep_trains) != len(shapes):
+            raise ValueError(f"SpikeRecorder records 1 to {PORTS} layers, with one offset and keep flag each")
+        num, steps = int(num_images), int(steps_per_image)
+        super().__init__(layers=len(shapes), offsets=[int(o) for o in offsets],
+                         keep_trains=[bool(k) for k in keep_trains], num_images=num, steps_per_image=steps)
+        self.counts = Var(shape=(PORTS, num), init=np.zeros((PORTS, num), dtype=np.int32))
+        for i in range(PORTS):
+            shape = tuple(shapes[i]) if i < len(shapes) else (1,)
+            words = (shape[0], num, words_per_train(steps)) if i < len(shapes) and keep_trains[i] else (1, 1, 1)
+            setattr(self, f"in{i}", InPort(shape=shape))
+            setattr(self, f"trains{i}", Var(shape=words, init=np.zeros(words, dtype=np.int32)))
+
+
+class _RecorderModel(PyLoihiProcessModel):
+    counts: np.ndarray = LavaPyType(np.ndarray, np.int32)
+    trains0: np.ndarray = LavaPyType(np.ndarray, np.int32)
+    trains1: np.ndarray = LavaPyType(np.ndarray, np.int32)
+    trains2: np.ndarray = LavaPyType(np.ndarray, np.int32)
+    trains3: np.ndarray = LavaPyType(np.ndarray, np.int32)
+    trains4: np.ndarray = LavaPyType(np.ndarray, np.int32)
+
+    def run_spk(self) -> None:
+        params = self.proc_params
+        steps, num = params["steps_per_image"], params["num_images"]
+        for i in range(params["layers"]):
+            spikes = getattr(self, f"in{i}").recv()
+            image, step = divmod(self.time_step - 1 - params["offsets"][i], steps)
+            if not 0 <= image < num:
+                continue
+            fired = np.flatnonzero(spikes)
+            if fired.size == 0:
+                continue
+            self.counts[i, image] += fired.size
+            if params["keep_trains"][i]:
+                word, bit = divmod(step, BITS_PER_WORD)
+                getattr(self, f"trains{i}")[fired, image, word] += 1 << bit
+
+
+@implements(proc=SpikeRecorder, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyRecorderModelFloat(_RecorderModel):
+    """Float model of `SpikeRecorder`."""
+
+    in0: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    in1: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    in2: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    in3: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    in4: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+
+
+@implements(proc=SpikeRecorder, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyRecorderModelFixed(_RecorderModel):
+    """Fixed-point model of `SpikeRecorder`."""
+
+    in0: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32)
+    in1: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32)
+    in2: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32)
+    in3: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32)
+    in4: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32)

@@ -1,0 +1,157 @@
+"""The bundled network as a graph of Lava processes, run in this interpreter (numpy + lava-nc).
+
+The graph (lava-nc 0.10)::
+
+    PackedSpikeSource → Dense → LIFReset → Dense → LIFReset → … → LIFReset
+                                    ↓                                ↓
+                                    └──────────── SpikeRecorder ─────┘
+
+under ``Loihi2SimCfg(select_tag="floating_pt")`` or ``"fixed_pt"`` (bit-accurate). Dense and
+LIFReset are Lava's own processes; the source and the recorders (`labkit.loihi.lava_io.processes`)
+only move data in and out.
+
+**Many images in one network.** Images are played back to back, T steps each, with no gap.
+Lava's ``LIFReset`` zeroes u and v every ``reset_interval = T`` steps at a chosen phase. Each
+Dense delays its output by one step (Lava buffers the synaptic input for one step so that
+recurrent graphs cannot deadlock), so LIF layer l (1-based) sees step t of image k at
+simulation step ``k·T + t + l + 1`` (1-based), and its reset phase is ``(l + 1) mod T``.
+Within its window every layer therefore starts from u = v = 0 and receives only that image,
+exactly as if each image were a separate run. (A zero-input gap would not do: with a bias the
+membrane does not return to rest.) All N images run in one network of ``N·T + L + 1`` steps
+for L layers, built and compiled once; the run advances ``chunk`` images at a time so that
+progress can be reported, and the state carries over between these runs.
+
+**What is read back.** ``record="counts"``: per image, every layer's spike count and the output
+layer's spike trains as bit masks (a few numbers per image). ``record="spikes"``: every layer's
+spike trains, and the output layer's current u and voltage v through Lava ``Monitor``\\ s, from
+which `labkit.loihi.spike_readout.pre_reset_membrane` recovers the membrane the lab records
+(small networks and teaching; a Monitor is read back one number per message).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Literal
+
+import numpy as np
+
+from .bundle import Bundle
+from .lava_result import LavaResult
+from .spike_readout import pre_reset_membrane, trains_from_bits
+
+__all__ = ["LAVA_TAGS", "network_steps", "run_network"]
+
+Mode = Literal["float", "fixed"]
+Record = Literal["counts", "spikes"]
+#: Lava run-configuration tag of each mode.
+LAVA_TAGS = {"float": "floating_pt", "fixed": "fixed_pt"}
+
+
+def network_steps(num_images: int, steps_per_image: int, num_layers: int) -> int:
+    """Simulation steps for N images of T steps through L layers: N·T + L + 1."""
+    return num_images * steps_per_image + num_layers + 1
+
+
+def _layer_processes(bundle: Bundle, mode: Mode, steps_per_image: int, index: int, layer):
+    """(Dense, LIFReset) of layer ``index`` (1-based) in ``mode``."""
+    from lava.proc.dense.process import Dense
+    from lava.proc.lif.process import LIFReset
+
+    if mode == "fixed":
+        conn = Dense(weights=np.asarray(layer.weight_mant, dtype=np.int32), weight_exp=int(layer.weight_exp),
+                     num_weight_bits=int(bundle.metadata.get("weight_bits", 8)))
+        params = dict(du=int(layer.du), dv=int(layer.dv), vth=int(layer.vth),
+                      bias_mant=np.asarray(layer.bias_mant, dtype=np.int32), bias_exp=int(layer.bias_exp))
+    else:
+        conn = Dense(weights=np.asarray(layer.weight, dtype=np.float64))
+        params = dict(du=1.0, dv=1.0 - bundle.beta, vth=float(bundle.threshold),
+                      bias_mant=np.asarray(layer.bias, dtype=np.float64))
+    lif = LIFReset(shape=(layer.n_out,), reset_interval=steps_per_image,
+                   reset_offset=(index + 1) % steps_per_image, **params)
+    return conn, lif
+
+
+def run_network(
+    bundle: Bundle,
+    spikes: np.ndarray,
+    mode: Mode,
+    *,
+    record: Record = "counts",
+    chunk_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+) -> LavaResult:
+    """Run ``bundle`` in Lava on bool input spikes ``[T, N, n_in]``; one network for all N images."""
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.monitor.process import Monitor
+
+    from .lava_io.processes import PORTS, PackedSpikeSource, SpikeRecorder
+
+    started = time.perf_counter()
+    steps_per_image, num, n_in = spikes.shape
+    layers = bundle.layers
+    total = network_steps(num, steps_per_image, len(layers))
+    packed = np.packbits(np.ascontiguousarray(spikes.transpose(1, 0, 2)), axis=-1)
+    source = PackedSpikeSource(packed=packed, n_in=n_in)
+    port, lifs = source.s_out, []
+    for index, layer in enumerate(layers, start=1):
+        conn, lif = _layer_processes(bundle, mode, steps_per_image, index, layer)
+        port.connect(conn.s_in)
+        conn.a_out.connect(lif.a_in)
+        port = lif.s_out
+        lifs.append(lif)
+    recorders = []  # one per PORTS layers: [(recorder, first layer index)]
+    for first in range(0, len(lifs), PORTS):
+        group = range(first, min(first + PORTS, len(lifs)))
+        recorder = SpikeRecorder(shapes=[lifs[i].s_out.shape for i in group], offsets=[i + 1 for i in group],
+                                 keep_trains=[record == "spikes" or i == len(lifs) - 1 for i in group],
+                                 num_images=num, steps_per_image=steps_per_image)
+        for port_index, i in enumerate(group):
+            lifs[i].s_out.connect(getattr(recorder, f"in{port_index}"))
+        recorders.append((recorder, first))
+    monitors = {}
+    if record == "spikes":
+        for name in ("u", "v"):
+            monitors[name] = Monitor()
+            monitors[name].probe(getattr(lifs[-1], name), total)
+
+    config = Loihi2SimCfg(select_tag=LAVA_TAGS[mode])
+    try:
+        done_steps = 0
+        for start in range(0, num, chunk_size):
+            end = min(start + chunk_size, num)
+            target = total if end == num else end * steps_per_image
+            source.run(condition=RunSteps(num_steps=target - done_steps), run_cfg=config)
+            done_steps = target
+            if progress is not None:
+                progress(end, num)
+        counts, trains = [], []
+        for recorder, first in recorders:
+            rows = np.asarray(recorder.counts.get())
+            for port_index in range(min(PORTS, len(lifs) - first)):
+                counts.append(rows[port_index])
+                keep = record == "spikes" or first + port_index == len(lifs) - 1
+                bits = getattr(recorder, f"trains{port_index}").get() if keep else None
+                trains.append(None if bits is None else trains_from_bits(np.asarray(bits), steps_per_image))
+        counts = np.stack(counts, axis=1).round().astype(np.int64)
+        state = {name: monitor.get_data()[lifs[-1].name][name] for name, monitor in monitors.items()}
+    finally:
+        source.stop()
+    membrane = None
+    if record == "spikes":
+        offset = len(layers)
+        window = {name: raw[offset : offset + num * steps_per_image].reshape(num, steps_per_image, -1).transpose(1, 0, 2)
+                  for name, raw in state.items()}
+        membrane = pre_reset_membrane(window["u"], window["v"], bundle, mode)
+    elapsed = time.perf_counter() - started
+    return LavaResult(
+        out_spikes=trains[-1],
+        out_membrane=membrane,
+        layer_counts=counts,
+        spikes=trains if record == "spikes" else None,
+        mode=mode,
+        backend="in-process",
+        steps=total,
+        lava_seconds=elapsed,
+        total_seconds=elapsed,
+    )
