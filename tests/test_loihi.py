@@ -211,6 +211,25 @@ def test_spike_readout_matches_labkit_predict():
     expected = predict(Out()).numpy()
     assert np.array_equal(predict_from_spikes(spikes.numpy(), membrane.numpy()), expected), \
         "the numpy readout breaks ties by summed membrane exactly as labkit.training.predict"
+    counts = spikes.sum(dim=0).numpy()
+    by_count = predict_from_spikes(spikes.numpy())
+    assert np.array_equal(counts[np.arange(200), by_count], counts.max(axis=1)), "'count' picks a most-spiking class"
+    first = np.array([np.flatnonzero(row == row.max())[0] for row in counts])
+    assert np.array_equal(by_count, first), "and resolves ties, silence included, to the lowest class index"
+    with pytest.raises(ValueError, match="needs the output membrane"):
+        predict_from_spikes(spikes.numpy(), readout="count_membrane")
+
+
+def test_spike_trains_survive_the_bit_masks_of_the_recorder():
+    from labkit.loihi.spike_readout import trains_from_bits
+
+    rng = np.random.default_rng(0)
+    trains = rng.random((70, 5, 3)) < 0.3  # T = 70 needs three 30-bit words
+    weights = np.zeros((3, 5, 3), dtype=np.int64)
+    for t in range(70):
+        weights[:, :, t // 30] += trains[t].T.astype(np.int64) << (t % 30)
+    assert np.array_equal(trains_from_bits(weights.astype(np.float64), 70), trains), \
+        "bit t of word t // 30 is step t, exactly, through float64"
 
 
 # ----------------------------------------------------------------------------- Lava
@@ -244,6 +263,30 @@ def test_lava_fixed_point_matches_the_torch_emulation(lava):
     assert np.array_equal(result.out_membrane, emulated.out_membrane.numpy()), "and voltage for voltage"
 
 
+def test_the_default_count_record_gives_the_spike_trains_and_counts_without_probes(lava):
+    model = tiny_model().double()
+    x = tiny_inputs(batch=11, seed=5)
+    with torch.no_grad():
+        ref = model(x)
+    result = run_lava(q.quantize_model(model, num_steps=8), x.numpy(), mode="float", chunk_size=4)
+    assert result.out_membrane is None and result.spikes is None, "no membrane probe, no hidden trains"
+    assert np.array_equal(result.out_spikes, ref.out_spikes.numpy() > 0), "the output trains are the torch ones"
+    assert np.array_equal(result.layer_counts, np.stack([s.sum(dim=(0, 2)).numpy() for s in ref.spikes[1:]], 1)), \
+        "every layer's spikes per image are counted"
+    assert np.array_equal(result.predictions(), ref.out_spikes.sum(0).argmax(-1).numpy()), "read by spike count"
+
+
+def test_workers_side_by_side_give_the_spikes_of_one_network(lava):
+    model = tiny_model()
+    bundle = q.quantize_model(model, num_steps=8)
+    x = tiny_inputs(batch=13, seed=6).numpy()
+    one = run_lava(bundle, x, mode="fixed", chunk_size=5)
+    three = run_lava(bundle, x, mode="fixed", chunk_size=5, workers=3)
+    assert three.workers == 3 and three.num_samples == 13
+    assert np.array_equal(one.out_spikes, three.out_spikes) and np.array_equal(one.layer_counts, three.layer_counts), \
+        "every image starts from rest, so cutting the images into shares changes nothing"
+
+
 def test_lava_stdp_is_the_lab_rule_with_two_documented_differences(lava):
     from labkit.loihi.learning import compare_stdp, demo_spike_trains, loihi_literal
 
@@ -261,12 +304,14 @@ def test_deploy_command_writes_the_four_way_result(lava, tmp_path):
     from labkit.cli import main
 
     model_path = tmp_path / "model.pt"
-    torch.save(SpikingMLP(seed=0).state_dict(), model_path)
-    code = main(["deploy", "--model", str(model_path), "--images", "8", "--source", "bundled", "--fixed-point",
-                 "--out", str(tmp_path), "--quiet", "--chunk-size", "4"])
+    torch.save(SpikingMLP((784, 40, 20, 10), seed=0).state_dict(), model_path)  # not the paper's size
+    code = main(["deploy", "--model", str(model_path), "--images", "8", "--source", "bundled",
+                 "--out", str(tmp_path), "--quiet", "--chunk-size", "4", "--workers", "2"])
     assert code == 0
     result = json.loads((tmp_path / "deploy.json").read_text())
-    assert set(result["accuracy"]) == {"torch_float", "torch_quantized", "lava_fixed"}
+    assert set(result["accuracy"]) == {"torch_float", "torch_quantized", "lava_float", "lava_fixed"}
     assert result["identical_output_spikes"]["torch_quantized/lava_fixed"] == 1.0, \
         "the chip's arithmetic and its torch emulation produce identical output spikes"
+    assert result["identical_output_spikes"]["torch_float/lava_float"] == 1.0, "Lava float reproduces torch"
+    assert result["lava"]["fixed"]["workers"] == 2 and result["readout"] == "count"
     assert result["images"] == 8 and (tmp_path / "bundle.npz").exists() and (tmp_path / "model.nir").exists()
