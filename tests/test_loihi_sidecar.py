@@ -7,7 +7,8 @@ SIGKILL, kills one of its Lava processes (as the out-of-memory killer would), ra
 caller, or kills the caller. It then checks that the call returns within a bounded time with a
 message saying what happened, and that every process of the run (the sidecar and all the Lava
 processes it had started) is gone. Before the watchdog, the first and third cases blocked for ever
-(orphaned Lava processes held the sidecar's stdout pipe open) and Ctrl-C left them running.
+(orphaned Lava processes held the sidecar's stdout pipe open) and Ctrl-C left the Lava processes
+running.
 
 Linux only (processes are found through /proc); skipped where the sidecar is missing.
 """
@@ -145,15 +146,42 @@ class Run:
     def processes(self) -> tuple[int, set[int]]:
         """The sidecar and everything below it, once the run reports progress."""
         assert self.started.wait(120), "the sidecar run reports progress"
-        sidecar = sidecar_of(os.getpid())
-        assert sidecar is not None, "the sidecar process is found"
-        return sidecar, {sidecar} | descendants(sidecar)
+        return lava_processes(os.getpid())
+
+
+def lava_processes(caller: int, seconds: float = 60.0) -> tuple[int, set[int]]:
+    """The sidecar started by ``caller`` and every process below it, at a moment when Lava runs."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        sidecar = sidecar_of(caller)
+        below = descendants(sidecar) if sidecar else set()
+        if len(below) > 3:  # Lava's processes (source, Dense, LIF, …) are running
+            return sidecar, {sidecar} | below
+        time.sleep(0.05)
+    raise AssertionError("the sidecar and its Lava processes are found")
+
+
+def start_caller(tmp_path) -> subprocess.Popen:
+    """A Python process of the lab that runs the sidecar and prints its progress."""
+    script = tmp_path / "caller.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_loihi_sidecar import busy_bundle, busy_inputs
+        from labkit.loihi.lava_runner import run_lava
+        run_lava(busy_bundle(), busy_inputs(), mode="fixed", chunk_size=20, backend="sidecar",
+                 progress=lambda done, total: print("progress", done, flush=True))
+    """))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    caller = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env)
+    assert caller.stdout.readline().startswith("progress"), "the caller's run reports progress"
+    return caller
 
 
 def test_a_killed_sidecar_ends_the_run_with_a_message_and_no_lava_process_survives():
     run = Run()
     sidecar, processes = run.processes()
-    assert len(processes) > 3, "the sidecar has started its Lava processes"
     try:
         os.kill(sidecar, signal.SIGKILL)
         run.thread.join(60)
@@ -181,41 +209,25 @@ def test_a_dead_lava_process_is_noticed_by_the_stall_watchdog():
         kill_all(processes)
 
 
-def test_ctrl_c_in_the_caller_stops_every_lava_process():
-    run = Run()
-    sidecar, processes = run.processes()
-
-    def interrupt() -> None:
-        raise KeyboardInterrupt
-
+def test_ctrl_c_in_the_lab_stops_every_lava_process(tmp_path):
+    caller = start_caller(tmp_path)
+    processes: set[int] = set()
     try:
-        run.on_progress = interrupt
-        run.thread.join(60)
-        assert not run.thread.is_alive() and isinstance(run.error, KeyboardInterrupt), \
-            f"Ctrl-C reaches the caller, got {run.error!r}"
+        _, processes = lava_processes(caller.pid)
+        caller.send_signal(signal.SIGINT)  # what Ctrl-C delivers to the lab's process
+        _, errors = caller.communicate(timeout=60)
+        assert "KeyboardInterrupt" in errors, "Ctrl-C reaches the caller as KeyboardInterrupt"
         assert not wait_gone(processes), "no Lava process outlives Ctrl-C"
     finally:
+        caller.kill()
         kill_all(processes)
 
 
 def test_the_sidecar_stops_its_lava_processes_when_the_lab_process_dies(tmp_path):
-    script = tmp_path / "caller.py"
-    script.write_text(textwrap.dedent(f"""
-        import sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from test_loihi_sidecar import busy_bundle, busy_inputs
-        from labkit.loihi.lava_runner import run_lava
-        run_lava(busy_bundle(), busy_inputs(), mode="fixed", chunk_size=20, backend="sidecar",
-                 progress=lambda done, total: print("progress", done, flush=True))
-    """))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
-    caller = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    caller = start_caller(tmp_path)
     processes: set[int] = set()
     try:
-        assert caller.stdout.readline().startswith("progress"), "the caller's run reports progress"
-        sidecar = sidecar_of(caller.pid)
-        assert sidecar is not None, "the caller's sidecar is found"
-        processes = {sidecar} | descendants(sidecar)
+        _, processes = lava_processes(caller.pid)
         caller.kill()
         caller.wait()
         assert not wait_gone(processes), "the sidecar notices that the lab's process died and stops everything"

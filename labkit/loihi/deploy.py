@@ -56,6 +56,7 @@ from .bundle import Bundle, save_bundle
 from .deploy_model import DeployModelError, default_model_path, load_or_train_model, repo_relative
 from .export import export_nir
 from .lava_result import LavaResult
+from .lava_runner import run_lava
 from .quantize import QuantConfig, emulate_fixed_point, quantization_errors, quantize_model
 from .sidecar import DEFAULT_STALL_TIMEOUT, lava_backend
 from .spike_readout import predict_from_spikes
@@ -201,8 +202,6 @@ def compare(
     end is read out by spike count (`READOUT`); the torch back ends are also read by the
     other readouts of `labkit.readout`, for reference (``torch_readouts``).
     """
-    from .lava_runner import run_lava
-
     labels = np.asarray(labels)
     if spikes.shape[1] != len(labels):
         raise ValueError(f"{spikes.shape[1]} encoded images but {len(labels)} labels")

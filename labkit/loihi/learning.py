@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from ..plasticity import STDPParams, stdp_update
-from .lava_stdp import run_lava_stdp
+from .lava_runner import run_lava_stdp
 
 __all__ = [
     "STDPComparison",

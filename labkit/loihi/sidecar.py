@@ -38,7 +38,8 @@ from ..foundation.paths import REPO_ROOT
 from .bundle import Bundle, load_bundle, save_bundle
 from .lava_files import load_result, load_spikes, save_result, save_spikes
 from .lava_result import LavaResult
-from .lava_parallel import kill_group, watch_parent
+from .lava_stdp import lava_stdp_inprocess
+from .lava_parallel import kill_group, run_parallel, watch_parent
 
 __all__ = ["LavaSidecarError", "lava_available", "lava_backend", "run_in_sidecar", "sidecar_command", "sidecar_python"]
 
@@ -207,16 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     output = Path(args.output)
     if args.task == "stdp":
-        from .lava_stdp import lava_stdp_inprocess
-
         with np.load(args.inputs, allow_pickle=False) as z:
             out = lava_stdp_inprocess(z["pre"], z["post"], json.loads(str(z["options"])))
         write_atomic(output, lambda f: np.savez(f, **out))
         return 0
     if not args.bundle:
         parser.error("--bundle is required for the network task")
-    from .lava_parallel import run_parallel
-
     def report(done: int, total: int) -> None:
         if args.progress_file:
             write_text(args.progress_file, f"{done} {total}")
