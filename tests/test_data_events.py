@@ -301,8 +301,8 @@ def test_fetch_nmnist_failure_explains_manual_placement(tmp_path, monkeypatch):
 def test_event_camera_view_draws_at_the_ends_of_its_sliders(digits, corner):
     from matplotlib.figure import Figure
 
-    from labkit.widgets import EVENT_CAMERA_SLIDERS, _event_camera_view
+    from labkit.widgets import EVENT_CAMERA_SLIDERS, event_camera_view
 
     values = {name: limits[corner] for name, limits in EVENT_CAMERA_SLIDERS.items()}
-    fig = _event_camera_view(digits[0], **values)
+    fig = event_camera_view(digits[0], **values)
     assert isinstance(fig, Figure) and len(fig.axes) >= values["num_bins"], "one panel per time bin"

@@ -8,10 +8,12 @@ import re
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import ipywidgets
 import torch
 from matplotlib.figure import Figure
 
 import labkit.training
+import labkit.widgets.astdp
 from labkit import widgets as w
 from labkit.data import mnist_data
 
@@ -41,7 +43,7 @@ def digit() -> torch.Tensor:
 
 @pytest.mark.parametrize("values", LIF_CORNERS, ids=lambda v: "-".join(f"{k}={v[k]}" for k in v))
 def test_lif_view_draws_at_every_corner_of_the_sliders(values):
-    fig = w._lif_view(**values, num_steps=60)
+    fig = w.lif_view(**values, num_steps=60)
     assert isinstance(fig, Figure), "the view returns a matplotlib Figure"
     assert len(fig.axes) == 3, "input current, membrane and spike panels"
     trace = fig.axes[1].lines[0].get_ydata()
@@ -50,29 +52,29 @@ def test_lif_view_draws_at_every_corner_of_the_sliders(values):
 
 def test_lif_view_physics_at_the_extremes():
     lo, hi = LIF_ENDS["current"]
-    silent = w._lif_view(beta=0.9, threshold=3.0, current=lo, noise=0.0, num_steps=60)
+    silent = w.lif_view(beta=0.9, threshold=3.0, current=lo, noise=0.0, num_steps=60)
     assert len(silent.axes[2].collections[0].get_segments()) == 0, "negative input → no spikes"
-    busy = w._lif_view(beta=0.9, threshold=0.1, current=hi, noise=0.0, reset="zero", num_steps=60, onset=10)
+    busy = w.lif_view(beta=0.9, threshold=0.1, current=hi, noise=0.0, reset="zero", num_steps=60, onset=10)
     assert len(busy.axes[2].collections[0].get_segments()) == 50, "I > θ fires at every step after the onset"
 
 
 @pytest.mark.parametrize("num_steps", _ends(w.RATE_EXPLORER_SLIDERS)["num_steps"])
 @pytest.mark.parametrize("gain", _ends(w.RATE_EXPLORER_SLIDERS)["gain"])
 def test_rate_view_draws_at_the_ends_of_the_sliders(digit, num_steps, gain):
-    fig = w._rate_view(digit, num_steps, gain)
+    fig = w.rate_view(digit, num_steps, gain)
     assert isinstance(fig, Figure) and len(fig.axes) == 3, "image, raster and reconstruction panels"
     recon = fig.axes[2].images[0].get_array()
     assert np.all(np.isfinite(recon)), "the reconstruction is finite even at gain 0"
 
 
 def test_rate_view_accepts_numpy_images(digit):
-    assert isinstance(w._rate_view(digit.numpy(), 25, 1.0), Figure), "a NumPy image works like a tensor"
+    assert isinstance(w.rate_view(digit.numpy(), 25, 1.0), Figure), "a NumPy image works like a tensor"
 
 
 def test_views_do_not_open_pyplot_figures(digit):
     before = plt.get_fignums()
-    w._lif_view(0.9, 1.0, 0.3, 0.1)
-    w._rate_view(digit, 25, 1.0)
+    w.lif_view(0.9, 1.0, 0.3, 0.1)
+    w.rate_view(digit, 25, 1.0)
     w.lif_explorer()
     assert plt.get_fignums() == before, "views draw on their own Figure, not on pyplot's global state"
 
@@ -117,7 +119,7 @@ def test_render_view_lets_real_bugs_raise():
         raise ZeroDivisionError("bug")
 
     with pytest.raises(ZeroDivisionError):
-        w.render_view(w.widgets.Output(), broken)
+        w.render_view(ipywidgets.Output(), broken)
 
 
 # ----------------------------------------------------------------------------- energy_explorer
@@ -143,7 +145,7 @@ ENERGY_CASES += [{name: ends[i] for name, ends in ENERGY_ENDS.items()} for i in 
 
 @pytest.mark.parametrize("values", ENERGY_CASES, ids=lambda v: "-".join(f"{k}={v[k]}" for k in v))
 def test_energy_view_draws_at_the_ends_of_every_slider(energy_counts, values):
-    fig = w._energy_view(energy_counts, **values)
+    fig = w.energy_view(energy_counts, **values)
     assert isinstance(fig, Figure) and len(fig.axes) == 2, "totals and shares panels"
     bars = w.energy_bars(energy_counts, **values)
     assert len(bars) == 5, "ANN on 2 platforms, SNN on 3 (no ANN on Loihi)"
@@ -186,7 +188,7 @@ SURROGATE_ENDS = _ends(w.SURROGATE_EXPLORER_SLIDERS)["alpha"]
 def test_surrogate_view_draws_the_step_and_the_arctangent_derivative(alpha):
     import math
 
-    fig = w._surrogate_view(alpha)
+    fig = w.surrogate_view(alpha)
     assert isinstance(fig, Figure) and len(fig.axes) == 2, "forward and backward panels"
     step, smooth = fig.axes[0].lines[:2]
     x, s = step.get_xdata(), step.get_ydata()
@@ -214,7 +216,7 @@ def test_surrogate_explorer_redraws_and_reports_a_bad_alpha():
 
 def test_surrogate_view_opens_no_pyplot_figure():
     before = plt.get_fignums()
-    w._surrogate_view(2.0)
+    w.surrogate_view(2.0)
     w.TrainingMonitor(show=False).figure()
     assert plt.get_fignums() == before, "views draw on their own Figure"
 
@@ -276,7 +278,7 @@ STDP_CORNERS = [dict(zip(STDP_ENDS, values)) for values in itertools.product(*ST
 
 @pytest.mark.parametrize("values", STDP_CORNERS, ids=lambda v: "-".join(f"{k}={v[k]}" for k in v))
 def test_stdp_window_view_draws_at_every_corner_of_the_sliders(values):
-    fig = w._stdp_window_view(**values, span=30)
+    fig = w.stdp_window_view(**values, span=30)
     assert isinstance(fig, Figure) and len(fig.axes) == 1, "one panel: the window"
     ax = fig.axes[0]
     curve = np.concatenate([line.get_ydata() for line in ax.lines[:2]])
@@ -288,7 +290,7 @@ def test_stdp_window_view_draws_at_every_corner_of_the_sliders(values):
 def test_stdp_window_view_pair_protocol_lies_on_the_curve():
     from labkit.plasticity import STDPParams, stdp_window
 
-    fig = w._stdp_window_view(0.01, 0.012, 20.0, 10.0, span=40, protocol_every=5)
+    fig = w.stdp_window_view(0.01, 0.012, 20.0, 10.0, span=40, protocol_every=5)
     dots = next(line for line in fig.axes[0].lines if line.get_marker() == "o")
     want = stdp_window(dots.get_xdata(), STDPParams(A_plus=0.01, A_minus=0.012, tau_plus=20.0, tau_minus=10.0))
     np.testing.assert_allclose(dots.get_ydata(), want.numpy(), rtol=1e-5, atol=1e-9,
@@ -296,9 +298,9 @@ def test_stdp_window_view_pair_protocol_lies_on_the_curve():
 
 
 def test_stdp_window_view_says_which_side_wins():
-    assert "depression wins" in w._stdp_window_view(0.01, 0.01, 10.0, 20.0).axes[0].get_title(), \
+    assert "depression wins" in w.stdp_window_view(0.01, 0.01, 10.0, 20.0).axes[0].get_title(), \
         "A+τ+ < A−τ−: uncorrelated firing weakens the synapse"
-    assert "potentiation wins" in w._stdp_window_view(0.02, 0.01, 10.0, 10.0).axes[0].get_title(), \
+    assert "potentiation wins" in w.stdp_window_view(0.02, 0.01, 10.0, 10.0).axes[0].get_title(), \
         "A+τ+ > A−τ−: uncorrelated firing strengthens the synapse"
 
 
@@ -353,7 +355,7 @@ def test_hybrid_dashboard_exposes_its_controls_for_browser_tests(tiny_digits):
     assert "labkit-result" in dash.result._dom_classes, "the result widget carries the CSS class labkit-result"
     assert "accuracy" not in dash.result.value.lower(), "before a run the result text shows no accuracy yet"
     assert list(dash.rule.options) == ["bp", "stdp", "sum", "adaptive"]
-    assert isinstance(dash.widget, w.widgets.VBox) and "application/vnd.jupyter.widget-view+json" in \
+    assert isinstance(dash.widget, ipywidgets.VBox) and "application/vnd.jupyter.widget-view+json" in \
         dash._repr_mimebundle_(), "ending a cell with the dashboard displays it"
     assert dash.plot.outputs, "an empty frame is drawn before the first run"
 
@@ -459,7 +461,7 @@ def test_divergence_shows_a_message_not_a_traceback(tiny_digits, monkeypatch):
     def diverging_train(*args, **kwargs):
         raise labkit.training.TrainingDiverged("training diverged at epoch 1, batch 3: the loss became nan.")
 
-    monkeypatch.setattr(labkit.training, "train", diverging_train)
+    monkeypatch.setattr(labkit.widgets.astdp, "train", diverging_train)
     dash = tiny_dashboard(tiny_digits)
     assert press_train(dash) is None, "a diverged run returns no history"
     assert "diverged" in dash.result.value and "Traceback" not in dash.result.value
@@ -471,7 +473,7 @@ def test_an_unexpected_failure_is_reported_in_the_dashboard(tiny_digits, monkeyp
     def broken_train(*args, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(labkit.training, "train", broken_train)
+    monkeypatch.setattr(labkit.widgets.astdp, "train", broken_train)
     dash = tiny_dashboard(tiny_digits)
     press_train(dash)
     assert "failed" in dash.result.value and "out of memory" in dash.result.value
@@ -496,7 +498,7 @@ def test_earlier_runs_stay_on_the_plot(tiny_digits):
     dash.rule.value = "bp"
     press_train(dash)
     assert [r.rule for r in dash.runs] == ["adaptive", "bp"], "each finished run is kept for comparison"
-    fig = w._hybrid_view(dash.runs)
+    fig = w.hybrid_view(dash.runs)
     labels = [line.get_label() for line in fig.axes[0].lines]
     assert labels == [r.label for r in dash.runs], "accuracy panel: one curve per run, the current one last"
 
@@ -504,7 +506,7 @@ def test_earlier_runs_stay_on_the_plot(tiny_digits):
 def test_hybrid_view_draws_without_pyplot(tiny_digits):
     before = plt.get_fignums()
     run = w.HybridRun("adaptive", 0.01, 1e-3, 1, digits=[0, 10], accuracy=[0.1, 0.5], coefficient=[[1, 1], [0.9, 1]])
-    assert isinstance(w._hybrid_view([]), Figure) and isinstance(w._hybrid_view([run]), Figure)
+    assert isinstance(w.hybrid_view([]), Figure) and isinstance(w.hybrid_view([run]), Figure)
     assert plt.get_fignums() == before, "the view opens no pyplot figure"
 
 
@@ -537,7 +539,7 @@ NOISE_CURVES = {
 
 @pytest.mark.parametrize("sigma", [min(w.noise_sigmas(NOISE_CURVES)), max(w.noise_sigmas(NOISE_CURVES))])
 def test_noise_view_at_the_ends_of_the_slider(sigma):
-    fig = w._noise_view(NOISE_CURVES, sigma, paper={"surrogate BP": {0.3: 88.4}})
+    fig = w.noise_view(NOISE_CURVES, sigma, paper={"surrogate BP": {0.3: 88.4}})
     assert isinstance(fig, Figure) and len(fig.axes) == 2, "curves and bars"
     bars = fig.axes[1].patches
     assert [b.get_width() for b in bars] == [NOISE_CURVES[m][sigma] for m in NOISE_CURVES], \
@@ -548,9 +550,9 @@ def test_noise_view_at_the_ends_of_the_slider(sigma):
 
 def test_noise_view_rejects_unmeasured_levels_and_empty_input():
     with pytest.raises(ValueError, match="measured noise levels"):
-        w._noise_view(NOISE_CURVES, 0.25)
+        w.noise_view(NOISE_CURVES, 0.25)
     with pytest.raises(ValueError, match="make reproduce"):
-        w._noise_view({}, 0.3)
+        w.noise_view({}, 0.3)
 
 
 def test_noise_curves_from_summary_reads_means_in_percent():

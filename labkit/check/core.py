@@ -1,4 +1,5 @@
-"""The core of `labkit.check`: verdicts, graded hints and the fallback for unwritten exercises.
+"""The core of `labkit.check`: verdicts, graded hints, the fallback for unwritten exercises, and the
+expectations the chapters' checks are written with (`expect_close`, `expect_pair`, …).
 
 A check is a list of cases run in order on the student's function (`run_cases`). The first
 case that fails stops the check and prints what was expected, what came back and a hint. Hints
@@ -25,7 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-__all__ = ["CheckResult", "Case", "Mismatch", "attempts", "reset", "run_cases", "show", "use"]
+__all__ = ["CheckResult", "Case", "Mismatch", "attempts", "expect_close", "expect_equal", "expect_pair",
+           "expect_unchanged", "numeric", "reset", "run_cases", "show", "snapshot", "to_numpy", "use"]
 
 
 @dataclass
@@ -101,7 +103,7 @@ def reset(name: str | None = None) -> None:
         _failed_attempts.pop(name, None)
 
 
-def _to_numpy(x) -> np.ndarray:
+def to_numpy(x) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().numpy()
     return np.asarray(x)
@@ -111,7 +113,7 @@ def show(x, limit: int = 240) -> str:
     """A short printable form of ``x`` (arrays summarised, long text cut)."""
     if isinstance(x, (torch.Tensor, np.ndarray, list, tuple)) and not isinstance(x, str):
         try:
-            a = _to_numpy(x)
+            a = to_numpy(x)
         except (TypeError, ValueError):
             text = repr(x)
         else:
@@ -221,3 +223,51 @@ def use(student_fn: Callable, *, fallback: Callable, exercise: str) -> Callable:
 
     run.exercise, run.student, run.fallback = exercise, student_fn, fallback
     return run
+
+
+# ----------------------------------------------------------------------------- expectations
+
+
+def numeric(got, what: str) -> np.ndarray:
+    """``got`` as a float64 array, or `Mismatch` when it is not an array or tensor of numbers."""
+    try:
+        a = to_numpy(got)
+    except (TypeError, ValueError, RuntimeError):
+        raise Mismatch(f"{what}: an array or tensor", show(got)) from None
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise Mismatch(f"{what}: an array or tensor of numbers", show(got))
+    return a.astype(np.float64)
+
+
+def expect_close(got, expected, what: str, *, atol: float = 1e-6, rtol: float = 1e-6) -> None:
+    """`Mismatch` unless ``got`` has ``expected``'s shape and values (within the tolerances)."""
+    g, e = numeric(got, what), np.asarray(to_numpy(expected), dtype=np.float64)
+    if g.shape != e.shape:
+        raise Mismatch(f"{what} of shape {tuple(e.shape)}", f"shape {tuple(g.shape)}: {show(got)}")
+    if not np.allclose(g, e, atol=atol, rtol=rtol, equal_nan=False):
+        raise Mismatch(f"{what} = {show(e)}", show(got))
+
+
+def expect_equal(got, expected, what: str) -> None:
+    """`expect_close` with no tolerance."""
+    expect_close(got, expected, what, atol=0.0, rtol=0.0)
+
+
+def expect_pair(got, what: tuple[str, str]) -> tuple:
+    """``got`` as a 2-tuple, or `Mismatch` naming the two values expected."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Mismatch(f"a pair ({what[0]}, {what[1]})", show(got))
+    return tuple(got)
+
+
+def snapshot(*xs) -> list:
+    """Copies of the arguments, to compare with after the student's function ran."""
+    return [x.clone() if isinstance(x, torch.Tensor) else np.array(x, copy=True) for x in xs]
+
+
+def expect_unchanged(before, after, names: str) -> None:
+    """`Mismatch` when the function modified an argument in place."""
+    for b, a in zip(before, after):
+        same = torch.equal(b, a) if isinstance(b, torch.Tensor) else np.array_equal(b, a)
+        if not same:
+            raise Mismatch(f"{names} left as they were", "an argument was modified in place")

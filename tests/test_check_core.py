@@ -1,4 +1,4 @@
-"""labkit.checkcore: graded hints (a nudge first, the formula from the second failing attempt),
+"""labkit.check.core: graded hints (a nudge first, the formula from the second failing attempt),
 `reset`, and `use`, which runs the student's function or labkit's while the exercise is unwritten."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from labkit import check
-from labkit.checkcore import Case, Mismatch, run_cases
+from labkit.check.core import Case, Mismatch, run_cases
 
 
 def _double_cases():

@@ -1,0 +1,65 @@
+"""Self-checks for the chapters' exercises.
+
+Each exercise in the notebooks has a check of the same name::
+
+    from labkit import check
+    check.lif_update(lif_update)
+
+A check runs the function on cases with known answers, from the ordinary to the edge cases,
+and prints a verdict: which cases passed, the first one that failed (expected against got) and
+a hint. It never prints a solution. A stub that still raises ``NotImplementedError`` gets
+"not written yet" with the exercise's own message, not a traceback. The check returns a
+`CheckResult` (``passed``, ``messages``) so that tests can inspect it.
+
+Reference answers come from labkit's own functions where they exist (``lif_step``,
+``traces``, ``ATan``, ``effective_synaptic_ops``, ``loihi.quantize.quantize_weights``) and
+otherwise from short independent formulas written here.
+
+One module per concept: `~labkit.check.lif`, `~labkit.check.rate_code`, `~labkit.check.traces`,
+`~labkit.check.surrogate`, `~labkit.check.coefficients`, `~labkit.check.robustness`,
+`~labkit.check.synaptic_ops`, `~labkit.check.quantization`, `~labkit.check.events`; the verdicts,
+hints and expectations they share are in `~labkit.check.core`.
+
+| exercise | check | contract |
+| --- | --- | --- |
+| 1.1 | `lif_update` | ``(current, membrane, beta, threshold, reset) -> (spike, membrane)`` |
+| 2.1 | `encode_rate_numpy` | ``(image, num_steps, rng) -> spikes [num_steps, *image.shape]`` |
+| 3.1 | `trace_step` | ``(trace, spikes, decay) -> decay * trace + spikes`` |
+| 4.1 | `atan_surrogate_grad` | ``(x, alpha) -> (alpha/2) / (1 + (pi/2 alpha x)^2)`` |
+| 5.1 | `plasticity_coefficient_update` | ``(c, dw, grad, kappa) -> clip(c + kappa cos(dw, -grad), 0, 1)`` |
+| 7.1 | `count_synaptic_ops` | ``(spikes, weight) -> int`` |
+| 8.1 | `quantize_weights` | ``(w, bits) -> (mantissa, exponent)`` |
+| 6.1 | `robustness_score` | ``({sigma: accuracy}) -> mean accuracy over the noise range`` |
+| 9.1 | `pixel_events` | ``(log_intensity, threshold) -> signed event counts`` |
+| 9.2 | `bin_events` | ``(events, num_bins, duration_us) -> counts [num_bins, 2, 34, 34]`` |
+"""
+
+from __future__ import annotations
+
+from .coefficients import plasticity_coefficient_update
+from .core import CheckResult, attempts, reset, use
+from .events import bin_events, pixel_events
+from .lif import lif_update
+from .quantization import quantize_weights
+from .rate_code import encode_rate_numpy
+from .robustness import robustness_score
+from .surrogate import atan_surrogate_grad
+from .synaptic_ops import count_synaptic_ops
+from .traces import trace_step
+
+__all__ = [
+    "CheckResult",
+    "attempts",
+    "reset",
+    "use",
+    "atan_surrogate_grad",
+    "bin_events",
+    "count_synaptic_ops",
+    "encode_rate_numpy",
+    "lif_update",
+    "pixel_events",
+    "plasticity_coefficient_update",
+    "quantize_weights",
+    "robustness_score",
+    "trace_step",
+]

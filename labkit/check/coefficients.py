@@ -1,0 +1,67 @@
+"""Exercise 5.1: the A-STDP plasticity coefficients' update from gradient feedback."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .core import Case, CheckResult, expect_close, expect_unchanged, run_cases, snapshot
+
+__all__ = ["plasticity_coefficient_update"]
+
+
+def _coefficient_reference(c, dw, grad, kappa):
+    """clip(c + κ cos(ΔW[j], −∇[j]), 0, 1), cosine 0 for a zero row (independent of labkit.rules)."""
+    c, dw, grad = (np.asarray(v, dtype=np.float64) for v in (c, dw, grad))
+    dot = (dw * -grad).sum(axis=1)
+    norms = np.linalg.norm(dw, axis=1) * np.linalg.norm(grad, axis=1)
+    cosine = np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)
+    return np.clip(c + kappa * cosine, 0.0, 1.0)
+
+
+def _coefficient_case(c, dw, grad, kappa, what):
+    def run(fn):
+        args = [torch.tensor(v, dtype=torch.float32) for v in (c, dw, grad)]
+        expect_close(fn(*args, kappa), _coefficient_reference(c, dw, grad, kappa), what, atol=1e-5)
+
+    return run
+
+
+def _coefficient_random(fn):
+    g = torch.Generator().manual_seed(5)
+    c = torch.rand(20, generator=g)
+    dw, grad = torch.randn(20, 30, generator=g), torch.randn(20, 30, generator=g)
+    dw[3] = 0.0
+    expect_close(fn(c, dw, grad, 0.3), _coefficient_reference(c, dw, grad, 0.3), "coefficients", atol=1e-5)
+
+
+def _coefficient_unchanged(fn):
+    c, dw, grad = torch.tensor([0.5, 0.5]), torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[-1.0, 0.0], [0.0, 1.0]])
+    before = snapshot(c, dw, grad)
+    fn(c, dw, grad, 0.2)
+    expect_unchanged(before, [c, dw, grad], "c, dw and grad")
+
+
+def plasticity_coefficient_update(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 5.1, ``plasticity_coefficient_update(c, dw, grad, kappa) -> clip(c + κ cos(dw, −grad), 0, 1)``."""
+    cases = [
+        Case("agreeing rows gain kappa, opposing rows lose it, orthogonal rows keep c",
+              "compare dw with MINUS grad: gradient descent moves the weights along -grad",
+              _coefficient_case([0.5, 0.5, 0.5], [[-2.0, 0.0], [2.0, 0.0], [0.0, 5.0]],
+                                [[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]], 0.2, "coefficients")),
+        Case("the cosine ignores the lengths of the rows", "divide the dot product by both row norms",
+              _coefficient_case([0.5, 0.5], [[3.0, 4.0], [0.1, 0.0]], [[-6.0, -8.0], [-1.0, -1.0]], 0.1,
+                                "coefficients")),
+        Case("the result is clipped to [0, 1]", "clamp the new coefficients to [0, 1]",
+              _coefficient_case([1.0, 0.1], [[0.0, -1.0], [0.0, 1.0]], [[0.0, 2.0], [0.0, 1.0]], 0.2,
+                                "coefficients")),
+        Case("a row of zeros (silent neuron or zero gradient) keeps its c, no NaN",
+              "where the product of the norms is 0, use a cosine of 0 (torch.where, or a small eps)",
+              _coefficient_case([0.5, 0.3], [[0.0, 0.0], [1.0, 1.0]], [[3.0, 4.0], [0.0, 0.0]], 0.2,
+                                "coefficients")),
+        Case("20 random rows match the formula", "one cosine per ROW (dim=1), one coefficient per postsynaptic neuron",
+              _coefficient_random),
+        Case("the inputs are not modified", "return a new tensor: (c + kappa * cosine).clamp(0, 1), not c.add_()",
+              _coefficient_unchanged),
+    ]
+    return run_cases("5.1", "plasticity_coefficient_update", fn, cases, quiet=quiet)

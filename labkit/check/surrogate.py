@@ -1,0 +1,47 @@
+"""Exercise 4.1: the arctangent surrogate gradient of the spike."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..neurons import ATan
+from .core import Case, CheckResult, expect_close, run_cases
+
+__all__ = ["atan_surrogate_grad"]
+
+
+def _atan_case(x, alpha, what):
+    def run(fn):
+        xt = torch.as_tensor(x, dtype=torch.float64)
+        expect_close(fn(xt, alpha), ATan(alpha).derivative(xt), what, atol=1e-7)
+
+    return run
+
+
+def _atan_finite_difference(fn):
+    x = torch.linspace(-1.5, 1.5, 13, dtype=torch.float64)
+    h, alpha = 1e-5, 3.0
+    primitive = lambda v: 0.5 + torch.atan(math.pi / 2 * alpha * v) / math.pi  # noqa: E731
+    expect_close(fn(x, alpha), (primitive(x + h) - primitive(x - h)) / (2 * h),
+                  "the derivative of 1/2 + arctan(pi/2 * alpha * x) / pi", atol=1e-6)
+
+
+def atan_surrogate_grad(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 4.1, ``atan_surrogate_grad(x, alpha) -> (alpha/2) / (1 + (pi/2 · alpha · x)^2)``."""
+    cases = [
+        Case("the peak at x = 0 is alpha/2", "at x = 0 the denominator is 1, so the value is alpha / 2",
+              _atan_case([0.0], 2.0, "value at 0")),
+        Case("values on [-2, 2] for alpha = 2", "square (pi/2 * alpha * x), add 1, divide alpha/2 by it",
+              _atan_case(np.linspace(-2, 2, 9), 2.0, "surrogate")),
+        Case("other alphas (0.5 and 10)", "use the alpha argument both in the numerator and inside the square",
+              lambda fn: (_atan_case(np.linspace(-1, 1, 7), 0.5, "surrogate, alpha = 0.5")(fn),
+                          _atan_case(np.linspace(-1, 1, 7), 10.0, "surrogate, alpha = 10")(fn))),
+        Case("element-wise on a 2-D tensor", "use tensor arithmetic, no loop or .item()",
+              _atan_case(np.linspace(-1, 1, 12).reshape(3, 4), 2.0, "surrogate")),
+        Case("agrees with a finite difference of the arctangent", "(alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2)",
+              _atan_finite_difference),
+    ]
+    return run_cases("4.1", "atan_surrogate_grad", fn, cases, quiet=quiet)
