@@ -1,17 +1,26 @@
-"""The ``labkit`` command.
+"""The ``labkit`` command (also ``python -m labkit``).
 
     labkit data fetch mnist        download and verify full MNIST into data/mnist/
     labkit train --rule adaptive   train one network and print its test accuracy
 
 Further commands (``reproduce``, ``deploy``, ``tune``, ``student``) are contributed by the
 modules that implement them: each defines ``add_arguments(parser)`` and ``run(args) -> int``.
+
+One error boundary, `main`, serves every command: a user error (labkit's `ValueError`
+subclasses, a file that cannot be read or written) prints one line ``labkit: error: …`` that
+says what was wrong and what to do, and exits with status 2; Ctrl-C says what was saved and
+exits with 130. Output paths are checked before any work starts, so a typo in ``--out`` costs
+seconds, not a training run.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 #: command name → (module, one-line help). Modules are imported only when present.
 COMMANDS = {
@@ -20,6 +29,104 @@ COMMANDS = {
     "tune": ("labkit.tune", "sweep η1, η2 (and κ) with Optuna"),
     "student": ("labkit.exercises", "write the student edition of the notebooks"),
 }
+
+#: command → the options naming what it writes: (attribute, option, "file" or "folder").
+OUTPUTS = {
+    "data": (("root", "--root", "folder"),),
+    "train": (("checkpoint", "--checkpoint", "file"),),
+    "reproduce": (("out", "--out", "folder"),),
+    "deploy": (("out", "--out", "folder"),),
+    "tune": (("out", "--out", "folder"),),
+    "student": (("out", "--out", "folder"),),
+}
+
+#: The largest seed torch's generators take (they hold an unsigned 64-bit seed; labkit mixes in
+#: stream and epoch offsets modulo 2**63).
+MAX_SEED = 2**63 - 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with every command's usage errors printed as ``labkit: error: …`` (exit status 2)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"labkit: error: {message}\n")
+
+
+# ----------------------------------------------------------------------------- argument types
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (argparse names the option in its message)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer in [0, 2**63 - 1]."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**63 - 1, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**63 - 1, got {value}")
+    return value
+
+
+# ----------------------------------------------------------------------------- output paths
+
+
+class OutputPathError(ValueError):
+    """An output path that cannot be written: it names the option and the path."""
+
+
+def check_output_path(path: str | os.PathLike, option: str, kind: str = "file") -> None:
+    """Raise `OutputPathError` unless ``path`` can be written as a ``kind`` ("file" or "folder").
+
+    Checked before the work starts: nothing is created. The nearest existing ancestor must be a
+    folder in which a file can be created (tried for real, so it holds for root and read-only
+    file systems alike); an existing ``path`` must be of the right kind.
+    """
+    path = Path(path)
+    if path.exists():
+        if kind == "file" and path.is_dir():
+            raise OutputPathError(f"{option} {path} is a folder; pass a file name, e.g. {path / 'checkpoint.pt'}")
+        if kind == "folder" and not path.is_dir():
+            raise OutputPathError(f"{option} {path} is a file, not a folder: pass a folder, or move the file away")
+    parent = path if kind == "folder" else path.parent
+    ancestor = parent
+    while not ancestor.exists():
+        if ancestor.parent == ancestor:
+            break
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise OutputPathError(
+            f"{option} {path}: {ancestor} is a file where a folder is expected; pass another path, "
+            "or move the file away"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as exc:
+        raise OutputPathError(
+            f"{option} {path} cannot be written ({exc.strerror or exc} in {ancestor}); pass a path in a "
+            "folder you can write to"
+        ) from None
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    for attribute, option, kind in OUTPUTS.get(args.command, ()):
+        value = getattr(args, attribute, None)
+        if value is not None:
+            check_output_path(value, option, kind)
+
+
+# ----------------------------------------------------------------------------- commands
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -32,7 +139,7 @@ def _data(args: argparse.Namespace) -> int:
         return 0
     fetch = getattr(data, "fetch_nmnist", None)
     if fetch is None:
-        print("N-MNIST support is not available in this version of labkit", file=sys.stderr)
+        print("labkit: error: N-MNIST support is not available in this version of labkit", file=sys.stderr)
         return 2
     fetch(args.root)
     return 0
@@ -54,8 +161,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="labkit", description="The bio-hybrid SNN lab's command line.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="labkit", description="The bio-hybrid SNN lab's command line.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("data", help="fetch datasets")
     p.add_argument("action", choices=["fetch"])
@@ -66,13 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train one network")
     p.add_argument("--rule", default="bp", choices=["bp", "stdp", "sum", "adaptive", "ann"])
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=positive_int, default=1)
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the weights, batch order and rate code")
     p.add_argument("--eta1", type=float, default=None, help="STDP learning rate η1 (default 0.01)")
     p.add_argument("--eta2", type=float, default=None, help="Adam learning rate η2 (default 0.001)")
     p.add_argument("--source", default="auto", choices=["auto", "full", "bundled"])
-    p.add_argument("--train-limit", type=int, default=None)
-    p.add_argument("--test-limit", type=int, default=None)
+    p.add_argument("--train-limit", type=positive_int, default=None, help="use only the first n training digits")
+    p.add_argument("--test-limit", type=positive_int, default=None, help="use only the first n test digits")
     p.add_argument("--device", default="auto")
     p.add_argument("--checkpoint", default=None, help="checkpoint file; an existing one is resumed")
     p.set_defaults(func=_train)
@@ -90,16 +197,64 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# ----------------------------------------------------------------------------- the error boundary
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    """What Ctrl-C leaves behind, per command: said honestly, never "saved" when nothing was."""
+    if args.command == "train":
+        if args.checkpoint is None:
+            return "nothing was saved (pass --checkpoint FILE to keep each finished epoch)"
+        if Path(args.checkpoint).is_file():
+            return (f"the epochs finished before the interrupt are in {args.checkpoint}; "
+                    "run the same command to resume")
+        return f"no epoch had finished, so {args.checkpoint} was not written"
+    if args.command == "reproduce":
+        return f"finished runs are saved under {args.out}; run the same command to continue with the rest"
+    if args.command == "data":
+        return "no half-written file was left under a final name; run the same command to fetch what is missing"
+    if args.command == "student":
+        return f"some notebooks of {args.out} may be missing; run the same command again"
+    if args.command == "deploy":
+        return "deploy writes its results only at the end, so nothing new was saved"
+    return "work in progress was not saved"
+
+
+def _user_error_message(exc: BaseException) -> str | None:
+    """The one-line message for a user error, or None for anything else (a bug: let it show)."""
+    if isinstance(exc, ValueError):  # labkit's user errors (LabkitError is a ValueError) and their kin
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        what = exc.strerror or str(exc)
+        return f"{what}:{where}; check the path and its permissions" if where else f"{what}"
+    user_errors = tuple(
+        cls for module, name in (("labkit.data", "ChecksumError"), ("labkit.training", "TrainingDiverged"))
+        if (cls := getattr(sys.modules.get(module), name, None)) is not None
+    )
+    if isinstance(exc, user_errors):
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the ``labkit`` command; returns the exit status (0 done, 2 user error, 130 interrupted)."""
     try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors (already printed as `labkit: error: …`) and --help
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        _check_outputs(args)
         return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"labkit {args.command}: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print(f"labkit {args.command}: interrupted; finished work is saved", file=sys.stderr)
+        print(f"labkit {args.command}: interrupted; {_interrupted(args)}", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = _user_error_message(exc)
+        if message is None:
+            raise
+        print(f"labkit: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

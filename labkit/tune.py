@@ -201,7 +201,17 @@ def _retry(action, attempts: int = 6):
 
 def _storage(url: str, heartbeat: int):
     import optuna
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+    try:  # a URL SQLAlchemy cannot parse, or a dialect/driver that is not installed: say so, do not retry
+        make_url(url).get_dialect()
+    except (ArgumentError, ImportError) as exc:
+        raise ValueError(
+            f"--storage {url!r} is not a database URL this environment can open ({type(exc).__name__}: {exc}); "
+            "pass e.g. sqlite:///results/tune/study.db, or postgresql+psycopg2://USER:PASSWORD@HOST/DB with "
+            "the driver installed"
+        ) from None
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     # Optuna >= 4.9 names the re-queueing callback RetryHeartbeatStaleTrialCallback; older versions
     # (the project allows >= 3.5) call it RetryFailedTrialCallback, passed as failed_trial_callback.
@@ -211,9 +221,20 @@ def _storage(url: str, heartbeat: int):
             retry = {"heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)}
         else:
             retry = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)}
-        return _retry(lambda: optuna.storages.RDBStorage(
-            url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=2 * heartbeat, **retry
-        ))
+        try:
+            return _retry(lambda: optuna.storages.RDBStorage(
+                url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=2 * heartbeat, **retry
+            ))
+        except ImportError as exc:
+            raise ValueError(
+                f"--storage {url!r} needs a database driver that is not installed ({exc}); install it "
+                "(e.g. `pip install psycopg2-binary` for postgresql) or use a sqlite:/// URL"
+            ) from None
+        except SQLAlchemyError as exc:
+            raise ValueError(
+                f"cannot open the study database --storage {url!r} ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                "check that the server is running and the URL, user and password are right"
+            ) from None
 
 
 def _study_config(config: TuneConfig, space: SearchSpace) -> dict:

@@ -1,24 +1,284 @@
-"""Tests for the `labkit` command line."""
+"""Tests for the `labkit` command line, and its hostile-input harness.
 
+The harness (`CASES`) is the command-line part of the log in docs/reliability.md: every
+subcommand fed the bad inputs a hurried or hostile user would type. Each must end in one line
+``labkit: error: …`` that names the option (or file) and says what to do, with exit status 2
+and no traceback; output paths are refused before any work starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import torch
 
 from labkit import cli
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
 
 def test_help_lists_the_commands():
-    out = subprocess.run([sys.executable, "-m", "labkit.cli", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "labkit.cli", "--help"], capture_output=True, text=True, check=True,
+                         env=_env())
     for command in ("data", "train"):
         assert command in out.stdout, f"--help mentions `{command}`"
 
 
 def test_data_fetch_help():
     out = subprocess.run([sys.executable, "-m", "labkit.cli", "data", "--help"], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=_env())
     assert "fetch" in out.stdout and "mnist" in out.stdout
+
+
+def test_python_dash_m_labkit_is_the_labkit_command():
+    """#18 item 6: `python -m labkit` did not work (no labkit/__main__.py)."""
+    out = subprocess.run([sys.executable, "-m", "labkit", "--help"], capture_output=True, text=True, env=_env())
+    assert out.returncode == 0 and "train" in out.stdout, "python -m labkit --help lists the commands"
+    out = subprocess.run([sys.executable, "-m", "labkit", "train", "--train-limit", "0"], capture_output=True,
+                         text=True, env=_env())
+    assert out.returncode == 2, "a user error exits with status 2"
+    assert "Traceback" not in out.stderr, "no traceback for a user error"
+    assert "labkit: error: argument --train-limit" in out.stderr, "the message names the option"
 
 
 def test_bad_arguments_exit_with_a_message(capsys):
     code = cli.main(["train", "--epochs", "0", "--source", "bundled", "--train-limit", "10", "--test-limit", "10"])
     assert code == 2, "a user error exits with status 2"
-    assert "epochs must be" in capsys.readouterr().err, "the message says what was wrong"
+    assert "--epochs: must be an integer >= 1" in capsys.readouterr().err, "the message says what was wrong"
+
+
+# ----------------------------------------------------------------------------- the hostile-input harness
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    """Files a user might pass by mistake (or on purpose), and a data folder with only the bundled subset."""
+    from labkit.models import ANNBaseline, SpikingMLP
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    data = tmp / "data"
+    data.mkdir()
+    shutil.copy(REPO / "data" / "mnist-mini.npz", data / "mnist-mini.npz")
+    (tmp / "garbage.pt").write_bytes(bytes(range(256)) * 8)
+    torch.save(torch.zeros(3), tmp / "tensor.pt")
+    torch.save({"weights": [1, 2, 3]}, tmp / "foreign.pt")
+    torch.save(ANNBaseline().state_dict(), tmp / "ann.pt")
+    torch.save(SpikingMLP(sizes=(784, 100, 10)).state_dict(), tmp / "small.pt")
+    (tmp / "a-file").write_text("not a folder\n")
+    (tmp / "a-folder").mkdir()
+    # A checkpoint-shaped file cut in half (a copy interrupted by a full disk).
+    torch.save({"model": SpikingMLP(sizes=(784, 20, 10)).state_dict(), "history": {}}, tmp / "whole.pt")
+    whole = (tmp / "whole.pt").read_bytes()
+    (tmp / "truncated.pt").write_bytes(whole[: len(whole) // 2])
+    return tmp
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: the command line (``{tmp}`` is the workspace) and what the message must say."""
+
+    id: str
+    item: int  # the item of issue #18 (docs/reliability.md)
+    argv: tuple[str, ...]
+    names: tuple[str, ...]  # what the message must name (the option, the file)
+    remedy: str  # a phrase of the advice it must give
+    before_work: bool = False  # refused before any data is loaded or anything is written
+    xfail: str | None = None  # a fault still open, with the item that fixes it
+    env: dict = field(default_factory=dict)
+
+
+TINY = ("--source", "bundled", "--train-limit", "20", "--test-limit", "20")
+
+CASES = [
+    # train: numbers
+    Case("train-epochs-0", 6, ("train", "--epochs", "0", *TINY), ("--epochs",), ">= 1", before_work=True),
+    Case("train-epochs-word", 6, ("train", "--epochs", "two", *TINY), ("--epochs",), "int", before_work=True),
+    Case("train-train-limit-0", 6, ("train", "--source", "bundled", "--train-limit", "0"), ("--train-limit",),
+         ">= 1", before_work=True),
+    Case("train-train-limit-negative", 6, ("train", "--source", "bundled", "--train-limit", "-5"),
+         ("--train-limit",), ">= 1", before_work=True),
+    Case("train-test-limit-0", 6, ("train", "--source", "bundled", "--test-limit", "0"), ("--test-limit",), ">= 1",
+         before_work=True),
+    Case("train-seed-huge", 6, ("train", "--seed", str(2**70), *TINY), ("--seed",), "2**63 - 1", before_work=True),
+    Case("train-seed-negative", 6, ("train", "--seed", "-1", *TINY), ("--seed",), "from 0", before_work=True),
+    Case("train-eta2-nan", 6, ("train", "--eta2", "nan", *TINY), ("eta2",), "finite number"),
+    Case("train-eta1-negative", 6, ("train", "--rule", "sum", "--eta1", "-1", *TINY), ("eta1",), ">= 0"),
+    Case("train-device-unknown", 6, ("train", "--device", "tpu", *TINY), ("tpu",), "use 'auto', 'cpu' or 'cuda'"),
+    Case("train-diverges", 6, ("train", "--rule", "sum", "--eta1", "1e300", "--source", "bundled",
+                               "--train-limit", "256", "--test-limit", "20"), ("η1",), "smaller learning rate"),
+    Case("train-source-full-missing", 8, ("train", "--source", "full", "--train-limit", "20"), ("mnist",),
+         "labkit data fetch mnist"),
+    # train: the checkpoint path
+    Case("train-checkpoint-is-a-folder", 6, ("train", *TINY, "--checkpoint", "{tmp}/a-folder"), ("--checkpoint",),
+         "pass a file name", before_work=True),
+    Case("train-checkpoint-under-a-file", 6, ("train", *TINY, "--checkpoint", "{tmp}/a-file/ckpt.pt"),
+         ("--checkpoint", "a-file"), "folder is expected", before_work=True),
+    Case("train-checkpoint-unwritable", 6, ("train", *TINY, "--checkpoint", "/proc/labkit-test/ckpt.pt"),
+         ("--checkpoint", "/proc"), "folder you can write to", before_work=True),
+    Case("train-checkpoint-garbage", 6, ("train", *TINY, "--checkpoint", "{tmp}/garbage.pt"), ("garbage.pt",),
+         "checkpoint", xfail="item 2: the safe loader"),
+    Case("train-checkpoint-a-tensor", 6, ("train", *TINY, "--checkpoint", "{tmp}/tensor.pt"), ("tensor.pt",),
+         "checkpoint", xfail="item 2: the safe loader"),
+    Case("train-checkpoint-foreign-dict", 6, ("train", *TINY, "--checkpoint", "{tmp}/foreign.pt"),
+         ("foreign.pt",), "checkpoint", xfail="item 2: the safe loader"),
+    Case("train-checkpoint-truncated", 6, ("train", *TINY, "--checkpoint", "{tmp}/truncated.pt"),
+         ("truncated.pt",), "checkpoint", xfail="item 2: the safe loader"),
+    Case("train-checkpoint-a-model-file", 6, ("train", *TINY, "--checkpoint", "{tmp}/small.pt"), ("small.pt",),
+         "checkpoint", xfail="item 2: the safe loader"),
+    # reproduce
+    Case("reproduce-seeds-0", 6, ("reproduce", "--seeds", "0"), ("--seeds",), ">= 1", before_work=True),
+    Case("reproduce-epochs-0", 6, ("reproduce", "--epochs", "0"), ("--epochs",), ">= 1", before_work=True),
+    Case("reproduce-rules-unknown", 6, ("reproduce", "--rules", "bp,foo"), ("foo",), "choose from",
+         before_work=True),
+    Case("reproduce-out-is-a-file", 6, ("reproduce", "--quick", "--rules", "bp", "--out", "{tmp}/a-file"),
+         ("--out",), "pass a folder", before_work=True),
+    Case("reproduce-out-unwritable", 6, ("reproduce", "--quick", "--rules", "bp", "--out", "/proc/labkit-test"),
+         ("--out",), "folder you can write to", before_work=True),
+    # deploy
+    Case("deploy-images-0", 6, ("deploy", "--no-lava", "--images", "0"), ("--images",), ">= 1", before_work=True),
+    Case("deploy-model-missing", 6, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/missing.pt"),
+         ("missing.pt",), "labkit train"),
+    Case("deploy-model-garbage", 6, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/garbage.pt"),
+         ("garbage.pt",), "model", xfail="items 2 and 7: the safe loader, deploy's model check"),
+    Case("deploy-model-other-size", 7, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/small.pt"),
+         ("small.pt",), "784", xfail="item 7: deploy's model check"),
+    Case("deploy-weight-bits-0", 6, ("deploy", "--no-lava", "--images", "5", "--weight-bits", "0",
+                                     "--model", "{tmp}/small.pt"), ("weight_bits",), "[2, 8]",
+         xfail="item 7: deploy's model check runs first"),
+    Case("deploy-out-is-a-file", 6, ("deploy", "--no-lava", "--images", "5", "--out", "{tmp}/a-file"), ("--out",),
+         "pass a folder", before_work=True),
+    # tune
+    Case("tune-storage-unknown-dialect", 6, ("tune", "--trials", "1", "--storage", "nosuch://x",
+                                             "--out", "{tmp}/tune"), ("--storage",), "sqlite:///", before_work=True),
+    Case("tune-storage-not-a-url", 6, ("tune", "--trials", "1", "--storage", "results/tune.db",
+                                       "--out", "{tmp}/tune"), ("--storage",), "sqlite:///", before_work=True),
+    Case("tune-storage-unopenable", 6, ("tune", "--trials", "1", "--storage", "sqlite:////proc/labkit-test/s.db",
+                                        "--out", "{tmp}/tune"), ("--storage",), "check", before_work=True),
+    Case("tune-trials-negative", 6, ("tune", "--trials", "-1"), ("--trials",), ">= 0", before_work=True),
+    Case("tune-epochs-0", 6, ("tune", "--epochs", "0"), ("epochs",), ">= 1", before_work=True),
+    Case("tune-hidden-0", 6, ("tune", "--hidden", "0"), ("hidden",), ">= 1", before_work=True),
+    Case("tune-range-reversed", 6, ("tune", "--eta1-range", "1", "0"), ("eta1_range",), "LO < HI",
+         before_work=True),
+    Case("tune-out-is-a-file", 6, ("tune", "--trials", "0", "--out", "{tmp}/a-file"), ("--out",), "pass a folder",
+         before_work=True),
+    # student
+    Case("student-source-missing", 6, ("student", "--source", "{tmp}/missing", "--out", "{tmp}/student"),
+         ("missing",), "--source"),
+    Case("student-out-is-a-file", 6, ("student", "--out", "{tmp}/a-file"), ("--out",), "pass a folder",
+         before_work=True),
+    # data
+    Case("data-root-is-a-file", 6, ("data", "fetch", "mnist", "--root", "{tmp}/a-file", "--quiet"), ("--root",),
+         "pass a folder", before_work=True),
+    Case("data-root-unwritable", 6, ("data", "fetch", "mnist", "--root", "/proc/labkit-test", "--quiet"),
+         ("--root",), "folder you can write to", before_work=True),
+]
+
+
+def _forbid_work(monkeypatch) -> None:
+    """Make every way into the work fail loudly: a refusal must come before any of it."""
+    import labkit.data
+    import labkit.exercises
+
+    def started(*args, **kwargs):
+        raise AssertionError("the work started before the bad input was refused")
+
+    for name in ("load_mnist", "mnist_data", "fetch_mnist"):
+        monkeypatch.setattr(labkit.data, name, started)
+    monkeypatch.setattr(labkit.exercises, "write_student_edition", started)
+
+
+def run_labkit(argv: list[str]) -> tuple[int, str, str]:
+    """``labkit ARGV`` in this process: (exit status, stdout, stderr); an escaping exception fails the test."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(reason=c.xfail)] if c.xfail else []) for c in CASES]
+)
+def test_hostile_input_ends_in_one_clear_message(case, workspace, monkeypatch, tmp_path):
+    """#18 item 6 (and the items named in each case): no traceback, exit status 2, `labkit: error:` naming the
+    option or file and saying what to do."""
+    monkeypatch.setenv("LABKIT_DATA", str(workspace / "data"))
+    monkeypatch.chdir(tmp_path)  # default outputs (results/, build/) land in a scratch folder
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value)
+    if case.before_work:
+        _forbid_work(monkeypatch)
+    argv = [a.replace("{tmp}", str(workspace)) for a in case.argv]
+    code, _, err = run_labkit(argv)
+    assert code == 2, f"exit status 2 for a user error, got {code}: {err[-500:]}"
+    assert "Traceback" not in err, "no traceback"
+    lines = [line for line in err.splitlines() if line.startswith("labkit: error: ")]
+    assert len(lines) == 1, f"exactly one `labkit: error:` line, got {err[-500:]!r}"
+    message = lines[0]
+    for name in case.names:
+        assert name.replace("{tmp}", str(workspace)) in message, f"the message names {name!r}: {message}"
+    assert case.remedy in message, f"the message says what to do ({case.remedy!r}): {message}"
+
+
+def test_every_command_is_in_the_harness():
+    """The harness covers every subcommand the parser offers."""
+    parser = cli.build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001 (argparse has no public API)
+    covered = {c.argv[0] for c in CASES}
+    assert commands <= covered, f"commands without hostile inputs: {sorted(commands - covered)}"
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+
+def test_interrupt_without_checkpoint_says_nothing_was_saved(monkeypatch):
+    """#18 items 4 and 6: Ctrl-C said "finished work is saved" when nothing was."""
+    import labkit.training
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(labkit.training, "train", interrupted)
+    code, _, err = run_labkit(["train", *TINY])
+    assert code == 130, "Ctrl-C exits with 130"
+    assert "nothing was saved" in err and "--checkpoint" in err, f"says nothing was saved and how to keep work: {err}"
+
+
+def test_interrupt_with_a_checkpoint_names_it(monkeypatch, tmp_path):
+    """#18 item 6: Ctrl-C names the checkpoint that holds the finished epochs, or says none was written."""
+    import labkit.training
+
+    ckpt = tmp_path / "run.pt"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(labkit.training, "train", interrupted)
+    _, _, err = run_labkit(["train", *TINY, "--checkpoint", str(ckpt)])
+    assert f"{ckpt} was not written" in err, f"no epoch finished: the checkpoint was not written: {err}"
+    ckpt.write_bytes(b"")
+    _, _, err = run_labkit(["train", *TINY, "--checkpoint", str(ckpt)])
+    assert f"are in {ckpt}" in err and "resume" in err, f"names the checkpoint to resume from: {err}"
+
+
+def test_output_path_check_creates_nothing(tmp_path):
+    """Checking an output path before the work writes nothing there."""
+    target = tmp_path / "new" / "deeper" / "ckpt.pt"
+    cli.check_output_path(target, "--checkpoint", "file")
+    assert not (tmp_path / "new").exists(), "no folder is created by the check"
+    assert list(tmp_path.iterdir()) == [], "no temporary file is left behind"
