@@ -42,6 +42,7 @@ from .foundation.runtime import fast_mode
 __all__ = [
     "MNIST_FILES",
     "ChecksumError",
+    "DamagedFileError",
     "data_dir",
     "fetch_mnist",
     "load_mnist",
@@ -51,7 +52,11 @@ __all__ = [
 ]
 
 
-class ChecksumError(RuntimeError):
+class DamagedFileError(ValueError):
+    """A data file is there but damaged (wrong size or checksum): the message names it and says how to fix it."""
+
+
+class ChecksumError(DamagedFileError, RuntimeError):
     """A data file's SHA-256 does not match the published one."""
 
 
@@ -99,6 +104,13 @@ MNIST_MIRRORS = (
 MINI_FILE = "mnist-mini.npz"
 MINI_SHA256 = "54c58d9878be8ee3410b934bf044b1c7c2802690d32553399facd181a4a88e5d"
 
+#: How to repair each kind of file: full MNIST is downloaded again; the subset ships with the repository.
+FETCH_REMEDY = "Delete it and run `labkit data fetch mnist` to download a fresh copy."
+BUNDLED_REMEDY = (
+    f"It ships with the repository, so `labkit data fetch mnist` does not restore it: run "
+    f"`git checkout data/{MINI_FILE}` in the repository (or reinstall labkit)."
+)
+
 Split = Literal["train", "test"]
 Source = Literal["auto", "full", "bundled"]
 _SPLITS = ("train", "test")
@@ -123,14 +135,14 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def verify_file(path: Path, expected_sha256: str) -> None:
-    """Raise `ChecksumError` naming ``path`` when its SHA-256 is not ``expected_sha256``."""
+def verify_file(path: Path, expected_sha256: str, *, remedy: str = FETCH_REMEDY) -> None:
+    """Raise `ChecksumError` naming ``path`` when its SHA-256 is not ``expected_sha256``; ``remedy`` says how
+    to repair it."""
     got = sha256_of(path)
     if got != expected_sha256:
         raise ChecksumError(
             f"{path} is corrupted or truncated: SHA-256 {got[:16]}... does not match the "
-            f"published {expected_sha256[:16]}.... Delete it and run `labkit data fetch mnist` "
-            "to download a fresh copy."
+            f"published {expected_sha256[:16]}.... {remedy}"
         )
 
 
@@ -144,7 +156,10 @@ def read_idx(path: Path) -> np.ndarray:
     offset = 4 + 4 * ndim
     expected = int(np.prod(dims))
     if len(raw) - offset != expected:
-        raise ValueError(f"{path} is truncated: header declares {dims}, file holds {len(raw) - offset} bytes")
+        raise DamagedFileError(
+            f"{path} is truncated: its header declares {dims} ({expected:,} bytes of data), the file holds "
+            f"{len(raw) - offset:,}. {FETCH_REMEDY}"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
 
 
@@ -158,6 +173,38 @@ def mnist_available(root: str | os.PathLike | None = None) -> bool:
     return all(
         (folder / f.name).is_file() and (folder / f.name).stat().st_size == f.size for f in MNIST_FILES.values()
     )
+
+
+def _full_mnist_problems(folder: Path) -> list[str] | None:
+    """None when no full-MNIST file is in ``folder`` (so none was meant to be); else what is wrong with
+    each file (empty when all four are there with their published sizes)."""
+    present = [f for f in MNIST_FILES.values() if (folder / f.name).exists()]
+    if not present:
+        return None
+    problems = []
+    for f in MNIST_FILES.values():
+        path = folder / f.name
+        if not path.exists():
+            problems.append(f"{path} is missing")
+        elif not path.is_file():
+            problems.append(f"{path} is not a file")
+        elif (size := path.stat().st_size) != f.size:
+            problems.append(f"{path} is damaged: {size:,} bytes, expected {f.size:,}")
+    return problems
+
+
+def _check_full_mnist(folder: Path) -> None:
+    """`DamagedFileError` naming every damaged or missing file when full MNIST is there only in part.
+
+    A partial copy is an interrupted download or copy, never a reason to fall back quietly to the
+    bundled subset (the run would then train on 6,000 digits believing it had 60,000).
+    """
+    problems = _full_mnist_problems(folder)
+    if problems:
+        raise DamagedFileError(
+            f"full MNIST in {folder} is incomplete: {'; '.join(problems)}. Delete the damaged files and run "
+            "`labkit data fetch mnist` (it fetches only what is missing or damaged)."
+        )
 
 
 def _check_split(split: str) -> None:
@@ -178,9 +225,10 @@ def _load_bundled(split: Split, root: Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise FileNotFoundError(
             f"no MNIST data in {root}: neither data/mnist/ nor the bundled {MINI_FILE} is there. "
-            "Run `labkit data fetch mnist` (or set LABKIT_DATA to the folder that holds them)."
+            f"Run `labkit data fetch mnist` for full MNIST, restore the subset with `git checkout data/{MINI_FILE}`, "
+            "or set LABKIT_DATA to the folder that holds them."
         )
-    verify_file(path, MINI_SHA256)
+    verify_file(path, MINI_SHA256, remedy=BUNDLED_REMEDY)
     with np.load(path) as z:
         return z[f"{split}_images"], z[f"{split}_labels"]
 
@@ -214,6 +262,8 @@ def load_mnist(
     folder = data_dir(root)
     if not folder.is_dir():
         raise FileNotFoundError(f"data folder {folder} does not exist: create it or set LABKIT_DATA")
+    if source in ("full", "auto"):
+        _check_full_mnist(_mnist_dir(folder))
     if source == "full" or (source == "auto" and mnist_available(folder)):
         if source == "full" and not mnist_available(folder):
             raise FileNotFoundError(
@@ -805,6 +855,8 @@ def nmnist_sim_data(
         raise ValueError(f"params must be a SaccadeParams, got {type(params).__name__}")
     if source not in ("auto", "full", "bundled"):
         raise ValueError(f"unknown source {source!r}: use 'auto', 'full' or 'bundled'")
+    if source == "auto":
+        _check_full_mnist(_mnist_dir(data_dir(root)))
     full = source == "full" or (source == "auto" and mnist_available(root))
     if source == "auto" and not full:
         warnings.warn(

@@ -77,6 +77,17 @@ def workspace(tmp_path_factory) -> Path:
     torch.save(ANNBaseline().state_dict(), tmp / "ann.pt")
     torch.save(SpikingMLP(sizes=(784, 100, 10)).state_dict(), tmp / "small.pt")
     (tmp / "a-file").write_text("not a folder\n")
+    # Full MNIST cut short by an interrupted copy (the training labels hold half their bytes) beside the subset.
+    damaged = tmp / "data-damaged"
+    (damaged / "mnist").mkdir(parents=True)
+    shutil.copy(REPO / "data" / "mnist-mini.npz", damaged / "mnist-mini.npz")
+    (damaged / "mnist" / "train-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0xEA, 0x60]) + bytes(30_000))
+    # The bundled subset with one byte flipped.
+    corrupt = tmp / "data-corrupt"
+    corrupt.mkdir()
+    raw = bytearray((REPO / "data" / "mnist-mini.npz").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (corrupt / "mnist-mini.npz").write_bytes(bytes(raw))
     (tmp / "a-folder").mkdir()
     # A checkpoint-shaped file cut in half (a copy interrupted by a full disk).
     torch.save({"model": SpikingMLP(sizes=(784, 20, 10)).state_dict(), "history": {}}, tmp / "whole.pt")
@@ -96,6 +107,7 @@ class Case:
     remedy: str  # a phrase of the advice it must give
     before_work: bool = False  # refused before any data is loaded or anything is written
     xfail: str | None = None  # a fault still open, with the item that fixes it
+    data: str = "data"  # the workspace's data folder to use as LABKIT_DATA
     env: dict = field(default_factory=dict)
 
 
@@ -120,6 +132,13 @@ CASES = [
                                "--train-limit", "256", "--test-limit", "20"), ("η1",), "smaller learning rate"),
     Case("train-source-full-missing", 8, ("train", "--source", "full", "--train-limit", "20"), ("mnist",),
          "labkit data fetch mnist"),
+    Case("train-full-mnist-truncated", 8, ("train", "--train-limit", "20", "--test-limit", "20"),
+         ("train-labels-idx1-ubyte", "30,008 bytes, expected 60,008"), "labkit data fetch mnist",
+         data="data-damaged"),
+    Case("train-bundled-subset-corrupted", 8, ("train", *TINY), ("mnist-mini.npz",),
+         "git checkout data/mnist-mini.npz", data="data-corrupt"),
+    Case("deploy-full-mnist-truncated", 8, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/small.pt"),
+         ("train-labels-idx1-ubyte",), "labkit data fetch mnist", data="data-damaged"),
     # train: the checkpoint path
     Case("train-checkpoint-is-a-folder", 6, ("train", *TINY, "--checkpoint", "{tmp}/a-folder"), ("--checkpoint",),
          "pass a file name", before_work=True),
@@ -217,7 +236,7 @@ def run_labkit(argv: list[str]) -> tuple[int, str, str]:
 def test_hostile_input_ends_in_one_clear_message(case, workspace, monkeypatch, tmp_path):
     """#18 item 6 (and the items named in each case): no traceback, exit status 2, `labkit: error:` naming the
     option or file and saying what to do."""
-    monkeypatch.setenv("LABKIT_DATA", str(workspace / "data"))
+    monkeypatch.setenv("LABKIT_DATA", str(workspace / case.data))
     monkeypatch.chdir(tmp_path)  # default outputs (results/, build/) land in a scratch folder
     for key, value in case.env.items():
         monkeypatch.setenv(key, value)

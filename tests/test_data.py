@@ -83,6 +83,60 @@ def test_corrupted_file_is_named_and_never_used(tmp_path):
         data.load_mnist("test", root=tmp_path)
 
 
+def _truncated_full_mnist(root: Path) -> Path:
+    """A data folder whose full-MNIST training labels were cut short (an interrupted copy); the
+    bundled subset is there too, so a quiet fallback would be possible."""
+    shutil.copy(data.data_dir() / data.MINI_FILE, root / data.MINI_FILE)
+    (root / "mnist").mkdir()
+    victim = root / "mnist" / data.MNIST_FILES["train-labels"].name
+    victim.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0xEA, 0x60]) + bytes(30_000))  # 60,000 labels declared
+    return victim
+
+
+@pytest.mark.parametrize("load", [
+    lambda root: data.load_mnist("train", root=root),
+    lambda root: data.load_mnist("test", root=root),
+    lambda root: data.mnist_data(root=root),
+    lambda root: data.mnist_data("full", root=root),
+    lambda root: data.nmnist_sim_data(10, 10, root=root, cache=False, progress=False),
+], ids=["load_mnist-train", "load_mnist-test", "mnist_data-auto", "mnist_data-full", "nmnist_sim_data-auto"])
+def test_truncated_full_mnist_is_reported_as_damaged_not_missing(load, tmp_path, recwarn):
+    """#18 item 8: a truncated full-MNIST file made training fall back to the bundled subset saying
+    "full MNIST not found"; it must be named as damaged, with sizes and the fix."""
+    victim = _truncated_full_mnist(tmp_path)
+    with pytest.raises(data.DamagedFileError) as info:
+        load(tmp_path)
+    message = str(info.value)
+    assert str(victim) in message, "the message names the damaged file"
+    assert "30,008 bytes, expected 60,008" in message, "the message gives the size found and the size expected"
+    assert "labkit data fetch mnist" in message and "Delete" in message, "the message says how to repair it"
+    assert not [w for w in recwarn if "not found" in str(w.message)], "no 'not found' fallback warning"
+
+
+def test_missing_file_beside_full_mnist_files_is_named(tmp_path):
+    """#18 item 8: three of four full-MNIST files (an interrupted fetch) is named file by file, not 'not found'."""
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for f in list(data.MNIST_FILES.values())[1:]:
+        (folder / f.name).write_bytes(bytes(f.size))
+    with pytest.raises(data.DamagedFileError, match=r"train-images-idx3-ubyte is missing"):
+        data.load_mnist("test", root=tmp_path)
+
+
+def test_corrupted_bundled_subset_is_restored_from_the_repository_not_fetched(tmp_path):
+    """#18 item 8: a corrupted bundled subset was "fixed" by advising `labkit data fetch mnist`, which never
+    restores it; it ships with the repository."""
+    raw = bytearray((data.data_dir() / data.MINI_FILE).read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / data.MINI_FILE).write_bytes(bytes(raw))
+    with pytest.raises(data.ChecksumError) as info:
+        data.load_mnist("test", source="bundled", root=tmp_path)
+    message = str(info.value)
+    assert data.MINI_FILE in message, "the message names the file"
+    assert "git checkout data/mnist-mini.npz" in message, "the remedy restores the committed file"
+    assert "Delete it and run" not in message, "no advice to delete it and fetch"
+
+
 def test_truncated_idx_is_rejected(tmp_path):
     path = tmp_path / "x-idx1-ubyte"
     path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 10]) + bytes(5))
