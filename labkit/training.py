@@ -16,6 +16,7 @@ exactly the random numbers an uninterrupted run would have drawn.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -36,8 +37,9 @@ from .foundation.runtime import resolve_device
 from .foundation.seeds import Stream, epoch_generator
 from .models import ANNBaseline, SNNOutput, SpikingMLP
 from .noise import add_noise
-from .rules import HybridRule, make_rule
+from .rules import HybridParams, HybridRule, make_rule
 from .sparse import remember_index
+from .training_inputs import as_data, as_images, as_labels, check_keywords, rule_keywords
 
 __all__ = [
     "Data",
@@ -152,6 +154,10 @@ def evaluate(
     """
     if not (math.isfinite(noise_sigma) and noise_sigma >= 0):
         raise ValueError(f"noise_sigma must be a finite number >= 0, got {noise_sigma!r}")
+    x = as_images(x, "x", temporal=temporal)
+    y = as_labels(y, "y", count=len(x), classes=model.sizes[-1] if hasattr(model, "sizes") else None)
+    if len(x) != len(y):
+        raise LabkitError(f"x and y must have the same length, got {len(x)} images and {len(y)} labels")
     device = resolve_device(device)
     model = model.to(device).eval()
     data = Data(x[:0], y[:0], x, y, temporal=temporal)
@@ -255,14 +261,15 @@ def train(
         raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path")
-    if len(data.train_x) != len(data.train_y) or len(data.test_x) != len(data.test_y):
-        raise ValueError("data: images and labels must have the same length")
+    if not isinstance(model, (SpikingMLP, ANNBaseline)):
+        raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
+    data = as_data(data, classes=model.sizes[-1])
     if len(data.train_x) == 0:
         raise ValueError("data.train_x is empty: there is nothing to train on")
     if not data.temporal:
         check_intensities(data.train_x)
-    if not isinstance(model, (SpikingMLP, ANNBaseline)):
-        raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
+    if not isinstance(rule, HybridRule):
+        check_keywords("train", rule_params, [*_TRAIN_KEYWORDS, *rule_keywords(HybridParams)])
     rule = make_rule(rule, **rule_params)
     device = resolve_device(device)
     keep_freed_memory()  # reuse the step's large blocks instead of faulting in fresh pages
@@ -364,6 +371,10 @@ def train(
             history.stopped_early = epoch + 1 < epochs
             break
     return history
+
+
+#: train()'s own keyword arguments (the rest go to the rule's parameters).
+_TRAIN_KEYWORDS = [name for name in inspect.signature(train).parameters if name != "rule_params"]
 
 
 def load_checkpoint(model: nn.Module, checkpoint: str | os.PathLike) -> History:

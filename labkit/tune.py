@@ -232,7 +232,8 @@ def _storage(url: str, heartbeat: int):
             ) from None
         except SQLAlchemyError as exc:
             raise ValueError(
-                f"cannot open the study database --storage {url!r} ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                f"cannot open the study database --storage {url!r} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0]}); "
                 "check that the server is running and the URL, user and password are right"
             ) from None
 

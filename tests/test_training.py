@@ -324,3 +324,67 @@ def test_cuda_matches_cpu(tiny):
     assert abs(h_gpu.test_acc[0] - h_cpu.test_acc[0]) <= 0.03, "one epoch: the same test accuracy within 3 points"
     for (name, a), b in zip(cpu.state_dict().items(), gpu.state_dict().values()):
         torch.testing.assert_close(b.cpu(), a, rtol=1e-2, atol=1e-3, msg=f"{name}: CUDA and CPU weights agree")
+
+
+# ----------------------------------------------------------------------------- inputs at the door (#18 item 10)
+
+#: Inputs that mean one thing only: converted, so training gives exactly the history of the proper input.
+CONVERTED = {
+    "float labels": lambda d: d._replace(train_y=d.train_y.float(), test_y=d.test_y.double()),
+    "int32 labels": lambda d: d._replace(train_y=d.train_y.int(), test_y=d.test_y.to(torch.uint8)),
+    "labels [N, 1]": lambda d: d._replace(train_y=d.train_y[:, None], test_y=d.test_y[:, None]),
+    "float64 images": lambda d: d._replace(train_x=d.train_x.double(), test_x=d.test_x.double()),
+    "numpy arrays": lambda d: d._replace(train_x=d.train_x.numpy(), train_y=d.train_y.numpy(),
+                                         test_x=d.test_x.numpy(), test_y=d.test_y.numpy()),
+}
+
+
+@pytest.mark.parametrize("convert", CONVERTED.values(), ids=CONVERTED.keys())
+def test_unambiguous_inputs_are_converted(convert, tiny):
+    """#18 item 10: float or int32 labels, labels [N, 1], float64 images and numpy arrays failed deep inside
+    torch; each means one thing only, so it is converted and trains exactly as the proper input does."""
+    proper = train(SpikingMLP((784, 16, 10), seed=0), "bp", tiny, 1, **TINY)
+    converted = train(SpikingMLP((784, 16, 10), seed=0), "bp", convert(tiny), 1, **TINY)
+    assert _numbers(converted) == _numbers(proper), "the converted input trains exactly like the proper one"
+
+
+#: Inputs that could mean more than one thing, or nothing: refused, with what to pass.
+REFUSED = {
+    "labels out of range": (lambda d: d._replace(train_y=d.train_y + 5), r"class indices 0 \.\.\. 9 .* from 5 to 14"),
+    "negative labels": (lambda d: d._replace(test_y=d.test_y - 1), r"data\.test_y must be class indices 0 \.\.\. 9"),
+    "one-hot labels": (lambda d: d._replace(train_y=F.one_hot(d.train_y, 10)), r"argmax\(1\)"),
+    "fractional labels": (lambda d: d._replace(train_y=d.train_y + 0.5), "non-integer"),
+    "a plain tuple": (lambda d: tuple(d[:4]), r"Data\(train_x, train_y, test_x, test_y\)"),
+    "a dict": (lambda d: d._asdict(), r"Data\(train_x, train_y, test_x, test_y\)"),
+    "a list of images": (lambda d: d._replace(train_x=list(d.train_x)), "torch tensor or a numpy array"),
+    "int64 images": (lambda d: d._replace(train_x=(d.train_x * 255).long()), r"\.float\(\)"),
+}
+
+
+@pytest.mark.parametrize("bad, message", REFUSED.values(), ids=REFUSED.keys())
+def test_ambiguous_inputs_are_refused_with_what_to_pass(bad, message, tiny):
+    """#18 item 10: labels out of range or one-hot, a plain tuple instead of `Data`: a message that says what to
+    pass, raised before any batch runs (not an IndexError or AttributeError from inside torch)."""
+    calls = []
+    with pytest.raises(ValueError, match=message):
+        train(SpikingMLP((784, 16, 10), seed=0), "bp", bad(tiny), 1, **TINY, callback=calls.append)
+    assert calls == [], "no batch ran"
+
+
+@pytest.mark.parametrize("typo, meant", [("epoch", "epochs"), ("batchsize", "batch_size"), ("seeds", "seed"),
+                                         ("eta_2", "eta2"), ("lr", "eta2"), ("numsteps", "num_steps"),
+                                         ("kapa", "kappa")])
+def test_misspelt_keyword_is_named_as_trains_own(typo, meant, tiny):
+    """#18 item 10: a misspelt train() keyword was reported as an unexpected argument of HybridParams."""
+    with pytest.raises(TypeError, match=rf"train\(\) got an unexpected keyword argument '{typo}': did you mean "
+                                        rf"'{meant}'\?"):
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 1, **TINY, **{typo: 1})
+
+
+def test_evaluate_takes_numpy_and_refuses_labels_out_of_range(trained, digits):
+    """#18 item 10: evaluate() on numpy arrays failed with AttributeError; it converts them."""
+    model, _ = trained
+    x, y = digits.test_x[:50], digits.test_y[:50]
+    assert evaluate(model, x.numpy(), y.numpy(), num_steps=10) == evaluate(model, x, y, num_steps=10)
+    with pytest.raises(ValueError, match="class indices 0 ... 9"):
+        evaluate(model, x, y + 10, num_steps=10)
