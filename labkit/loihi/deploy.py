@@ -79,6 +79,10 @@ __all__ = [
 
 #: The readout every back end is compared by (`labkit.readout`): most output spikes, ties to the lowest class.
 READOUT = "count"
+#: Copies of the network per Lava network, per mode, where ``--copies`` is not given: two copies side by side
+#: made fixed point about 1.4x faster here and float no faster (float64 weights: the gathers of the wider Dense
+#: cost what the shared messaging saves); ``python benchmarks/bench_lava.py --copies 2`` measures both.
+DEFAULT_COPIES = {"float": 1, "fixed": 2}
 #: The four executions, in the order they are reported.
 BACKENDS = ("torch_float", "torch_quantized", "lava_float", "lava_fixed")
 LABELS = {
@@ -146,6 +150,7 @@ class Comparison:
             lava[mode] = {
                 "backend": result.backend,
                 "workers": result.workers,
+                "copies": result.copies,
                 "samples_per_second": result.samples_per_second,
                 "steps_per_second": result.steps_per_second,
                 "seconds": result.lava_seconds,
@@ -193,12 +198,14 @@ def compare(
     chunk_size: int = 500,
     batch_size: int = 250,
     workers: int = 1,
+    copies: int | None = None,
     stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
     progress: bool = False,
 ) -> Comparison:
     """Run the four back ends on input spikes ``[T, N, n_in]`` and collect everything `Comparison` reports.
 
-    ``lava_modes`` selects the Lava runs (empty: torch only, e.g. where Lava is absent). Every back
+    ``lava_modes`` selects the Lava runs (empty: torch only, e.g. where Lava is absent); ``copies``
+    None takes `DEFAULT_COPIES` per mode (the spikes do not depend on it). Every back
     end is read out by spike count (`READOUT`); the torch back ends are also read by the
     other readouts of `labkit.readout`, for reference (``torch_readouts``).
     """
@@ -230,7 +237,7 @@ def compare(
 
         try:
             result = run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, workers=workers, progress=report,
-                              stall_timeout=stall_timeout)
+                              copies=DEFAULT_COPIES[mode] if copies is None else copies, stall_timeout=stall_timeout)
         finally:
             if bar is not None:
                 bar.close()
@@ -301,7 +308,8 @@ def format_comparison(summary: dict, *, speed: bool = True) -> str:
         lines.append(
             f"Lava {mode}: {info['samples_per_second']:.1f} images/s ({info['steps_per_second']:.0f} steps/s), "
             f"{info['seconds_per_1000_images']:.0f} s per 1,000 images ({info['backend']}, "
-            f"{info.get('workers', 1)} worker{'s' if info.get('workers', 1) > 1 else ''})"
+            f"{info.get('workers', 1)} worker{'s' if info.get('workers', 1) > 1 else ''}, "
+            f"{info.get('copies', 1)} cop{'ies' if info.get('copies', 1) > 1 else 'y'} per network)"
         )
     return "\n".join(lines)
 
@@ -322,6 +330,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-size", type=int, default=500, help="images between two progress reports of Lava")
     parser.add_argument("--workers", type=int, default=1,
                         help="Lava networks run side by side per mode, each on a share of the images (default 1)")
+    parser.add_argument("--copies", type=int, default=None,
+                        help="copies of the network inside one Lava network, images at once "
+                             "(default: 1 in float, 2 in fixed point)")
     parser.add_argument("--lava-stall-timeout", type=float, default=DEFAULT_STALL_TIMEOUT, metavar="SECONDS",
                         help="stop the Lava sidecar when it reports no progress for this long "
                              f"(default {DEFAULT_STALL_TIMEOUT:.0f}; 0: never)")
@@ -338,8 +349,8 @@ def run(args: argparse.Namespace) -> int:
     images = args.images if args.images is not None else (50 if fast_mode() else 1000)
     if images < 1:
         raise ValueError(f"--images must be >= 1, got {images}")
-    for option, value in (("--workers", args.workers), ("--chunk-size", args.chunk_size)):
-        if value < 1:
+    for option, value in (("--workers", args.workers), ("--chunk-size", args.chunk_size), ("--copies", args.copies)):
+        if value is not None and value < 1:
             raise ValueError(f"{option} must be >= 1, got {value}")
     if args.lava_stall_timeout < 0:
         raise ValueError(f"--lava-stall-timeout must be >= 0 seconds (0: never), got {args.lava_stall_timeout}")
@@ -361,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
                             metadata={"model": model_info.get("path"), "model_sha256": model_info.get("sha256")})
     spikes = encode_inputs(x, args.num_steps, seed=args.seed)
     comparison = compare(model, spikes, y.numpy(), bundle=bundle, lava_modes=modes, chunk_size=args.chunk_size,
-                         workers=args.workers, stall_timeout=args.lava_stall_timeout or None, progress=not args.quiet)
+                         workers=args.workers, copies=args.copies, stall_timeout=args.lava_stall_timeout or None, progress=not args.quiet)
     summary = comparison.summary()
     try:
         from ..energy import energy_from_counts

@@ -45,7 +45,7 @@ def load_spikes(path: str | os.PathLike) -> np.ndarray:
 def save_result(path: str | os.PathLike, result: LavaResult) -> None:
     arrays = {
         "layer_counts": result.layer_counts,
-        "meta": np.array([result.steps, result.lava_seconds, result.workers], dtype=np.float64),
+        "meta": np.array([result.steps, result.lava_seconds, result.workers, result.copies], dtype=np.float64),
         "mode": np.array(result.mode),
     }
     _pack(arrays, "out_spikes", result.out_spikes)
@@ -59,7 +59,7 @@ def save_result(path: str | os.PathLike, result: LavaResult) -> None:
 def load_result(path: str | os.PathLike, backend: str, total_seconds: float) -> LavaResult:
     with np.load(Path(path), allow_pickle=False) as z:
         layers = sorted(int(k[6:]) for k in z.files if k.startswith("spikes") and not k.endswith("_shape"))
-        steps, lava_seconds, workers = z["meta"]
+        steps, lava_seconds, workers, copies = z["meta"]
         return LavaResult(
             out_spikes=_unpack(z, "out_spikes"),
             out_membrane=z["out_membrane"] if "out_membrane" in z.files else None,
@@ -71,4 +71,5 @@ def load_result(path: str | os.PathLike, backend: str, total_seconds: float) -> 
             lava_seconds=float(lava_seconds),
             total_seconds=total_seconds,
             workers=int(workers),
+            copies=int(copies),
         )

@@ -21,6 +21,14 @@ membrane does not return to rest.) All N images run in one network of ``N·T + L
 for L layers, built and compiled once; the run advances ``chunk`` images at a time so that
 progress can be reported, and the state carries over between these runs.
 
+**Copies side by side.** With ``copies = B`` the graph holds B copies of the network in the same
+processes: every Dense weight matrix is block-diagonal (B copies of W) and every LIF layer B
+times as wide, so B images run at once and Lava's per-step messaging, which costs more than
+the arithmetic at this size, is shared by B images. Copy c plays images ``c·M … c·M + M − 1``,
+M = ceil(N / B). The blocks do not interact: the spikes are those of B separate networks. Past
+B = 2 the gathers of the wider Dense cost more than the messaging they save (measured by
+``benchmarks/bench_lava.py``).
+
 **What is read back.** ``record="counts"``: per image, every layer's spike count and the output
 layer's spike trains as bit masks (a few numbers per image). ``record="spikes"``: every layer's
 spike trains, and the output layer's current u and voltage v through Lava ``Monitor``\\ s, from
@@ -47,26 +55,36 @@ Record = Literal["counts", "spikes"]
 LAVA_TAGS = {"float": "floating_pt", "fixed": "fixed_pt"}
 
 
-def network_steps(num_images: int, steps_per_image: int, num_layers: int) -> int:
-    """Simulation steps for N images of T steps through L layers: N·T + L + 1."""
-    return num_images * steps_per_image + num_layers + 1
+def network_steps(num_images: int, steps_per_image: int, num_layers: int, copies: int = 1) -> int:
+    """Simulation steps for N images of T steps through L layers on B copies: ceil(N / B)·T + L + 1."""
+    return -(-num_images // copies) * steps_per_image + num_layers + 1
 
 
-def _layer_processes(bundle: Bundle, mode: Mode, steps_per_image: int, index: int, layer):
-    """(Dense, LIFReset) of layer ``index`` (1-based) in ``mode``."""
+def block_diagonal(weight: np.ndarray, copies: int) -> np.ndarray:
+    """``copies`` copies of ``weight`` [n_out, n_in] on the diagonal of a [B·n_out, B·n_in] matrix."""
+    n_out, n_in = weight.shape
+    blocks = np.zeros((copies * n_out, copies * n_in), dtype=weight.dtype)
+    for c in range(copies):
+        blocks[c * n_out : (c + 1) * n_out, c * n_in : (c + 1) * n_in] = weight
+    return blocks
+
+
+def _layer_processes(bundle: Bundle, mode: Mode, steps_per_image: int, index: int, layer, copies: int):
+    """(Dense, LIFReset) of layer ``index`` (1-based) in ``mode``, ``copies`` copies side by side."""
     from lava.proc.dense.process import Dense
     from lava.proc.lif.process import LIFReset
 
     if mode == "fixed":
-        conn = Dense(weights=np.asarray(layer.weight_mant, dtype=np.int32), weight_exp=int(layer.weight_exp),
-                     num_weight_bits=int(bundle.metadata.get("weight_bits", 8)))
+        conn = Dense(weights=block_diagonal(np.asarray(layer.weight_mant, dtype=np.int32), copies),
+                     weight_exp=int(layer.weight_exp), num_weight_bits=int(bundle.metadata.get("weight_bits", 8)))
         params = dict(du=int(layer.du), dv=int(layer.dv), vth=int(layer.vth),
-                      bias_mant=np.asarray(layer.bias_mant, dtype=np.int32), bias_exp=int(layer.bias_exp))
+                      bias_mant=np.tile(np.asarray(layer.bias_mant, dtype=np.int32), copies),
+                      bias_exp=int(layer.bias_exp))
     else:
-        conn = Dense(weights=np.asarray(layer.weight, dtype=np.float64))
+        conn = Dense(weights=block_diagonal(np.asarray(layer.weight, dtype=np.float64), copies))
         params = dict(du=1.0, dv=1.0 - bundle.beta, vth=float(bundle.threshold),
-                      bias_mant=np.asarray(layer.bias, dtype=np.float64))
-    lif = LIFReset(shape=(layer.n_out,), reset_interval=steps_per_image,
+                      bias_mant=np.tile(np.asarray(layer.bias, dtype=np.float64), copies))
+    lif = LIFReset(shape=(layer.n_out * copies,), reset_interval=steps_per_image,
                    reset_offset=(index + 1) % steps_per_image, **params)
     return conn, lif
 
@@ -78,24 +96,28 @@ def run_network(
     *,
     record: Record = "counts",
     chunk_size: int = 500,
+    copies: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> LavaResult:
-    """Run ``bundle`` in Lava on bool input spikes ``[T, N, n_in]``; one network for all N images."""
+    """Run ``bundle`` in Lava on bool input spikes ``[T, N, n_in]``; one network for all N images,
+    ``copies`` copies of it side by side (module docstring)."""
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.monitor.process import Monitor
 
-    from .lava_io.processes import PORTS, PackedSpikeSource, SpikeRecorder
+    from .lava_io.processes import PORTS, PackedSpikeSource, SpikeRecorder, copy_images
 
     started = time.perf_counter()
     steps_per_image, num, n_in = spikes.shape
     layers = bundle.layers
-    total = network_steps(num, steps_per_image, len(layers))
+    copies = max(1, min(int(copies), num))
+    per_copy = copy_images(num, copies)
+    total = network_steps(num, steps_per_image, len(layers), copies)
     packed = np.packbits(np.ascontiguousarray(spikes.transpose(1, 0, 2)), axis=-1)
-    source = PackedSpikeSource(packed=packed, n_in=n_in)
+    source = PackedSpikeSource(packed=packed, n_in=n_in, copies=copies)
     port, lifs = source.s_out, []
     for index, layer in enumerate(layers, start=1):
-        conn, lif = _layer_processes(bundle, mode, steps_per_image, index, layer)
+        conn, lif = _layer_processes(bundle, mode, steps_per_image, index, layer, copies)
         port.connect(conn.s_in)
         conn.a_out.connect(lif.a_in)
         port = lif.s_out
@@ -105,7 +127,7 @@ def run_network(
         group = range(first, min(first + PORTS, len(lifs)))
         recorder = SpikeRecorder(shapes=[lifs[i].s_out.shape for i in group], offsets=[i + 1 for i in group],
                                  keep_trains=[record == "spikes" or i == len(lifs) - 1 for i in group],
-                                 num_images=num, steps_per_image=steps_per_image)
+                                 num_images=num, steps_per_image=steps_per_image, copies=copies)
         for port_index, i in enumerate(group):
             lifs[i].s_out.connect(getattr(recorder, f"in{port_index}"))
         recorders.append((recorder, first))
@@ -118,13 +140,14 @@ def run_network(
     config = Loihi2SimCfg(select_tag=LAVA_TAGS[mode])
     try:
         done_steps = 0
-        for start in range(0, num, chunk_size):
-            end = min(start + chunk_size, num)
-            target = total if end == num else end * steps_per_image
+        slots = max(1, chunk_size // copies)  # image slots between two progress reports
+        for start in range(0, per_copy, slots):
+            end = min(start + slots, per_copy)
+            target = total if end == per_copy else end * steps_per_image
             source.run(condition=RunSteps(num_steps=target - done_steps), run_cfg=config)
             done_steps = target
             if progress is not None:
-                progress(end, num)
+                progress(min(num, end * copies), num)
         counts, trains = [], []
         for recorder, first in recorders:
             rows = np.asarray(recorder.counts.get())
@@ -140,11 +163,16 @@ def run_network(
     membrane = None
     if record == "spikes":
         offset = len(layers)
-        window = {name: raw[offset : offset + num * steps_per_image].reshape(num, steps_per_image, -1).transpose(1, 0, 2)
-                  for name, raw in state.items()}
+
+        def images(raw: np.ndarray) -> np.ndarray:  # [steps, B·n] → [T, N, n]; image c·M + k in slot k of copy c
+            slots = raw[offset : offset + per_copy * steps_per_image].reshape(per_copy, steps_per_image, copies, -1)
+            return slots.transpose(1, 2, 0, 3).reshape(steps_per_image, copies * per_copy, -1)[:, :num]
+
+        window = {name: images(raw) for name, raw in state.items()}
         membrane = pre_reset_membrane(window["u"], window["v"], bundle, mode)
     elapsed = time.perf_counter() - started
     return LavaResult(
+        copies=copies,
         out_spikes=trains[-1],
         out_membrane=membrane,
         layer_counts=counts,

@@ -32,6 +32,7 @@ class LavaResult:
             worker when several ran side by side).
         total_seconds: wall time of the call, including the sidecar's start-up and file transfer.
         workers: Lava networks run side by side, each on its share of the images.
+        copies: copies of the network inside each Lava network (block-diagonal Dense layers).
     """
 
     out_spikes: np.ndarray
@@ -44,6 +45,7 @@ class LavaResult:
     lava_seconds: float
     total_seconds: float
     workers: int = 1
+    copies: int = 1
 
     @property
     def num_samples(self) -> int:

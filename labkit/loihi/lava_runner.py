@@ -72,6 +72,7 @@ def run_lava(
     mode: Mode = "fixed",
     chunk_size: int = 500,
     record: Record = "counts",
+    copies: int = 1,
     workers: int = 1,
     backend: Literal["auto", "in-process", "sidecar"] = "auto",
     progress: Callable[[int, int], None] | None = None,
@@ -88,7 +89,10 @@ def run_lava(
         chunk_size: images between two progress reports (the network persists across them).
         record: ``"counts"`` (per-layer spike counts and output spike trains) or ``"spikes"``
             (also every layer's spike trains and the output membrane).
-        workers: networks run side by side, each on a contiguous share of the images.
+        copies: copies of the network inside one Lava network, B images at once (block-diagonal
+            Dense; `labkit.loihi.lava_network`).
+        workers: Lava networks run side by side in processes of their own, each on a contiguous
+            share of the images.
         backend: where to run Lava; ``"auto"`` prefers this interpreter.
         progress: called as ``progress(done, total)`` as images finish.
         timeout, stall_timeout: seconds after which a sidecar run is stopped, in all or without
@@ -106,6 +110,7 @@ def run_lava(
         raise ValueError(f"record must be 'counts' or 'spikes', got {record!r}")
     chunk_size = _check_int("chunk_size", chunk_size, 1)
     workers = _check_int("workers", workers, 1)
+    copies = _check_int("copies", copies, 1)
     spikes = np.asarray(spikes)
     if spikes.ndim != 3 or spikes.shape[2] != bundle.sizes[0]:
         raise ValueError(
@@ -119,12 +124,12 @@ def run_lava(
     if backend == "in-process":
         if not lava_available():
             raise LavaUnavailable("Lava does not import in this interpreter (lava-nc 0.10 needs Python 3.10)")
-        return run_parallel(bundle, spikes, mode, record=record, chunk_size=chunk_size, workers=workers,
-                            progress=progress)
+        return run_parallel(bundle, spikes, mode, record=record, chunk_size=chunk_size, copies=copies,
+                            workers=workers, progress=progress)
     python = sidecar_python()
     if backend == "sidecar" and python:
         return run_network_in_sidecar(python, bundle, spikes, mode, record=record, chunk_size=chunk_size,
-                                      workers=workers, progress=progress, timeout=timeout,
+                                      workers=workers, copies=copies, progress=progress, timeout=timeout,
                                       stall_timeout=stall_timeout)
     raise LavaUnavailable(
         "Lava is not available: it does not import in this interpreter, and no sidecar was found "

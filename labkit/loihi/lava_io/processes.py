@@ -37,7 +37,7 @@ from lava.magma.core.process.variable import Var
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-__all__ = ["BITS_PER_WORD", "PORTS", "PackedSpikeSource", "SpikeRecorder", "words_per_train"]
+__all__ = ["BITS_PER_WORD", "PORTS", "PackedSpikeSource", "SpikeRecorder", "copy_images", "words_per_train"]
 
 #: Spike times per bit-mask word of `SpikeRecorder` (float64 holds 2^30 − 1 exactly; int32 too).
 BITS_PER_WORD = 30
@@ -50,19 +50,29 @@ def words_per_train(steps_per_image: int) -> int:
     return -(-int(steps_per_image) // BITS_PER_WORD)
 
 
+def copy_images(num_images: int, copies: int) -> int:
+    """Images per copy M = ceil(N / B): copy c plays images c·M … c·M + M − 1."""
+    return -(-int(num_images) // int(copies))
+
+
 class PackedSpikeSource(AbstractProcess):
-    """Sends image k's step t at simulation step ``k·T + t + 1``; zeros after the last image.
+    """Sends step t of image slot k at simulation step ``k·T + t + 1``, for B copies side by side.
+
+    The output is ``[B · n_in]``: block c carries image ``c·M + k`` (M = `copy_images`), zeros
+    once a copy has no image left.
 
     Args:
         packed: ``[N, T, ceil(n_in / 8)]`` uint8, ``numpy.packbits`` of bool spikes ``[N, T, n_in]``
             along the last axis.
-        n_in: inputs per step.
+        n_in: inputs per step of one copy.
+        copies: B, copies of the network fed side by side.
     """
 
-    def __init__(self, *, packed: np.ndarray, n_in: int) -> None:
+    def __init__(self, *, packed: np.ndarray, n_in: int, copies: int = 1) -> None:
         packed = np.ascontiguousarray(packed, dtype=np.uint8)
-        super().__init__(packed=packed, n_in=int(n_in))
-        self.s_out = OutPort(shape=(int(n_in),))
+        super().__init__(packed=packed, n_in=int(n_in), copies=int(copies),
+                         per_copy=copy_images(packed.shape[0], copies))
+        self.s_out = OutPort(shape=(int(n_in) * int(copies),))
 
 
 class _SourceModel(PyLoihiProcessModel):
@@ -70,14 +80,16 @@ class _SourceModel(PyLoihiProcessModel):
     dtype: type = float
 
     def run_spk(self) -> None:
-        packed = self.proc_params["packed"]
-        n_in = self.proc_params["n_in"]
+        params = self.proc_params
+        packed, n_in, per_copy = params["packed"], params["n_in"], params["per_copy"]
         images, steps = packed.shape[:2]
-        image, step = divmod(self.time_step - 1, steps)
-        if image < images:
-            spikes = np.unpackbits(packed[image, step], count=n_in).astype(self.dtype)
-        else:
-            spikes = np.zeros(n_in, dtype=self.dtype)
+        slot, step = divmod(self.time_step - 1, steps)
+        spikes = np.zeros(n_in * params["copies"], dtype=self.dtype)
+        if slot < per_copy:
+            for copy in range(params["copies"]):
+                image = copy * per_copy + slot
+                if image < images:
+                    spikes[copy * n_in : (copy + 1) * n_in] = np.unpackbits(packed[image, step], count=n_in)
         self.s_out.send(spikes)
 
 
@@ -113,22 +125,26 @@ class SpikeRecorder(AbstractProcess):
         offsets: per layer, simulation steps between the source and it (l for LIF layer l).
         keep_trains: per layer, whether to keep ``trains{i}`` ``[n, N, ceil(T / 30)]``.
         num_images, steps_per_image: N and T of the run.
+        copies: B copies of the network side by side: port i carries ``[B · n_i]`` spikes, block c
+            belonging to image ``c·M + k`` in image slot k (M = `copy_images`).
 
     Vars: ``counts`` ``[PORTS, N]`` (row i: layer i's spikes per image), ``trains0`` … ``trains4``
     (``[1, 1, 1]`` where not kept).
     """
 
     def __init__(self, *, shapes: list[tuple[int, ...]], offsets: list[int], keep_trains: list[bool],
-                 num_images: int, steps_per_image: int) -> None:
+                 num_images: int, steps_per_image: int, copies: int = 1) -> None:
         if not 1 <= len(shapes) <= PORTS or len(offsets) != len(shapes) or len(keep_trains) != len(shapes):
             raise ValueError(f"SpikeRecorder records 1 to {PORTS} layers, with one offset and keep flag each")
-        num, steps = int(num_images), int(steps_per_image)
+        num, steps, copies = int(num_images), int(steps_per_image), int(copies)
         super().__init__(layers=len(shapes), offsets=[int(o) for o in offsets],
-                         keep_trains=[bool(k) for k in keep_trains], num_images=num, steps_per_image=steps)
+                         keep_trains=[bool(k) for k in keep_trains], num_images=num, steps_per_image=steps,
+                         copies=copies, per_copy=copy_images(num, copies),
+                         widths=[int(shape[0]) // copies for shape in shapes])
         self.counts = Var(shape=(PORTS, num), init=np.zeros((PORTS, num), dtype=np.int32))
         for i in range(PORTS):
             shape = tuple(shapes[i]) if i < len(shapes) else (1,)
-            words = (shape[0], num, words_per_train(steps)) if i < len(shapes) and keep_trains[i] else (1, 1, 1)
+            words = (shape[0] // copies, num, words_per_train(steps)) if i < len(shapes) and keep_trains[i] else (1, 1, 1)
             setattr(self, f"in{i}", InPort(shape=shape))
             setattr(self, f"trains{i}", Var(shape=words, init=np.zeros(words, dtype=np.int32)))
 
@@ -143,19 +159,23 @@ class _RecorderModel(PyLoihiProcessModel):
 
     def run_spk(self) -> None:
         params = self.proc_params
-        steps, num = params["steps_per_image"], params["num_images"]
+        steps, num, per_copy = params["steps_per_image"], params["num_images"], params["per_copy"]
         for i in range(params["layers"]):
             spikes = getattr(self, f"in{i}").recv()
-            image, step = divmod(self.time_step - 1 - params["offsets"][i], steps)
-            if not 0 <= image < num:
+            slot, step = divmod(self.time_step - 1 - params["offsets"][i], steps)
+            if not 0 <= slot < per_copy:
                 continue
             fired = np.flatnonzero(spikes)
             if fired.size == 0:
                 continue
-            self.counts[i, image] += fired.size
+            copy, neuron = np.divmod(fired, params["widths"][i])
+            image = copy * per_copy + slot
+            keep = image < num
+            image, neuron = image[keep], neuron[keep]
+            np.add.at(self.counts[i], image, 1)
             if params["keep_trains"][i]:
                 word, bit = divmod(step, BITS_PER_WORD)
-                getattr(self, f"trains{i}")[fired, image, word] += 1 << bit
+                getattr(self, f"trains{i}")[neuron, image, word] += 1 << bit  # (neuron, image) pairs are distinct
 
 
 @implements(proc=SpikeRecorder, protocol=LoihiProtocol)
