@@ -23,13 +23,14 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import DATA_KEYS, check_resumable, data_identity, read_checkpoint, write_checkpoint
+from .data.record import Data
 from .encoding import check_intensities, encode_rate_indexed
 from .foundation.allocator import keep_freed_memory
 from .foundation.errors import LabkitError
@@ -55,18 +56,6 @@ __all__ = [
 
 class TrainingDiverged(LabkitError, RuntimeError):
     """The loss or the weights stopped being finite (a user error: the message names a smaller learning rate)."""
-
-
-class Data(NamedTuple):
-    """Train and test tensors. Images ``[N, ...]`` in [0, 1] are rate-coded by the loop;
-    with ``temporal=True`` the inputs are already ``[N, T, ...]`` spike/event frames."""
-
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    temporal: bool = False
-    name: str = "data"
 
 
 @dataclass

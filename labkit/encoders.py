@@ -1,0 +1,71 @@
+r"""Encoders: one object turns a batch of samples into the time-first input ``[T, B, …]`` of a network.
+
+A `labkit.data.Data` record carries its encoder (``Data.encoder``); the training loop, the
+evaluation and the operation counts call it instead of asking how the data is stored.
+
+* `RateEncoder`: static images ``[B, …]`` in [0, 1] become Bernoulli spike trains, a spike
+  with probability :math:`\min(1, g\,x)` at each of T steps (`labkit.encoding.encode_rate_indexed`,
+  the paper's rate code; the list of spikes is remembered for the first layer's sparse product).
+* `FrameEncoder`: event data stored as frames ``[B, T, …]`` is only made time-first; T is the
+  number of stored frames.
+
+Each encoder also gives the one static input per sample a non-spiking model (the ANN
+baseline) reads: the image itself, or the frames' average over time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+import torch
+
+from .encoding import encode_rate_indexed
+from .sparse import remember_index
+
+__all__ = ["Encoder", "FrameEncoder", "RateEncoder"]
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns a batch into time-first network input, and into one static input per sample."""
+
+    #: True when the samples are stored with their own time axis ``[N, T, …]``.
+    temporal: ClassVar[bool]
+
+    def __call__(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Time-first input ``[T, B, …]`` of the batch ``x``."""
+        ...
+
+    def static(self, x: torch.Tensor) -> torch.Tensor:
+        """One input per sample ``[B, …]`` for a model without time."""
+        ...
+
+
+@dataclass(frozen=True)
+class RateEncoder:
+    """Bernoulli rate code of images in [0, 1] with gain ``gain`` (paper: 1)."""
+
+    gain: float = 1.0
+    temporal: ClassVar[bool] = False
+
+    def __call__(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        spikes, index = encode_rate_indexed(x, num_steps, gain=self.gain, generator=generator)  # draws where p > 0
+        return remember_index(spikes, index)  # the first layer reuses the list of spikes (labkit.sparse)
+
+    def static(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+@dataclass(frozen=True)
+class FrameEncoder:
+    """Stored frames ``[B, T, …]`` made time-first ``[T, B, …]`` (``num_steps`` is the stored T)."""
+
+    temporal: ClassVar[bool] = True
+
+    def __call__(self, x: torch.Tensor, num_steps: int | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        return x.transpose(0, 1)
+
+    def static(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=1)
