@@ -16,9 +16,12 @@ Reference answers come from labkit's own functions where they exist (``lif_step`
 otherwise from short independent formulas written here.
 
 One module per concept: `~labkit.check.lif`, `~labkit.check.rate_code`, `~labkit.check.traces`,
-`~labkit.check.surrogate`, `~labkit.check.coefficients`, `~labkit.check.robustness`,
-`~labkit.check.synaptic_ops`, `~labkit.check.quantization`, `~labkit.check.events`; the verdicts,
-hints and expectations they share are in `~labkit.check.core`.
+`~labkit.check.surrogate`, `~labkit.check.surrogate_spike`, `~labkit.check.bptt_step`,
+`~labkit.check.astdp_step`, `~labkit.check.coefficients`,
+`~labkit.check.robustness`, `~labkit.check.seed_statistics`, `~labkit.check.synaptic_ops`,
+`~labkit.check.quantization`, `~labkit.check.events`; the verdicts, hints and expectations they
+share are in `~labkit.check.core`. `~labkit.check.reference` holds labkit's versions of the
+exercises that have no other home in labkit, for `use` to fall back to.
 
 | exercise | check | contract |
 | --- | --- | --- |
@@ -26,16 +29,25 @@ hints and expectations they share are in `~labkit.check.core`.
 | 2.1 | `encode_rate_numpy` | ``(image, num_steps, rng) -> spikes [num_steps, *image.shape]`` |
 | 3.1 | `trace_step` | ``(trace, spikes, decay) -> decay * trace + spikes`` |
 | 4.1 | `atan_surrogate_grad` | ``(x, alpha) -> (alpha/2) / (1 + (pi/2 alpha x)^2)`` |
-| 5.1 | `plasticity_coefficient_update` | ``(c, dw, grad, kappa) -> clip(c + kappa cos(dw, -grad), 0, 1)`` |
+| 4.2 | `atan_spike` | ``(x, alpha) -> H(x)`` forward, ``grad · S'(x)`` backward (an ``autograd.Function``) |
+| 4.3 | `train_step` | ``(model, optimizer, inputs, labels, loss_fn) -> loss`` (one BPTT update) |
+| 5.1 | `stdp_change` | ``(pre_spikes, post_spikes, params) -> dW_stdp [n_post, n_pre]`` |
+| 5.2 | `plasticity_coefficient_update` | ``(c, dw, grad, kappa) -> clip(c + kappa cos(dw, -grad), 0, 1)`` |
+| 5.3 | `astdp_step` | ``(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive, stdp)`` |
 | 7.1 | `count_synaptic_ops` | ``(spikes, weight) -> int`` |
 | 8.1 | `quantize_weights` | ``(w, bits) -> (mantissa, exponent)`` |
 | 6.1 | `robustness_score` | ``({sigma: accuracy}) -> mean accuracy over the noise range`` |
+| 6.2 | `paired_interval` | ``(hybrid, baseline) -> (mean difference, 95 % half-width)`` over shared seeds |
+| 6.3 | `seed_band` | ``(curves) -> (mean, sd)`` per epoch over seeds |
 | 9.1 | `pixel_events` | ``(log_intensity, threshold) -> signed event counts`` |
 | 9.2 | `bin_events` | ``(events, num_bins, duration_us) -> counts [num_bins, 2, 34, 34]`` |
 """
 
 from __future__ import annotations
 
+from . import reference
+from .astdp_step import astdp_step, stdp_change
+from .bptt_step import train_step
 from .coefficients import plasticity_coefficient_update
 from .core import CheckResult, attempts, reset, use
 from .events import bin_events, pixel_events
@@ -43,7 +55,9 @@ from .lif import lif_update
 from .quantization import quantize_weights
 from .rate_code import encode_rate_numpy
 from .robustness import robustness_score
+from .seed_statistics import paired_interval, seed_band
 from .surrogate import atan_surrogate_grad
+from .surrogate_spike import atan_spike
 from .synaptic_ops import count_synaptic_ops
 from .traces import trace_step
 
@@ -52,14 +66,21 @@ __all__ = [
     "attempts",
     "reset",
     "use",
+    "reference",
+    "astdp_step",
+    "atan_spike",
     "atan_surrogate_grad",
     "bin_events",
     "count_synaptic_ops",
     "encode_rate_numpy",
     "lif_update",
+    "paired_interval",
     "pixel_events",
     "plasticity_coefficient_update",
     "quantize_weights",
     "robustness_score",
+    "seed_band",
+    "stdp_change",
+    "train_step",
     "trace_step",
 ]

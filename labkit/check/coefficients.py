@@ -1,4 +1,4 @@
-"""Exercise 5.1: the A-STDP plasticity coefficients' update from gradient feedback."""
+"""Exercise 5.2: the A-STDP plasticity coefficients' update from gradient feedback."""
 
 from __future__ import annotations
 
@@ -43,25 +43,28 @@ def _coefficient_unchanged(fn):
 
 
 def plasticity_coefficient_update(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 5.1, ``plasticity_coefficient_update(c, dw, grad, kappa) -> clip(c + κ cos(dw, −grad), 0, 1)``."""
+    """Check exercise 5.2, ``plasticity_coefficient_update(c, dw, grad, kappa) -> clip(c + κ cos(dw, −grad), 0, 1)``."""
     cases = [
         Case("agreeing rows gain kappa, opposing rows lose it, orthogonal rows keep c",
               "compare dw with MINUS grad: gradient descent moves the weights along -grad",
               _coefficient_case([0.5, 0.5, 0.5], [[-2.0, 0.0], [2.0, 0.0], [0.0, 5.0]],
-                                [[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]], 0.2, "coefficients")),
-        Case("the cosine ignores the lengths of the rows", "divide the dot product by both row norms",
+                                [[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]], 0.2, "coefficients"),
+              formula="c_j' = clip(c_j + κ · cos(dw[j], −grad[j]), 0, 1)"),
+        Case("the cosine ignores the lengths of the rows", "a cosine is a normalised dot product",
               _coefficient_case([0.5, 0.5], [[3.0, 4.0], [0.1, 0.0]], [[-6.0, -8.0], [-1.0, -1.0]], 0.1,
-                                "coefficients")),
+                                "coefficients"),
+              formula="cos(a, b) = (a · b) / (‖a‖ ‖b‖), row by row"),
         Case("the result is clipped to [0, 1]", "clamp the new coefficients to [0, 1]",
               _coefficient_case([1.0, 0.1], [[0.0, -1.0], [0.0, 1.0]], [[0.0, 2.0], [0.0, 1.0]], 0.2,
                                 "coefficients")),
         Case("a row of zeros (silent neuron or zero gradient) keeps its c, no NaN",
-              "where the product of the norms is 0, use a cosine of 0 (torch.where, or a small eps)",
+              "a zero row has no direction: its cosine must come out as 0, not 0/0",
               _coefficient_case([0.5, 0.3], [[0.0, 0.0], [1.0, 1.0]], [[3.0, 4.0], [0.0, 0.0]], 0.2,
-                                "coefficients")),
+                                "coefficients"),
+              formula="cosine = 0 where ‖dw[j]‖ · ‖grad[j]‖ = 0 (torch.where, or a tiny eps in the denominator)"),
         Case("20 random rows match the formula", "one cosine per ROW (dim=1), one coefficient per postsynaptic neuron",
               _coefficient_random),
-        Case("the inputs are not modified", "return a new tensor: (c + kappa * cosine).clamp(0, 1), not c.add_()",
+        Case("the inputs are not modified", "compute the new coefficients into a new tensor (no in-place add_ or clamp_ on c)",
               _coefficient_unchanged),
     ]
-    return run_cases("5.1", "plasticity_coefficient_update", fn, cases, quiet=quiet)
+    return run_cases("5.2", "plasticity_coefficient_update", fn, cases, quiet=quiet)

@@ -26,15 +26,17 @@ def _robustness_case(curve, what="score"):
 def robustness_score(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 6.1, ``robustness_score({sigma: accuracy}) -> trapezoidal mean accuracy over sigma``."""
     cases = [
-        Case("a flat curve scores its accuracy", "divide the area by sigma_max - sigma_min",
-              _robustness_case({0.0: 90.0, 0.3: 90.0})),
-        Case("two levels: the mean of the two accuracies", "trapezoid: (sigma[k+1] - sigma[k]) * (a[k] + a[k+1]) / 2",
-              _robustness_case({0.0: 98.0, 0.4: 80.0})),
-        Case("levels given out of order", "sort the noise levels before summing",
-              _robustness_case({0.3: 85.0, 0.0: 97.0, 0.1: 95.0})),
+        Case("a flat curve scores its accuracy", "a mean over the range: the area divided by the range's width",
+              _robustness_case({0.0: 90.0, 0.3: 90.0}),
+              formula="score = Σ_k (σ_{k+1} − σ_k) · (a_k + a_{k+1}) / 2, divided by (σ_max − σ_min)"),
+        Case("two levels: the mean of the two accuracies", "each interval between two levels is a trapezoid",
+              _robustness_case({0.0: 98.0, 0.4: 80.0}),
+              formula="area of one interval = (σ_{k+1} − σ_k) · (a_k + a_{k+1}) / 2"),
+        Case("levels given out of order", "a dict need not list its noise levels in increasing order",
+              _robustness_case({0.3: 85.0, 0.0: 97.0, 0.1: 95.0}), formula="sort the levels before summing"),
         Case("uneven spacing weighs each interval by its width", "multiply each trapezoid by its own width",
               _robustness_case({0.0: 97.5, 0.05: 97.0, 0.1: 96.0, 0.2: 93.0, 0.3: 88.4, 0.5: 70.0})),
-        Case("the range need not start at 0", "divide by sigma_max - sigma_min, not by sigma_max",
-              _robustness_case({0.2: 90.0, 0.4: 80.0, 0.6: 60.0})),
+        Case("the range need not start at 0", "the width of the range is not always its largest σ",
+              _robustness_case({0.2: 90.0, 0.4: 80.0, 0.6: 60.0}), formula="divide by σ_max − σ_min"),
     ]
     return run_cases("6.1", "robustness_score", fn, cases, quiet=quiet)

@@ -32,16 +32,17 @@ def _atan_finite_difference(fn):
 def atan_surrogate_grad(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 4.1, ``atan_surrogate_grad(x, alpha) -> (alpha/2) / (1 + (pi/2 · alpha · x)^2)``."""
     cases = [
-        Case("the peak at x = 0 is alpha/2", "at x = 0 the denominator is 1, so the value is alpha / 2",
-              _atan_case([0.0], 2.0, "value at 0")),
-        Case("values on [-2, 2] for alpha = 2", "square (pi/2 * alpha * x), add 1, divide alpha/2 by it",
-              _atan_case(np.linspace(-2, 2, 9), 2.0, "surrogate")),
-        Case("other alphas (0.5 and 10)", "use the alpha argument both in the numerator and inside the square",
-              lambda fn: (_atan_case(np.linspace(-1, 1, 7), 0.5, "surrogate, alpha = 0.5")(fn),
-                          _atan_case(np.linspace(-1, 1, 7), 10.0, "surrogate, alpha = 10")(fn))),
+        Case("the peak at x = 0 is alpha/2", "at the threshold (x = 0) the bump is at its highest",
+             _atan_case([0.0], 2.0, "value at 0"), formula="S'(0) = α/2"),
+        Case("values on [-2, 2] for alpha = 2", "the derivative of 1/2 + arctan(π α x / 2) / π, by the chain rule",
+             _atan_case(np.linspace(-2, 2, 9), 2.0, "surrogate"),
+             formula="S'(x) = (α/2) / (1 + (π/2 · α · x)²)"),
+        Case("other alphas (0.5 and 10)", "alpha appears twice: in the height and in the width of the bump",
+             lambda fn: (_atan_case(np.linspace(-1, 1, 7), 0.5, "surrogate, alpha = 0.5")(fn),
+                         _atan_case(np.linspace(-1, 1, 7), 10.0, "surrogate, alpha = 10")(fn))),
         Case("element-wise on a 2-D tensor", "use tensor arithmetic, no loop or .item()",
-              _atan_case(np.linspace(-1, 1, 12).reshape(3, 4), 2.0, "surrogate")),
-        Case("agrees with a finite difference of the arctangent", "(alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2)",
-              _atan_finite_difference),
+             _atan_case(np.linspace(-1, 1, 12).reshape(3, 4), 2.0, "surrogate")),
+        Case("agrees with a finite difference of the arctangent", "use math.pi (or torch.pi), not an approximation",
+             _atan_finite_difference),
     ]
     return run_cases("4.1", "atan_surrogate_grad", fn, cases, quiet=quiet)

@@ -1,0 +1,80 @@
+"""Exercises 6.2 and 6.3: the same-seed difference of two rules with its 95 % interval, and the mean
+and spread of learning curves over seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import reference
+from .core import Case, CheckResult, Mismatch, expect_close, run_cases, show
+
+__all__ = ["paired_interval", "seed_band"]
+
+
+def _interval_case(hybrid, baseline, what="(mean, half-width)"):
+    def run(fn):
+        got = fn(dict(hybrid), dict(baseline))
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Mismatch("a pair (mean difference, half-width)", show(got))
+        expect_close(np.array([float(got[0]), float(got[1])]), np.array(reference.paired_interval(hybrid, baseline)),
+                      what, atol=1e-6)
+
+    return run
+
+
+def _interval_one_seed(fn):
+    try:
+        got = fn({0: 97.9}, {0: 97.6})
+    except ValueError:
+        return
+    raise Mismatch("a ValueError (one seed has no spread to estimate)", show(got))
+
+
+def paired_interval(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 6.2, ``paired_interval(hybrid, baseline) -> (mean difference, 95 % half-width)``."""
+    cases = [
+        Case("two seeds", "one difference per seed; the interval comes from their mean and their spread",
+              _interval_case({0: 97.9, 1: 97.7}, {0: 97.6, 1: 97.7}),
+              formula="d_s = hybrid[s] − baseline[s];  half-width = T95[n] · s_d / √n, s_d the sample standard "
+                      "deviation (divide by n − 1)"),
+        Case("three seeds", "Student's t depends on the number of seeds", _interval_case(
+              {0: 97.90, 1: 97.70, 2: 98.17}, {0: 97.59, 1: 97.68, 2: 97.83}),
+              formula="T95[n] is t_{0.975, n−1}: T95[3] = 4.303"),
+        Case("only the seeds both have run are paired", "a difference needs the same seed on both sides",
+              _interval_case({0: 97.9, 1: 97.7, 2: 98.2, 5: 97.1}, {0: 97.6, 1: 97.7, 2: 97.8, 3: 97.0}),
+              formula="use the seeds in both dictionaries (the intersection of their keys)"),
+        Case("ten seeds", "n is the number of shared seeds", _interval_case(
+              {s: 97.5 + 0.07 * ((3 * s) % 7) for s in range(10)}, {s: 97.4 + 0.05 * ((5 * s) % 6) for s in range(10)})),
+        Case("one shared seed is an error", "one difference has no spread to estimate", _interval_one_seed,
+              formula="raise ValueError when fewer than two seeds are shared"),
+    ]
+    return run_cases("6.2", "paired_interval", fn, cases, quiet=quiet)
+
+def _band_case(curves, what):
+    def run(fn):
+        got = fn([list(c) for c in curves])
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Mismatch("a pair (mean, sd), one value per epoch each", show(got))
+        mean, sd = reference.seed_band(curves)
+        expect_close(np.asarray(got[0], dtype=np.float64), mean, f"{what}: mean", atol=1e-9)
+        expect_close(np.asarray(got[1], dtype=np.float64), sd, f"{what}: sd", atol=1e-9)
+
+    return run
+
+
+def seed_band(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 6.3, ``seed_band(curves) -> (mean, sd)`` per epoch over seeds."""
+    cases = [
+        Case("two seeds of three epochs", "one mean and one spread per epoch, taken across the seeds",
+              _band_case([[90.0, 95.0, 96.0], [92.0, 95.0, 97.0]], "band"),
+              formula="mean_e = (1/n) Σ_s a_s,e;  sd_e = √(Σ_s (a_s,e − mean_e)² / (n − 1))"),
+        Case("one seed: sd 0", "with a single curve there is no spread to estimate",
+              _band_case([[90.0, 95.0]], "band"), formula="n = 1: sd_e = 0 for every epoch"),
+        Case("curves of different lengths: the epochs every seed has reached",
+              "a run still training has fewer epochs than the others",
+              _band_case([[90.0, 95.0, 96.0, 97.0], [91.0, 94.0]], "band"),
+              formula="cut every curve to the length of the shortest"),
+        Case("five seeds", "the sample standard deviation divides by n − 1, not n",
+              _band_case([[80 + s + e for e in range(6)] for s in range(5)], "band")),
+    ]
+    return run_cases("6.3", "seed_band", fn, cases, quiet=quiet)

@@ -1,0 +1,84 @@
+"""Exercise 4.2: the spike as a `torch.autograd.Function` with the arctangent surrogate."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..neurons import ATan, spike
+from .core import Case, CheckResult, Mismatch, expect_close, expect_equal, expect_unchanged, run_cases, show, snapshot
+
+__all__ = ["atan_spike"]
+
+
+def _spike_forward_case(x, what):
+    def run(fn):
+        xt = torch.as_tensor(x, dtype=torch.float32)
+        got = fn(xt.clone(), 2.0)
+        if not isinstance(got, torch.Tensor):
+            raise Mismatch("a tensor of spikes", f"{type(got).__name__} {show(got)}")
+        if not got.is_floating_point():
+            raise Mismatch("spikes as floats (0. and 1.)", f"dtype {got.dtype}")
+        expect_equal(got, (xt > 0).float(), what)
+
+    return run
+
+
+def _spike_backward_case(alpha, weighted: bool, what):
+    def run(fn):
+
+        g = torch.Generator().manual_seed(11)
+        x = (torch.randn(3, 7, generator=g, dtype=torch.float64) * 0.8).requires_grad_(True)
+        upstream = torch.randn(3, 7, generator=g, dtype=torch.float64) if weighted else torch.ones(3, 7,
+                                                                                                    dtype=torch.float64)
+        spikes = fn(x, alpha)
+        if not isinstance(spikes, torch.Tensor) or not spikes.requires_grad:
+            raise Mismatch("spikes connected to the graph (forward called through ATanSpike.apply)",
+                            "a result without a gradient path")
+        (grad,) = torch.autograd.grad((spikes * upstream).sum(), x)
+        expect_close(grad, upstream * ATan(alpha).derivative(x.detach()), what, atol=1e-7)
+
+    return run
+
+
+def _spike_through_layer(fn):
+    g = torch.Generator().manual_seed(12)
+    inputs = (torch.rand(16, 9, generator=g) < 0.5).float()
+    weight = torch.randn(5, 9, generator=g, requires_grad=True)
+    target = torch.randn(16, 5, generator=g)
+    (got,) = torch.autograd.grad(((fn(inputs @ weight.T - 1.0, 2.0) - target) ** 2).sum(), weight)
+    (expected,) = torch.autograd.grad(((spike(inputs @ weight.T - 1.0, ATan(2.0)) - target) ** 2).sum(), weight)
+    expect_close(got, expected, "dL/dW of a layer of spiking neurons", atol=1e-5)
+
+
+def _spike_unchanged(fn):
+    x = torch.tensor([-0.5, 0.5, 1.5])
+    before = snapshot(x)
+    fn(x, 2.0)
+    expect_unchanged(before, [x], "x")
+
+
+def atan_spike(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 4.2, ``atan_spike(x, alpha)``: Heaviside forward, arctangent surrogate backward."""
+    cases = [
+        Case("forward: 1. where x > 0, 0. elsewhere (x = 0 included)",
+              "the forward pass is the exact step of chapter 1, returned as floats",
+              _spike_forward_case([-1.0, -0.1, 0.0, 0.1, 2.0], "spikes"),
+              formula="s = H(x): 1.0 where x > 0, else 0.0 (x = 0 gives 0.0), in x's dtype"),
+        Case("forward keeps the shape of a 2-D tensor", "work on the whole tensor at once, element by element",
+              _spike_forward_case(np.linspace(-1, 1, 12).reshape(3, 4), "spikes")),
+        Case("backward: d(sum of spikes)/dx is the surrogate S'(x)",
+              "backward only sees ctx and the incoming gradient: forward must keep x for it "
+              "(ctx.save_for_backward)",
+              _spike_backward_case(2.0, False, "dx"),
+              formula="dL/dx = dL/ds · (α/2) / (1 + (π/2 · α · x)²), and None as the gradient for α"),
+        Case("backward multiplies the gradient that arrives (the chain rule)",
+              "backward receives dL/ds from the layers after the spike: the surrogate alone is not dL/dx",
+              _spike_backward_case(2.0, True, "dx"), formula="dL/dx = grad_output · S'(x)"),
+        Case("backward uses alpha", "forward can keep plain numbers on ctx for backward (ctx.alpha)",
+              _spike_backward_case(10.0, True, "dx for alpha = 10")),
+        Case("a layer of spiking neurons gets labkit's weight gradient",
+              "the same surrogate as labkit.neurons.ATan(alpha)", _spike_through_layer),
+        Case("x is not modified", "compute the spikes into a new tensor", _spike_unchanged),
+    ]
+    return run_cases("4.2", "atan_spike", fn, cases, quiet=quiet)
