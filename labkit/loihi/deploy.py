@@ -79,10 +79,11 @@ __all__ = [
 
 #: The readout every back end is compared by (`labkit.readout`): most output spikes, ties to the lowest class.
 READOUT = "count"
-#: Copies of the network per Lava network, per mode, where ``--copies`` is not given: two copies side by side
-#: made fixed point about 1.4x faster here and float no faster (float64 weights: the gathers of the wider Dense
-#: cost what the shared messaging saves); ``python benchmarks/bench_lava.py --copies 2`` measures both.
-DEFAULT_COPIES = {"float": 1, "fixed": 2}
+#: Copies of the network per Lava network, per mode, where ``--copies`` is not given. Measured side by side
+#: (``python benchmarks/bench_lava.py --copies 2``, load average 10-20 on 2 CPUs): two copies made fixed point
+#: 1.4-1.6x faster and float 1.0-1.1x; three or more were slower (the gathers of the wider Dense cost more than
+#: the shared per-step messaging saves).
+DEFAULT_COPIES = {"float": 2, "fixed": 2}
 #: The four executions, in the order they are reported.
 BACKENDS = ("torch_float", "torch_quantized", "lava_float", "lava_fixed")
 LABELS = {
@@ -332,7 +333,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Lava networks run side by side per mode, each on a share of the images (default 1)")
     parser.add_argument("--copies", type=int, default=None,
                         help="copies of the network inside one Lava network, images at once "
-                             "(default: 1 in float, 2 in fixed point)")
+                             "(default 2)")
     parser.add_argument("--lava-stall-timeout", type=float, default=DEFAULT_STALL_TIMEOUT, metavar="SECONDS",
                         help="stop the Lava sidecar when it reports no progress for this long "
                              f"(default {DEFAULT_STALL_TIMEOUT:.0f}; 0: never)")
