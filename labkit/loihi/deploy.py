@@ -49,6 +49,7 @@ import numpy as np
 import torch
 
 from ..encoding import encode_rate
+from ..foundation.errors import LabkitError
 from ..foundation.io import write_text
 from ..foundation.paths import REPO_ROOT
 from ..models import SpikingMLP
@@ -349,16 +350,16 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     images = args.images if args.images is not None else (50 if fast_mode() else 1000)
     if images < 1:
-        raise ValueError(f"--images must be >= 1, got {images}")
+        raise LabkitError(f"--images must be >= 1, got {images}")
     for option, value in (("--workers", args.workers), ("--chunk-size", args.chunk_size), ("--copies", args.copies)):
         if value is not None and value < 1:
-            raise ValueError(f"{option} must be >= 1, got {value}")
+            raise LabkitError(f"{option} must be >= 1, got {value}")
     if args.lava_stall_timeout < 0:
-        raise ValueError(f"--lava-stall-timeout must be >= 0 seconds (0: never), got {args.lava_stall_timeout}")
+        raise LabkitError(f"--lava-stall-timeout must be >= 0 seconds (0: never), got {args.lava_stall_timeout}")
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     modes = () if args.no_lava else (("fixed",) if args.fixed_point else ("float", "fixed"))
     if modes and lava_backend() is None:
-        raise ValueError(
+        raise LabkitError(
             "Lava is not available (no importable lava-nc and no .venv-lava sidecar): run `make setup`, "
             "set LABKIT_LAVA_PYTHON, or pass --no-lava"
         )
@@ -373,31 +374,11 @@ def run(args: argparse.Namespace) -> int:
                             metadata={"model": model_info.get("path"), "model_sha256": model_info.get("sha256")})
     spikes = encode_inputs(x, args.num_steps, seed=args.seed)
     comparison = compare(model, spikes, y.numpy(), bundle=bundle, lava_modes=modes, chunk_size=args.chunk_size,
-                         workers=args.workers, copies=args.copies, stall_timeout=args.lava_stall_timeout or None, progress=not args.quiet)
+                         workers=args.workers, copies=args.copies, stall_timeout=args.lava_stall_timeout or None,
+                         progress=not args.quiet)
     summary = comparison.summary()
-    try:
-        from ..energy import energy_from_counts
-
-        energy = {}
-        for name in comparison.backends:
-            if name.startswith("lava"):
-                estimate = energy_from_counts(lava_op_counts(bundle, summary["spikes_per_image"][name]), "loihi")
-                energy[name] = {"energy_uJ": estimate.total_uj,
-                                "breakdown_uJ": {k: v * 1e6 for k, v in estimate.breakdown}}
-        summary["energy_loihi_per_inference"] = energy
-    except ImportError:
-        pass
-    acc = summary["accuracy"]
-    targets = {}
-    if "lava_fixed" in acc:
-        targets["lava_fixed_within_1_point_of_torch_float"] = abs(acc["lava_fixed"] - acc["torch_float"]) <= 0.01
-        targets["agreement_lava_fixed_vs_torch_float_at_least_99"] = (
-            summary["agreement"]["torch_float/lava_fixed"] >= 0.99
-        )
-    if "lava_float" in acc:
-        targets["agreement_lava_float_vs_torch_float_at_least_99"] = (
-            summary["agreement"]["torch_float/lava_float"] >= 0.99
-        )
+    summary["energy_loihi_per_inference"] = _energy(bundle, comparison, summary)
+    targets = _targets(summary)
     result = {
         "command": " ".join(["labkit", *sys.argv[1:]]) if sys.argv[1:2] == ["deploy"] else "labkit deploy",
         "dataset": dataset,
@@ -424,6 +405,29 @@ def run(args: argparse.Namespace) -> int:
             print(f"Loihi energy per inference from {LABELS[name]} spike counts: {info['energy_uJ']:.1f} µJ")
     print(f"wrote {repo_relative(out_dir / 'deploy.json')}, bundle.npz and model.nir")
     return 0
+
+
+def _energy(bundle: Bundle, comparison: Comparison, summary: dict) -> dict:
+    """Loihi energy per inference (`labkit.energy`) from each Lava back end's spike counts."""
+    from ..energy import energy_from_counts
+
+    energy = {}
+    for name in comparison.backends:
+        if name.startswith("lava"):
+            estimate = energy_from_counts(lava_op_counts(bundle, summary["spikes_per_image"][name]), "loihi")
+            energy[name] = {"energy_uJ": estimate.total_uj, "breakdown_uJ": {k: v * 1e6 for k, v in estimate.breakdown}}
+    return energy
+
+
+def _targets(summary: dict) -> dict:
+    """The deployment's targets, each True or False: Lava within a point of torch, ≥ 99% agreement."""
+    acc, agreement, targets = summary["accuracy"], summary["agreement"], {}
+    if "lava_fixed" in acc:
+        targets["lava_fixed_within_1_point_of_torch_float"] = abs(acc["lava_fixed"] - acc["torch_float"]) <= 0.01
+        targets["agreement_lava_fixed_vs_torch_float_at_least_99"] = agreement["torch_float/lava_fixed"] >= 0.99
+    if "lava_float" in acc:
+        targets["agreement_lava_float_vs_torch_float_at_least_99"] = agreement["torch_float/lava_float"] >= 0.99
+    return targets
 
 
 def _jsonable(value):

@@ -89,6 +89,55 @@ def _layer_processes(bundle: Bundle, mode: Mode, steps_per_image: int, index: in
     return conn, lif
 
 
+def _build(bundle: Bundle, spikes: np.ndarray, mode: Mode, record: Record, copies: int, total: int):
+    """The process graph: (source, LIF layers, [(recorder, first layer)], {"u", "v": Monitor})."""
+    from lava.proc.monitor.process import Monitor
+
+    from .lava_io.processes import PORTS, PackedSpikeSource, SpikeRecorder
+
+    steps_per_image, num, n_in = spikes.shape
+    packed = np.packbits(np.ascontiguousarray(spikes.transpose(1, 0, 2)), axis=-1)
+    source = PackedSpikeSource(packed=packed, n_in=n_in, copies=copies)
+    port, lifs = source.s_out, []
+    for index, layer in enumerate(bundle.layers, start=1):
+        conn, lif = _layer_processes(bundle, mode, steps_per_image, index, layer, copies)
+        port.connect(conn.s_in)
+        conn.a_out.connect(lif.a_in)
+        port = lif.s_out
+        lifs.append(lif)
+    recorders = []
+    for first in range(0, len(lifs), PORTS):
+        group = range(first, min(first + PORTS, len(lifs)))
+        recorder = SpikeRecorder(shapes=[lifs[i].s_out.shape for i in group], offsets=[i + 1 for i in group],
+                                 keep_trains=[record == "spikes" or i == len(lifs) - 1 for i in group],
+                                 num_images=num, steps_per_image=steps_per_image, copies=copies)
+        for port_index, i in enumerate(group):
+            lifs[i].s_out.connect(getattr(recorder, f"in{port_index}"))
+        recorders.append((recorder, first))
+    monitors = {}
+    if record == "spikes":
+        for name in ("u", "v"):
+            monitors[name] = Monitor()
+            monitors[name].probe(getattr(lifs[-1], name), total)
+    return source, lifs, recorders, monitors
+
+
+def _read_back(recorders, lifs, monitors, record: Record, steps_per_image: int):
+    """(counts [N, L], per layer trains [T, N, n] or None, {"u", "v": [steps, B·n]}) from the recorders."""
+    from .lava_io.processes import PORTS
+
+    counts, trains = [], []
+    for recorder, first in recorders:
+        rows = np.asarray(recorder.counts.get())
+        for port_index in range(min(PORTS, len(lifs) - first)):
+            counts.append(rows[port_index])
+            keep = record == "spikes" or first + port_index == len(lifs) - 1
+            bits = getattr(recorder, f"trains{port_index}").get() if keep else None
+            trains.append(None if bits is None else trains_from_bits(np.asarray(bits), steps_per_image))
+    state = {name: monitor.get_data()[lifs[-1].name][name] for name, monitor in monitors.items()}
+    return np.stack(counts, axis=1).round().astype(np.int64), trains, state
+
+
 def run_network(
     bundle: Bundle,
     spikes: np.ndarray,
@@ -103,40 +152,15 @@ def run_network(
     ``copies`` copies of it side by side (module docstring)."""
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
-    from lava.proc.monitor.process import Monitor
 
-    from .lava_io.processes import PORTS, PackedSpikeSource, SpikeRecorder, copy_images
+    from .lava_io.processes import copy_images
 
     started = time.perf_counter()
-    steps_per_image, num, n_in = spikes.shape
-    layers = bundle.layers
+    steps_per_image, num, _ = spikes.shape
     copies = max(1, min(int(copies), num))
     per_copy = copy_images(num, copies)
-    total = network_steps(num, steps_per_image, len(layers), copies)
-    packed = np.packbits(np.ascontiguousarray(spikes.transpose(1, 0, 2)), axis=-1)
-    source = PackedSpikeSource(packed=packed, n_in=n_in, copies=copies)
-    port, lifs = source.s_out, []
-    for index, layer in enumerate(layers, start=1):
-        conn, lif = _layer_processes(bundle, mode, steps_per_image, index, layer, copies)
-        port.connect(conn.s_in)
-        conn.a_out.connect(lif.a_in)
-        port = lif.s_out
-        lifs.append(lif)
-    recorders = []  # one per PORTS layers: [(recorder, first layer index)]
-    for first in range(0, len(lifs), PORTS):
-        group = range(first, min(first + PORTS, len(lifs)))
-        recorder = SpikeRecorder(shapes=[lifs[i].s_out.shape for i in group], offsets=[i + 1 for i in group],
-                                 keep_trains=[record == "spikes" or i == len(lifs) - 1 for i in group],
-                                 num_images=num, steps_per_image=steps_per_image, copies=copies)
-        for port_index, i in enumerate(group):
-            lifs[i].s_out.connect(getattr(recorder, f"in{port_index}"))
-        recorders.append((recorder, first))
-    monitors = {}
-    if record == "spikes":
-        for name in ("u", "v"):
-            monitors[name] = Monitor()
-            monitors[name].probe(getattr(lifs[-1], name), total)
-
+    total = network_steps(num, steps_per_image, len(bundle.layers), copies)
+    source, lifs, recorders, monitors = _build(bundle, spikes, mode, record, copies, total)
     config = Loihi2SimCfg(select_tag=LAVA_TAGS[mode])
     try:
         done_steps = 0
@@ -148,38 +172,19 @@ def run_network(
             done_steps = target
             if progress is not None:
                 progress(min(num, end * copies), num)
-        counts, trains = [], []
-        for recorder, first in recorders:
-            rows = np.asarray(recorder.counts.get())
-            for port_index in range(min(PORTS, len(lifs) - first)):
-                counts.append(rows[port_index])
-                keep = record == "spikes" or first + port_index == len(lifs) - 1
-                bits = getattr(recorder, f"trains{port_index}").get() if keep else None
-                trains.append(None if bits is None else trains_from_bits(np.asarray(bits), steps_per_image))
-        counts = np.stack(counts, axis=1).round().astype(np.int64)
-        state = {name: monitor.get_data()[lifs[-1].name][name] for name, monitor in monitors.items()}
+        counts, trains, state = _read_back(recorders, lifs, monitors, record, steps_per_image)
     finally:
         source.stop()
     membrane = None
     if record == "spikes":
-        offset = len(layers)
+        offset = len(bundle.layers)
 
         def images(raw: np.ndarray) -> np.ndarray:  # [steps, B·n] → [T, N, n]; image c·M + k in slot k of copy c
             slots = raw[offset : offset + per_copy * steps_per_image].reshape(per_copy, steps_per_image, copies, -1)
             return slots.transpose(1, 2, 0, 3).reshape(steps_per_image, copies * per_copy, -1)[:, :num]
 
-        window = {name: images(raw) for name, raw in state.items()}
-        membrane = pre_reset_membrane(window["u"], window["v"], bundle, mode)
+        membrane = pre_reset_membrane(images(state["u"]), images(state["v"]), bundle, mode)
     elapsed = time.perf_counter() - started
-    return LavaResult(
-        copies=copies,
-        out_spikes=trains[-1],
-        out_membrane=membrane,
-        layer_counts=counts,
-        spikes=trains if record == "spikes" else None,
-        mode=mode,
-        backend="in-process",
-        steps=total,
-        lava_seconds=elapsed,
-        total_seconds=elapsed,
-    )
+    return LavaResult(out_spikes=trains[-1], out_membrane=membrane, layer_counts=counts,
+                      spikes=trains if record == "spikes" else None, mode=mode, backend="in-process", steps=total,
+                      lava_seconds=elapsed, total_seconds=elapsed, copies=copies)
