@@ -3,12 +3,14 @@
 Every run is one (dataset, model/rule, seed) and lives in its own folder::
 
     results/<dataset>/runs/<rule>_s<seed>/
-        checkpoint.pt   written atomically after every epoch (resume point; committed, so a
-                        later run can extend a run with more epochs or continue a killed one)
+        checkpoint.pt   written atomically after every epoch while the run is unfinished (its
+                        resume point; committed, so a killed run continues); deleted when it finishes
         history.json    per-epoch loss, accuracy, time, spike rates (labkit.training.History)
-        model.pt        final weights (state_dict)
-        eval.json       test accuracy under input noise σ ∈ NOISE_LEVELS, hidden-layer sparsity,
-                        the command and wall time; its presence marks the run as finished
+        model.pt        final weights (a plain state_dict)
+        eval.json       the loss and readout of the run; test accuracy of every readout, the
+                        fractions of silent and tied test digits (labkit.readout), and the same
+                        under input noise σ ∈ NOISE_LEVELS; hidden-layer sparsity, the command and
+                        wall time; its presence marks the run as finished
 
 Runs (Table I, the ablations, the noise sweep and the convergence curves all come from them):
 
@@ -45,9 +47,10 @@ from .foundation.seeds import Stream, epoch_generator, pass_seed
 from .foundation.tables import format_table
 from .models import ANNBaseline, SpikingMLP
 from .noise import add_noise
-from .training import Data, History, evaluate, train
+from .readout import DEFAULT_LOSS, READOUTS
+from .training import Data, History, evaluate_readouts, train
 
-__all__ = ["NOISE_LEVELS", "RunSpec", "run_one", "reproduce", "summarize", "write_report", "report_tables",
+__all__ = ["FINISHED_FILES", "NOISE_LEVELS", "RunSpec", "prune_finished", "run_one", "reproduce", "summarize", "write_report", "report_tables",
            "convergence_figure", "noise_figure", "raster_figure", "markdown_table", "claim_verdicts",
            "paired_differences", "difference_verdict"]
 
@@ -59,16 +62,34 @@ STDP_ONLY_EPOCHS = 3
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run."""
+    """One training run. ``loss`` (`labkit.readout.LOSSES`) applies to the spiking rules; the ANN
+    trains on the cross-entropy of its logits and the STDP-only layer on no loss at all."""
 
     dataset: str
     rule: str
     seed: int
     epochs: int
+    loss: str = DEFAULT_LOSS
 
     @property
     def name(self) -> str:
         return f"{self.rule}_s{self.seed}"
+
+    @property
+    def run_loss(self) -> str | None:
+        """The loss this run trains with (``None`` for the STDP-only layer)."""
+        return {"ann": "cross_entropy", "stdp_only": None}.get(self.rule, self.loss)
+
+
+def _recorded_loss(result: dict) -> str | None:
+    """The loss a finished run's eval.json says it trained with (runs from before it was recorded: the membrane)."""
+    if "loss" in result:
+        return result["loss"]
+    return {"ann": "cross_entropy", "stdp_only": None}.get(result.get("rule"), "membrane")
+
+
+#: What a finished run keeps; everything else in its folder (the checkpoint) is deleted.
+FINISHED_FILES = ("eval.json", "history.json", "model.pt")
 
 
 def _make_model(spec: RunSpec, data: Data):
@@ -92,38 +113,69 @@ def _hidden_sparsity(model, data: Data, device) -> float | None:
     return out.spikes[1].mean().item()
 
 
-def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progress=True) -> dict:
-    """Train (or resume, or reuse) one run and evaluate it; returns the contents of eval.json."""
+def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progress=True,
+            stale: str = "error") -> dict:
+    """Train (or resume, or reuse) one run and evaluate it; returns the contents of eval.json.
+
+    A finished run with the same epochs and loss is reused. A folder holding a run with another
+    loss (or a checkpoint written with other settings) is *stale*: ``stale="error"`` raises
+    `ValueError` saying so, ``stale="replace"`` deletes its files (they stay in git history) and
+    trains afresh. A finished run keeps only `FINISHED_FILES`: its checkpoint is deleted.
+    """
+    if stale not in ("error", "replace"):
+        raise ValueError(f"stale must be 'error' or 'replace', got {stale!r}")
     folder = Path(out_root) / spec.dataset / "runs" / spec.name
     done = folder / "eval.json"
     if done.is_file():
         result = read_json(done, what="run result")
-        if result.get("epochs") == spec.epochs:
+        if _recorded_loss(result) != spec.run_loss:
+            _replace_stale(folder, stale, f"it was trained with loss {_recorded_loss(result)!r}, this run asks for "
+                                          f"{spec.run_loss!r}")
+        elif result.get("epochs") == spec.epochs:
             return result
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     # what runs: read before training, since the checkout may change while a long run goes on
     provenance = {"code": code_version(), "threads": torch.get_num_threads()}
     if spec.rule == "stdp_only":
-        return _run_stdp_only(spec, data, folder, progress=progress, provenance=provenance)
+        result = _run_stdp_only(spec, data, folder, progress=progress, provenance=provenance)
+        prune_finished(folder)
+        return result
     model = _make_model(spec, data)
     rule = "bp" if spec.rule == "ann" else spec.rule
-    history = train(model, rule, data, spec.epochs, seed=spec.seed, device=device,
-                    checkpoint=folder / "checkpoint.pt", resume=True, progress=progress)
+    checkpoint = folder / "checkpoint.pt"
+    try:
+        history = train(model, rule, data, spec.epochs, seed=spec.seed, device=device, checkpoint=checkpoint,
+                        resume=True, progress=progress, loss=spec.loss)
+    except ValueError as exc:
+        if not str(exc).startswith("cannot resume") or stale == "error":
+            raise
+        _replace_stale(folder, stale, str(exc))
+        model = _make_model(spec, data)
+        history = train(model, rule, data, spec.epochs, seed=spec.seed, device=device, checkpoint=checkpoint,
+                        resume=True, progress=progress, loss=spec.loss)
     write_text(folder / "history.json", history.to_json())
     save_torch(folder / "model.pt", model.state_dict())
+    readout = history.config["readout"]
     noise = {
-        f"{sigma:g}": evaluate(model, data.test_x, data.test_y, noise_sigma=sigma, temporal=data.temporal,
-                               seed=spec.seed, device=device)
+        f"{sigma:g}": evaluate_readouts(model, data.test_x, data.test_y, noise_sigma=sigma, temporal=data.temporal,
+                                        seed=spec.seed, device=device)
         for sigma in (NOISE_LEVELS if not data.temporal else (0.0,))
     }
+    clean = noise["0"]
     result = {
         "dataset": spec.dataset,
         "rule": spec.rule,
         "seed": spec.seed,
         "epochs": spec.epochs,
-        "test_acc": history.test_acc[-1],
-        "noise_acc": noise,
+        "loss": history.config["loss"],
+        "readout": readout,
+        "test_acc": clean["accuracy"][readout],
+        "test_readouts": clean["accuracy"],
+        "silent_fraction": clean["silent_fraction"],
+        "tie_fraction": clean["tie_fraction"],
+        "noise_acc": {sigma: r["accuracy"][readout] for sigma, r in noise.items()},
+        "noise_readouts": noise,
         "hidden_spikes_per_neuron_step": _hidden_sparsity(model, data, next(model.parameters()).device),
         "epochs_to_90": history.epochs_to(0.90),
         "epochs_to_95": history.epochs_to(0.95),
@@ -133,7 +185,29 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
         **provenance,
     }
     write_json(done, result)
+    prune_finished(folder)
     return result
+
+
+def _replace_stale(folder: Path, stale: str, why: str) -> None:
+    if stale == "error":
+        raise ValueError(f"{folder} holds another run: {why}. Delete the folder, choose another results folder, "
+                         "or pass stale='replace' (scripts/full_runs.py does) to train it afresh.")
+    warnings.warn(f"replacing {folder}: {why}", stacklevel=3)
+    for path in folder.iterdir():
+        if path.is_file():
+            path.unlink()
+
+
+def prune_finished(folder: Path) -> list[Path]:
+    """Delete what a finished run (one with eval.json) no longer needs; returns the deleted paths."""
+    folder = Path(folder)
+    if not (folder / "eval.json").is_file():
+        return []
+    removed = [p for p in folder.iterdir() if p.is_file() and p.name not in FINISHED_FILES]
+    for path in removed:
+        path.unlink()
+    return removed
 
 
 def code_version() -> str | None:
@@ -189,6 +263,7 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
         "seed": spec.seed,
         "epochs": spec.epochs,
         "test_acc": res.test_acc,
+        "readout": "labelled-neuron vote",
         "noise_acc": noise,
         "hidden_spikes_per_neuron_step": res.spikes_per_image / (layer.n_neurons * num_steps),
         "epochs_to_90": None,
@@ -256,23 +331,48 @@ def _stats(values: list[float]) -> dict:
     }
 
 
-def summarize(out_root: Path, dataset: str) -> dict:
-    """Collect every finished run of ``dataset`` into one dictionary (summary.json)."""
+def _percent_stats(results: list[dict], key: str) -> dict:
+    return _stats([None if r.get(key) is None else 100 * r[key] for r in results])
+
+
+def summarize(out_root: Path, dataset: str, *, loss: str = DEFAULT_LOSS) -> dict:
+    """Collect every finished run of ``dataset`` into one dictionary (summary.json).
+
+    Spiking runs trained with another loss than ``loss`` are left out (listed under ``"left_out"``):
+    a mean over seeds read with different losses and readouts would describe no network. Every
+    entry names the ``loss`` and ``readout`` behind its ``test_acc``; ``test_readouts`` holds every
+    readout's accuracy, ``silent_percent`` and ``tied_percent`` the test digits with no output spike
+    and with a shared top spike count (percent; runs from before these were recorded have none).
+    """
     runs_dir = Path(out_root) / dataset / "runs"
     by_rule: dict[str, list[dict]] = {}
+    left_out = []
     for path in sorted(runs_dir.glob("*/eval.json")):
         result = read_json(path, what="run result")
+        if _recorded_loss(result) not in (loss, "cross_entropy", None):
+            left_out.append({"run": path.parent.name, "loss": _recorded_loss(result)})
+            continue
         by_rule.setdefault(result["rule"], []).append(result)
-    summary = {"dataset": dataset, "rules": {}}
+    summary = {"dataset": dataset, "loss": loss, "rules": {}, "left_out": left_out}
     for rule, results in by_rule.items():
         results.sort(key=lambda r: r["seed"])
+        readouts = sorted({r.get("readout", _EARLIER_READOUT.get(rule, "count_membrane")) for r in results})
         entry = {
             "label": LABELS.get(rule, rule),
             "seeds": [r["seed"] for r in results],
             "epochs": sorted({r["epochs"] for r in results}),
+            "loss": _recorded_loss(results[0]),
+            "readout": ", ".join(readouts),
             "test_acc": _stats([100 * r["test_acc"] for r in results]),
             "train_seconds": _stats([r.get("train_seconds") for r in results]),
         }
+        names = sorted({name for r in results for name in r.get("test_readouts", {})})
+        if names:
+            entry["test_readouts"] = {name: _stats([100 * r["test_readouts"][name] if name in r.get("test_readouts", {})
+                                                    else None for r in results]) for name in names}
+        if any(r.get("silent_fraction") is not None for r in results):
+            entry["silent_percent"] = _percent_stats(results, "silent_fraction")
+            entry["tied_percent"] = _percent_stats(results, "tie_fraction")
         if results[0].get("noise_acc"):
             entry["noise_acc"] = {
                 sigma: _stats([100 * r["noise_acc"][sigma] for r in results]) for sigma in results[0]["noise_acc"]
@@ -289,6 +389,10 @@ def summarize(out_root: Path, dataset: str) -> dict:
             ]
         summary["rules"][rule] = entry
     return summary
+
+
+#: The readout of runs from before eval.json recorded it.
+_EARLIER_READOUT = {"ann": "argmax", "stdp_only": "labelled-neuron vote"}
 
 
 def _fmt(stats: dict | None) -> str:
@@ -326,6 +430,7 @@ def _table1(summary: dict, dataset: str) -> list[dict]:
         rows.append({
             "model": LABELS[rule],
             "rule": rule,
+            "readout": entry["readout"] if entry else "—",
             "paper": p,
             "lab": _fmt(lab),
             "lab_mean": mean,
@@ -335,13 +440,28 @@ def _table1(summary: dict, dataset: str) -> list[dict]:
     return rows
 
 
+def _readout_rows(summary: dict) -> list[dict]:
+    rows = []
+    for rule in ("bp", "sum", "adaptive", "stdp"):
+        entry = summary["rules"].get(rule)
+        if not entry:
+            continue
+        readouts = entry.get("test_readouts", {})
+        rows.append({"model": LABELS[rule], "loss": entry["loss"], "readout of Table I": entry["readout"],
+                     **{name: (readouts.get(name) or {}).get("mean") for name in READOUTS},
+                     "silent %": (entry.get("silent_percent") or {}).get("mean"),
+                     "tied %": (entry.get("tied_percent") or {}).get("mean"),
+                     "n": entry["test_acc"]["n"]})
+    return rows
+
+
 def _noise_rows(summary: dict) -> list[dict]:
     rows = []
     for rule in ("stdp_only", "bp", "sum", "adaptive", "ann"):
         entry = summary["rules"].get(rule)
         if not entry or "noise_acc" not in entry:
             continue
-        row = {"model": LABELS[rule], "rule": rule}
+        row = {"model": LABELS[rule], "rule": rule, "readout": entry["readout"]}
         for sigma, stats in entry["noise_acc"].items():
             row[f"σ={sigma}"] = stats["mean"]
         row["paper σ=0.3"] = PAPER_NOISE.get(rule if rule != "sum" else "adaptive")
@@ -472,6 +592,15 @@ def write_report(out_root: Path, dataset: str, *, command: str | None = None) ->
     lines += ["## Table I: test accuracy (%)", "", markdown_table(table1)]
     if dataset == "nmnist-sim":
         lines += ["The paper's N-MNIST figures are not comparable with a simulated data set; no verdicts.", ""]
+    lines += ["## Output layer: every readout, and the digits without an output spike", "",
+              "Test accuracy (%) of the same networks read three ways: `count` = spike counts alone (ties, "
+              "silence included, go to the lowest class), `count_membrane` = ties broken by the summed output "
+              "membrane, `membrane` = summed membrane alone. *silent %*: test digits with no output spike at all; "
+              "*tied %*: digits whose top spike count is shared (silent ones included). Mean over the seeds.", "",
+              markdown_table(_readout_rows(summary))]
+    if summary.get("left_out"):
+        lines += ["Left out (trained with another loss than " f"`{summary['loss']}`): "
+                  + ", ".join(f"{r['run']} ({r['loss']})" for r in summary["left_out"]), ""]
     lines += ["## Noise robustness: test accuracy (%) under Gaussian input noise", "",
               "Noise `x + σ·N(0,1)` is added to the pixels and clipped to [0, 1] before rate coding.", "",
               markdown_table(noise)]
@@ -500,7 +629,8 @@ def _verdict_lines(summary: dict, table1, noise, ablation) -> list[str]:
     for row in table1:
         if row["paper"] is not None:
             lab = "not run" if row["lab_mean"] is None else f"{row['lab_mean']:.2f}%"
-            out.append(f"- Table I, {row['model']}: paper {row['paper']:.2f}%, lab {lab} → **{row['verdict']}**.")
+            how = "" if row["lab_mean"] is None else f" (readout: {row['readout']})"
+            out.append(f"- Table I, {row['model']}: paper {row['paper']:.2f}%, lab {lab}{how} → **{row['verdict']}**.")
             if row["rule"] == "stdp_only" and row["lab_mean"] is not None:
                 out.append("  Caveat: the competitive layer's threshold step was chosen from four values by scoring "
                            "them on the MNIST test set (no validation split), so this figure is optimistic.")
@@ -590,7 +720,8 @@ def _claim_line(claim: str, rules: dict, key, paper: str) -> str:
     verdict, half = difference_verdict(list(diffs.values()), level)
     mean = sum(diffs.values()) / len(diffs) if diffs else math.nan
     seeds = ", ".join(map(str, diffs))
-    return (f"- Claim \"{claim}\" ({paper}): A-STDP − BP, same seeds ({seeds}), epochs and η2: "
+    return (f"- Claim \"{claim}\" ({paper}): A-STDP − BP, same seeds ({seeds}), epochs and η2, readout "
+            f"{rules['adaptive'].get('readout', '?')} vs {rules['bp'].get('readout', '?')}: "
             f"{mean:+.2f} ± {half:.2f} points (95 % interval) → **{verdict}**.")
 
 

@@ -1,12 +1,10 @@
-r"""Training and evaluation loops, the paper's loss, history and checkpoints.
+r"""Training and evaluation loops, history and checkpoints.
 
-Loss (the paper's): the temporal average of the cross-entropy of the output layer at each
-step, with the output membrane potential as logits (as snnTorch's tutorials do):
-
-.. math::  L = \frac{1}{T} \sum_{t=1}^{T} \mathrm{CE}(u^{out}_t, y)
-
-Prediction: the class whose output neuron spikes most often over the T steps; ties (including
-"no output spikes at all") are broken by the highest summed output membrane.
+The loss and the readout are named choices of `labkit.readout` (``loss="rate"``, the default:
+the per-step cross-entropy of the output spikes, averaged over T; ``"membrane"``: the earlier
+per-step cross-entropy of the output membrane; ``"count"``, ``"count_mse"``). A run records both
+in its config, and its test accuracy is read with ``readout`` (by default the loss's own:
+spike counts alone for the spike losses).
 
 `train` works for every rule of `labkit.rules` and for the ANN baseline (``bp`` only). It is
 deterministic for a given seed: the batch order and the rate-code spikes of epoch e come from
@@ -38,6 +36,7 @@ from .foundation.runtime import resolve_device
 from .foundation.seeds import Stream, epoch_generator
 from .models import ANNBaseline, SNNOutput, SpikingMLP
 from .noise import add_noise
+from .readout import DEFAULT_LOSS, NATURAL_READOUT, ReadoutTally, check_readout, loss_function, paper_loss, predict
 from .rules import HybridParams, HybridRule, make_rule
 from .sparse import remember_index
 from .training_inputs import as_data, as_images, as_labels, check_keywords, rule_keywords
@@ -47,6 +46,7 @@ __all__ = [
     "History",
     "TrainingDiverged",
     "evaluate",
+    "evaluate_readouts",
     "paper_loss",
     "predict",
     "resolve_device",
@@ -87,25 +87,6 @@ class History:
         return cls(**json.loads(text))
 
 
-# ----------------------------------------------------------------------------- loss and readout
-
-
-def paper_loss(output_membrane: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """L = (1/T) Σ_t CE(u_t, y) for output membranes ``[T, B, classes]``."""
-    steps, batch, classes = output_membrane.shape
-    return F.cross_entropy(output_membrane.reshape(steps * batch, classes), labels.repeat(steps))
-
-
-def predict(output: SNNOutput | torch.Tensor) -> torch.Tensor:
-    """Class per sample: argmax of output spike counts, ties broken by summed membrane (ANN: argmax logits)."""
-    if torch.is_tensor(output):
-        return output.argmax(dim=-1)
-    counts = output.out_spikes.sum(dim=0)
-    membrane = output.out_membrane.sum(dim=0)
-    best = counts == counts.max(dim=-1, keepdim=True).values
-    return membrane.masked_fill(~best, -math.inf).argmax(dim=-1)
-
-
 def _inputs(model: nn.Module, x: torch.Tensor, data: Data, num_steps: int, gen: torch.Generator) -> torch.Tensor:
     if isinstance(model, ANNBaseline):
         return x if not data.temporal else x.mean(dim=1)
@@ -115,11 +96,33 @@ def _inputs(model: nn.Module, x: torch.Tensor, data: Data, num_steps: int, gen: 
     return remember_index(spikes, index)  # the first layer reuses the list of spikes (labkit.sparse)
 
 
-def _forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor):
+def _forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, loss: str = DEFAULT_LOSS):
     output = model(inputs)
     if isinstance(output, SNNOutput):
-        return output, paper_loss(output.out_membrane, labels)
+        return output, loss_function(loss)(output, labels)
     return output, F.cross_entropy(output, labels)
+
+
+def _test_outputs(model, x, y, *, noise_sigma, num_steps, temporal, batch_size, seed, device):
+    """Forward passes over ``x`` in batches: yields ``(output, labels)`` (the shared loop of the evaluators)."""
+    if not (math.isfinite(noise_sigma) and noise_sigma >= 0):
+        raise ValueError(f"noise_sigma must be a finite number >= 0, got {noise_sigma!r}")
+    x = as_images(x, "x", temporal=temporal)
+    y = as_labels(y, "y", count=len(x), classes=model.sizes[-1] if hasattr(model, "sizes") else None)
+    if len(x) != len(y):
+        raise LabkitError(f"x and y must have the same length, got {len(x)} images and {len(y)} labels")
+    device = resolve_device(device)
+    model = model.to(device).eval()
+    data = Data(x[:0], y[:0], x, y, temporal=temporal)
+    g_noise = epoch_generator(seed, Stream.EVAL_NOISE, 0, device)
+    g_code = epoch_generator(seed, Stream.EVAL_CODE, 0, device)
+    try:
+        for start in range(0, len(x), batch_size):
+            xb = x[start : start + batch_size].to(device)
+            xb = add_noise(xb, noise_sigma, g_noise)
+            yield model(_inputs(model, xb, data, num_steps, g_code)), y[start : start + batch_size]
+    finally:
+        model.train()
 
 
 @torch.no_grad()
@@ -134,34 +137,47 @@ def evaluate(
     batch_size: int = 1000,
     seed: int = 0,
     device: str | torch.device = "auto",
+    readout: str = "count_membrane",
     return_predictions: bool = False,
 ):
-    """Test accuracy in [0, 1], optionally under Gaussian input noise.
+    """Test accuracy in [0, 1] read with ``readout`` (`labkit.readout.READOUTS`), optionally under
+    Gaussian input noise.
 
     Noise: ``x + σ·N(0, 1)`` clipped to [0, 1], added to the pixels before rate coding
     (the paper's robustness test uses σ = 0.3). Deterministic for a given seed.
     """
-    if not (math.isfinite(noise_sigma) and noise_sigma >= 0):
-        raise ValueError(f"noise_sigma must be a finite number >= 0, got {noise_sigma!r}")
-    x = as_images(x, "x", temporal=temporal)
-    y = as_labels(y, "y", count=len(x), classes=model.sizes[-1] if hasattr(model, "sizes") else None)
-    if len(x) != len(y):
-        raise LabkitError(f"x and y must have the same length, got {len(x)} images and {len(y)} labels")
-    device = resolve_device(device)
-    model = model.to(device).eval()
-    data = Data(x[:0], y[:0], x, y, temporal=temporal)
-    g_noise = epoch_generator(seed, Stream.EVAL_NOISE, 0, device)
-    g_code = epoch_generator(seed, Stream.EVAL_CODE, 0, device)
-    predictions = []
-    for start in range(0, len(x), batch_size):
-        xb = x[start : start + batch_size].to(device)
-        xb = add_noise(xb, noise_sigma, g_noise)
-        output = model(_inputs(model, xb, data, num_steps, g_code))
-        predictions.append(predict(output).cpu())
-    model.train()
+    check_readout(readout)
+    predictions, labels = [], []
+    for output, yb in _test_outputs(model, x, y, noise_sigma=noise_sigma, num_steps=num_steps, temporal=temporal,
+                                    batch_size=batch_size, seed=seed, device=device):
+        predictions.append(predict(output, readout).cpu())
+        labels.append(yb.cpu())
     pred = torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.long)
-    accuracy = (pred == y.cpu()).float().mean().item() if len(y) else float("nan")
+    accuracy = (pred == torch.cat(labels)).float().mean().item() if labels else float("nan")
     return (accuracy, pred) if return_predictions else accuracy
+
+
+@torch.no_grad()
+def evaluate_readouts(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    noise_sigma: float = 0.0,
+    num_steps: int = 25,
+    temporal: bool = False,
+    batch_size: int = 1000,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+) -> dict:
+    """Accuracy of every readout from the same forward passes, and the fractions of silent and tied
+    digits: `labkit.readout.ReadoutTally.summary` (same noise and rate code as `evaluate`, so
+    ``evaluate(..., readout=r)`` equals ``evaluate_readouts(...)["accuracy"][r]``)."""
+    tally = ReadoutTally()
+    for output, labels in _test_outputs(model, x, y, noise_sigma=noise_sigma, num_steps=num_steps,
+                                        temporal=temporal, batch_size=batch_size, seed=seed, device=device):
+        tally.add(output, labels)
+    return tally.summary()
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -189,7 +205,11 @@ def _check_weights(model: nn.Module, epoch: int, batch: int, rule: HybridRule) -
 
 #: Settings that must match for a resumed run to continue the interrupted one exactly (Adam would silently
 #: keep its old η2, another seed would draw other batches, other data would make a result of neither run).
-_RESUME_KEYS = ("rule", "eta1", "eta2", "kappa", "batch_size", "seed", "num_steps", "model", "sizes", *DATA_KEYS)
+_RESUME_KEYS = ("rule", "eta1", "eta2", "kappa", "batch_size", "seed", "num_steps", "model", "sizes", *DATA_KEYS,
+                "loss", "readout")
+#: What a checkpoint written before the loss and readout were recorded was trained and read with.
+_EARLIER = {"SpikingMLP": {"loss": "membrane", "readout": "count_membrane"},
+            "ANNBaseline": {"loss": "cross_entropy", "readout": "argmax"}}
 
 
 # ----------------------------------------------------------------------------- training
@@ -213,6 +233,8 @@ def train(
     callback: Callback | None = None,
     progress: bool = True,
     eval_train: bool = True,
+    loss: str = DEFAULT_LOSS,
+    readout: str | None = None,
     **rule_params,
 ) -> History:
     """Train ``model`` with ``rule`` for ``epochs`` epochs and return its `History`.
@@ -235,10 +257,15 @@ def train(
             (``kind="epoch"``); returning ``False`` stops training after that batch.
         progress: show a tqdm progress bar.
         eval_train: also measure training accuracy (on the batches as they are trained).
+        loss: the loss of a `SpikingMLP` (`labkit.readout.LOSSES`; default ``"rate"``, the per-step
+            cross-entropy of the output spikes averaged over T). The ANN always uses cross-entropy of its logits.
+        readout: how accuracies are read (`labkit.readout.READOUTS`); default: the loss's own
+            (`labkit.readout.NATURAL_READOUT`: spike counts alone for the spike losses).
 
     Raises:
         ValueError: bad arguments, before any work starts; a checkpoint written with other settings
-            (rule, learning rates, κ, batch size, seed, T, data and its size, model) or not by labkit.
+            (rule, learning rates, κ, batch size, seed, T, data and its size, model, loss, readout) or not by
+            labkit.
         TrainingDiverged: the loss or weights became NaN/inf (says where; nothing is saved over;
             a non-finite loss is caught before it reaches the weights).
     """
@@ -259,6 +286,8 @@ def train(
         check_intensities(data.train_x)
     if not isinstance(rule, HybridRule):
         check_keywords("train", rule_params, [*_TRAIN_KEYWORDS, *rule_keywords(HybridParams)])
+    loss_function(loss)
+    readout = check_readout(NATURAL_READOUT[loss] if readout is None else readout)
     rule = make_rule(rule, **rule_params)
     device = resolve_device(device)
     keep_freed_memory()  # reuse the step's large blocks instead of faulting in fresh pages
@@ -278,6 +307,7 @@ def train(
             "model": type(model).__name__,
             "sizes": list(model.sizes),
             "device": device.type,
+            **({"loss": loss, "readout": readout} if isinstance(model, SpikingMLP) else _EARLIER["ANNBaseline"]),
         }
     )
     ckpt = Path(checkpoint) if checkpoint is not None else None
@@ -286,10 +316,12 @@ def train(
                           "to start afresh, or leave resume out to continue it")
     if ckpt is not None and ckpt.is_file():
         state = read_checkpoint(ckpt, map_location=device, required=("model", "rule", "history"))
-        check_resumable(ckpt, state["history"]["config"], history.config, _RESUME_KEYS)
+        saved = state["history"]["config"]
+        check_resumable(ckpt, {**_EARLIER.get(saved.get("model"), {}), **saved}, history.config, _RESUME_KEYS)
         model.load_state_dict(state["model"])
         rule.load_state_dict(state["rule"])
         history = History(**state["history"])
+        history.config = {**_EARLIER.get(history.config.get("model"), {}), **history.config}
         if history.epochs > epochs:
             raise ValueError(
                 f"checkpoint {ckpt} already holds {history.epochs} epochs, more than the {epochs} asked for: "
@@ -315,14 +347,14 @@ def train(
             index = order[b * batch_size : (b + 1) * batch_size]
             xb, yb = data.train_x[index].to(device), data.train_y[index].to(device)
             with torch.set_grad_enabled(rule.uses_gradient):
-                output, loss = _forward(model, _inputs(model, xb, data, num_steps, g_code), yb)
-            _check_loss(loss.detach(), epoch, b, rule)
-            stats = rule.step(output, loss)
+                output, batch_loss = _forward(model, _inputs(model, xb, data, num_steps, g_code), yb, loss)
+            _check_loss(batch_loss.detach(), epoch, b, rule)
+            stats = rule.step(output, batch_loss)
             _check_weights(model, epoch, b, rule)
-            loss_sum += loss.item() * len(yb)
+            loss_sum += batch_loss.item() * len(yb)
             seen += len(yb)
             if eval_train:
-                correct += (predict(output) == yb).sum().item()
+                correct += (predict(output, readout) == yb).sum().item()
             if isinstance(output, SNNOutput):
                 for i, s in enumerate(output.spikes[1:]):
                     spikes[i] += s.detach().mean().item() * len(yb)
@@ -330,7 +362,7 @@ def train(
                 stats_sum[key] = stats_sum.get(key, 0.0) + value * len(yb)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}" if eval_train else "-")
             if callback is not None and callback({"kind": "batch", "epoch": epoch, "batch": b, "batches": batches,
-                                                  "loss": loss.item()}) is False:
+                                                  "loss": batch_loss.item()}) is False:
                 stop = True
                 break
         bar.close()
@@ -342,7 +374,7 @@ def train(
         history.train_acc.append(correct / seen if eval_train else float("nan"))
         history.test_acc.append(
             evaluate(model, data.test_x, data.test_y, num_steps=num_steps, temporal=data.temporal, seed=seed,
-                     device=device)
+                     device=device, readout=readout)
             if len(data.test_x) else float("nan")
         )
         history.epoch_time.append(time.perf_counter() - started)

@@ -155,6 +155,28 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     assert history["epoch_time"][0] == first.epoch_time[0], \
         "epoch 1 comes from the checkpoint (same recorded time), only epoch 2 is trained"
     assert history["test_acc"][0] == first.test_acc[0], "the first epoch's accuracy is kept, not recomputed"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(ex.FINISHED_FILES), \
+        "a finished run keeps eval.json, history.json and model.pt; its checkpoint is deleted"
+    assert (result["loss"], result["readout"]) == (ex.DEFAULT_LOSS, "count"), "a spike loss, read by spike counts"
+    assert result["test_acc"] == result["test_readouts"]["count"] == result["noise_acc"]["0"], \
+        "the run's accuracy is that of its own readout"
+    assert set(result["test_readouts"]) == {"count", "count_membrane", "membrane"}
+    assert 0 <= result["silent_fraction"] <= result["tie_fraction"] <= 1
+    assert set(result["noise_readouts"]) == set(result["noise_acc"]), "every noise level has every readout"
+
+
+def test_a_run_with_another_loss_is_refused_or_replaced(tmp_path):
+    data = mnist_data("bundled", train_limit=64, test_limit=20)
+    old = ex.RunSpec("mnist-quick", "bp", 0, 1, loss="membrane")
+    first = ex.run_one(old, data, tmp_path, device="cpu", progress=False)
+    assert first["loss"] == "membrane" and first["readout"] == "count_membrane"
+    new = ex.RunSpec("mnist-quick", "bp", 0, 1)
+    with pytest.raises(ValueError, match="trained with loss 'membrane'"):
+        ex.run_one(new, data, tmp_path, device="cpu", progress=False)
+    with pytest.warns(UserWarning, match="replacing"):
+        second = ex.run_one(new, data, tmp_path, device="cpu", progress=False, stale="replace")
+    assert second["loss"] == ex.DEFAULT_LOSS, "the stale run was trained afresh with the asked-for loss"
+    assert ex.run_one(new, data, tmp_path, device="cpu", progress=False) == second, "and is reused from then on"
 
 
 def test_reproduce_rejects_unknown_runs(tmp_path):

@@ -15,11 +15,13 @@ import torch.nn.functional as F
 
 from labkit.data import mnist_data
 from labkit.models import ANNBaseline, SNNOutput, SpikingMLP
+from labkit.readout import READOUTS
 from labkit.training import (
     Data,
     History,
     TrainingDiverged,
     evaluate,
+    evaluate_readouts,
     load_checkpoint,
     paper_loss,
     predict,
@@ -134,6 +136,8 @@ BAD_ARGUMENTS = {
     "unknown rule": dict(rule="backprop"),
     "unknown device": dict(device="tpu"),
     "resume without checkpoint": dict(resume=True),
+    "unknown loss": dict(loss="spikes"),
+    "unknown readout": dict(readout="first"),
 }
 
 
@@ -208,7 +212,23 @@ def test_resume_with_other_settings_is_refused(tiny, tmp_path):
         train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, eta2=1e-2, **TINY)
     with pytest.raises(ValueError, match="seed"):
         train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, seed=5, **TINY)
+    with pytest.raises(ValueError, match="loss: checkpoint 'rate', now 'membrane'"):
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, loss="membrane", **TINY)
+    with pytest.raises(ValueError, match="readout"):
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, readout="membrane", **TINY)
     assert ckpt.read_bytes() == saved, "a refused resume leaves the checkpoint alone"
+
+
+def test_a_checkpoint_from_before_the_loss_was_recorded_resumes_only_as_membrane_loss(tiny, tmp_path):
+    ckpt = tmp_path / "run.pt"
+    train(SpikingMLP((784, 16, 10)), "bp", tiny, 1, checkpoint=ckpt, loss="membrane", **TINY)
+    state = torch.load(ckpt, weights_only=False)
+    del state["history"]["config"]["loss"], state["history"]["config"]["readout"]
+    torch.save(state, ckpt)
+    with pytest.raises(ValueError, match="loss: checkpoint 'membrane', now 'rate'"):
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, **TINY)
+    history = train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, loss="membrane", **TINY)
+    assert history.epochs == 2 and history.config["readout"] == "count_membrane"
 
 
 def test_resume_asking_for_fewer_epochs_than_saved_is_refused(tiny, tmp_path):
@@ -220,9 +240,10 @@ def test_resume_asking_for_fewer_epochs_than_saved_is_refused(tiny, tmp_path):
 
 def test_divergence_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(tiny, tmp_path):
     # Adam normalises its steps (|Δw| ≈ η2), so even η2 = 1e6 leaves the weights finite on a small
-    # network; poisoning one output weight with +inf is a sure way to make the loss NaN.
+    # network; poisoning one output weight with +inf is a sure way to make the membrane loss NaN (a spike
+    # loss reads the output through the threshold, which turns an infinite membrane into a finite spike).
     ckpt = tmp_path / "run.pt"
-    train(SpikingMLP((784, 16, 10), seed=0), "bp", tiny, 1, checkpoint=ckpt, **TINY)
+    train(SpikingMLP((784, 16, 10), seed=0), "bp", tiny, 1, checkpoint=ckpt, loss="membrane", **TINY)
     good = ckpt.read_bytes()
     model = SpikingMLP((784, 16, 10), seed=0)
 
@@ -232,7 +253,7 @@ def test_divergence_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(tin
                 model.layers[-1].weight[0, 0] = math.inf
 
     with pytest.raises(TrainingDiverged, match=r"epoch 2, batch 2") as info:
-        train(model, "bp", tiny, 3, checkpoint=ckpt, resume=True, callback=poison, **TINY)
+        train(model, "bp", tiny, 3, checkpoint=ckpt, resume=True, callback=poison, loss="membrane", **TINY)
     assert "learning rate" in str(info.value), "the message suggests what to try"
     assert ckpt.read_bytes() == good, "the last good checkpoint (epoch 1) is not overwritten"
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"], "no half-written checkpoint is left behind"
@@ -254,6 +275,29 @@ def test_diverging_weights_raise(tiny):
 
 
 # ----------------------------------------------------------------------------- evaluation
+
+
+def test_training_records_its_loss_and_reads_its_accuracy_with_the_loss_readout(tiny):
+    history = train(SpikingMLP((784, 16, 10)), "bp", tiny, 1, **TINY)
+    assert (history.config["loss"], history.config["readout"]) == ("rate", "count"), \
+        "default: cross-entropy of the output spikes, read by spike counts alone"
+    model = SpikingMLP((784, 16, 10))
+    history = train(model, "bp", tiny, 1, loss="membrane", **TINY)
+    assert history.config["readout"] == "count_membrane"
+    assert history.test_acc[-1] == evaluate(model, tiny.test_x, tiny.test_y, num_steps=6, device="cpu",
+                                            readout="count_membrane"), "test accuracy uses the recorded readout"
+
+
+def test_evaluate_readouts_agrees_with_evaluate_for_every_readout(trained, digits):
+    model, _ = trained
+    summary = evaluate_readouts(model, digits.test_x, digits.test_y, noise_sigma=0.2, num_steps=10, seed=3,
+                                device="cpu")
+    for readout in READOUTS:
+        single = evaluate(model, digits.test_x, digits.test_y, noise_sigma=0.2, num_steps=10, seed=3, device="cpu",
+                          readout=readout)
+        assert summary["accuracy"][readout] == pytest.approx(single, abs=1e-6), \
+            f"{readout}: the same forward passes give the same accuracy"
+    assert summary["n"] == len(digits.test_y) and 0 <= summary["silent_fraction"] <= summary["tie_fraction"] <= 1
 
 
 def test_evaluate_with_noise_is_deterministic_per_seed(trained, digits):
