@@ -28,6 +28,7 @@ Magazine 36(6), 2019). The forward pass is always the exact step.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -100,8 +101,8 @@ class ATan:
     alpha: float = 2.0
 
     def __post_init__(self) -> None:
-        if not self.alpha > 0:
-            raise ValueError(f"ATan.alpha must be > 0, got {self.alpha!r}")
+        if not (isinstance(self.alpha, numbers.Real) and math.isfinite(self.alpha) and self.alpha > 0):
+            raise ValueError(f"ATan.alpha must be a finite number > 0, got {self.alpha!r}")
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         y = (math.pi / 2 * self.alpha) * x

@@ -573,3 +573,71 @@ def test_noise_explorer_slider_stops_at_measured_levels():
     assert box.children[-1].outputs[0]["output_type"] == "display_data", "moving the slider redraws"
     empty = w.noise_explorer({})
     assert "make reproduce" in empty.children[-1].outputs[0]["text"], "no runs → a message, not a traceback"
+
+
+# ----------------------------------------------------------------------------- extreme values (#18 item 9)
+
+
+def test_event_camera_explorer_refuses_a_threshold_that_would_exhaust_memory(digit):
+    """#18 item 9: event_camera_explorer(contrast_threshold=1e-6) grew to 24 GB and the kernel was killed; the
+    view estimates the events first and shows a message instead, having allocated little."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        box = w.event_camera_explorer(digit, contrast_threshold=1e-6)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    (output,) = box.children[-1].outputs
+    assert output["output_type"] == "stream", "a message, not a figure"
+    assert "memory" in output["text"] and "raise the contrast threshold C" in output["text"], output["text"]
+    assert peak < 200 * 2**20, f"the refusal allocated {peak / 2**20:.0f} MB; it must come before the events"
+
+
+def test_memory_budget_follows_its_environment_variable(monkeypatch, digit):
+    """The budget is LABKIT_MEMORY_BUDGET_MB when set: a 1 MB budget refuses what the default allows."""
+    from labkit.foundation.memory import MemoryBudgetError, check_memory, memory_budget
+
+    monkeypatch.setenv("LABKIT_MEMORY_BUDGET_MB", "1")
+    assert memory_budget() == 2**20
+    with pytest.raises(MemoryBudgetError, match="LABKIT_MEMORY_BUDGET_MB"):
+        check_memory(2 * 2**20, "two megabytes", "ask for less")
+    box = w.event_camera_explorer(digit, contrast_threshold=0.05)
+    assert "memory" in box.children[-1].outputs[0]["text"], "the event camera view obeys the budget"
+    monkeypatch.delenv("LABKIT_MEMORY_BUDGET_MB")
+    check_memory(2 * 2**20, "two megabytes", "ask for less")  # within the default budget
+
+
+#: Constructor arguments that used to raise (a torch allocation failure, a RuntimeError, a matplotlib error, a
+#: MemoryError) or to allocate without bound: each widget shows a message naming what to change.
+EXTREMES = {
+    "lif num_steps 1e9": (lambda d: w.lif_explorer(num_steps=10**9), "fewer time steps"),
+    "rate image None": (lambda d: w.rate_coding_explorer(None), "one digit"),
+    "rate image batch": (lambda d: w.rate_coding_explorer(d[None]), "images[0]"),
+    "rate num_steps 1e7": (lambda d: w.rate_coding_explorer(d, num_steps=10**7), "fewer time steps"),
+    "event num_bins 1e6": (lambda d: w.event_camera_explorer(d, num_bins=10**6), "num_bins must be an integer in"),
+    "event noise 1e9 Hz": (lambda d: w.event_camera_explorer(d, noise_rate_hz=1e9), "lower the noise rate"),
+    "event image None": (lambda d: w.event_camera_explorer(None), "one digit"),
+    "surrogate alpha inf": (lambda d: w.surrogate_explorer(alpha=float("inf")), "finite number > 0"),
+}
+
+
+@pytest.mark.parametrize("make, words", EXTREMES.values(), ids=EXTREMES.keys())
+def test_widget_at_an_extreme_value_shows_a_message(make, words, digit):
+    """#18 item 9: widget constructors raised tracebacks (or grew without bound) on bad values."""
+    box = make(digit)  # must not raise
+    (output,) = box.children[-1].outputs
+    assert output["output_type"] == "stream" and words in output["text"], output.get("text")
+    assert "Traceback" not in output["text"], "a message, not a traceback"
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"data": (1, 2)}, r"Data\(train_x, train_y, test_x, test_y\)"),
+    ({"hidden": 10**7}, "fewer hidden neurons"),
+], ids=["plain tuple", "huge hidden layer"])
+def test_hybrid_dashboard_refuses_bad_data_and_sizes_before_building(kwargs, words):
+    """#18 item 9: hybrid_dashboard(data=(x, y)) failed with AttributeError; a huge hidden layer allocated
+    without a check."""
+    with pytest.raises(ValueError, match=words):
+        w.hybrid_dashboard(**kwargs)

@@ -13,10 +13,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..data import fast_mode, mnist_data
+from ..foundation.memory import check_memory
 from ..models import SpikingMLP
 from ..plotting import plot_run_curves
 from ..rules import make_rule
 from ..training import TrainingDiverged, evaluate, train
+from ..training_inputs import as_data
 from .core import dashboard, figure_bundle
 
 __all__ = [
@@ -404,10 +406,17 @@ def hybrid_dashboard(data=None, *, hidden: int | None = None, train_size: int | 
                         ("test_size", test_size)):
         if value is not None and not (isinstance(value, int) and value >= 1):
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    # The network's weights, gradients and Adam's two moments (16 B per weight), and a batch's spikes,
+    # membranes and their gradients over T = 25 steps (about 8 tensors of 4 B per neuron-step).
+    inputs = 784 if data is None or not hasattr(data, "train_x") else int(np.prod(data.train_x.shape[1:]))
+    check_memory(16 * (inputs + 10) * hidden + 32 * batch_size * 25 * (hidden + 10),
+                 f"a {inputs}-{hidden}-10 network trained in batches of {batch_size}",
+                 "use fewer hidden neurons or a smaller batch_size")
     if data is None:
         data = mnist_data("bundled", train_limit=train_size, test_limit=test_size)
     else:
-        if getattr(data, "temporal", False):
+        data = as_data(data, classes=10)
+        if data.temporal:
             raise ValueError("hybrid_dashboard trains on images ([N, ...] in [0, 1]), not temporal (event) data")
         data = data._replace(train_x=data.train_x[:train_size], train_y=data.train_y[:train_size],
                              test_x=data.test_x[:test_size], test_y=data.test_y[:test_size])

@@ -8,6 +8,8 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from ..encoding import encode_rate
+from ..foundation.errors import LabkitError
+from ..foundation.memory import check_memory
 from ..plotting import plot_image, plot_raster
 from .core import dashboard
 
@@ -27,7 +29,16 @@ def rate_view(image, num_steps: int, gain: float, *, seed: int = 0) -> Figure:
     import torch
 
 
+    if image is None or not hasattr(image, "__len__"):
+        raise LabkitError(f"image must be one digit, [28, 28] (e.g. images[0]), got {type(image).__name__}")
     x = torch.as_tensor(image)
+    if x.dim() != 2:
+        raise LabkitError(f"image must be one digit of shape [H, W], e.g. [28, 28], got shape {tuple(x.shape)}"
+                          + ("; pass images[0]" if x.dim() == 3 else ""))
+    if isinstance(num_steps, int) and num_steps > 0:
+        # uniform draws (4 B), spikes (4 B) and the raster's coordinates (16 B per spike at most) per pixel-step
+        check_memory(24 * num_steps * x.numel(), f"{num_steps:,} time steps of {x.numel()} pixels",
+                     "use fewer time steps T")
     g = torch.Generator().manual_seed(seed)
     spikes = encode_rate(x, num_steps, gain=gain, generator=g)
     counts = spikes.sum(0)

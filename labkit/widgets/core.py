@@ -27,12 +27,19 @@ def render_view(out: widgets.Output, view: Callable[..., Figure], /, **values) -
     """Draw ``view(**values)`` into ``out``; on a bad value show the error message instead.
 
     Returns True when a figure was drawn. Only `ValueError` and `TypeError` (the errors the
-    lab raises for invalid parameters) are turned into messages; anything else is a bug and raises.
+    lab raises for invalid parameters, `labkit.foundation.errors.LabkitError` among them) and
+    `MemoryError` (a setting too large for this machine, past the views' own memory checks) are
+    turned into messages; anything else is a bug and raises.
     """
     try:
         fig = view(**values)
     except (ValueError, TypeError) as exc:
         out.outputs = ({"output_type": "stream", "name": "stdout", "text": f"Cannot draw this setting: {exc}\n"},)
+        return False
+    except MemoryError:
+        out.outputs = ({"output_type": "stream", "name": "stdout",
+                        "text": "Cannot draw this setting: it needs more memory than this machine has; move the "
+                                "sliders back towards their defaults\n"},)
         return False
     out.outputs = (figure_bundle(fig),)
     return True

@@ -2,17 +2,62 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..data import SaccadeParams, simulate_saccades
+from ..data import NMNIST_SENSOR_SIZE, SaccadeParams, simulate_saccades
+from ..foundation.errors import LabkitError
+from ..foundation.memory import check_memory
 from ..plotting import plot_event_frames
 from .core import dashboard
 
 __all__ = ["EVENT_CAMERA_SLIDERS", "event_camera_explorer", "event_camera_view"]
+
+
+#: Most frames one figure shows.
+MAX_FRAMES = 100
+#: Peak bytes per simulated event: the simulator's temporaries (measured with tracemalloc: 67 B at
+#: C = 0.05 … 0.003) plus the binning into frames here (16 B), rounded up.
+_BYTES_PER_EVENT = 96
+#: Above this threshold a digit makes at most ~10⁴ events: no estimate needed.
+_PROBE_THRESHOLD = 0.25
+
+
+def _one_digit(image) -> np.ndarray:
+    """``image`` as a 2-D array of grey levels, or a message saying what to pass."""
+    if image is None:
+        raise LabkitError("image must be one digit, [28, 28] (e.g. images[0]), got None")
+    array = np.asarray(image.detach().cpu() if hasattr(image, "detach") else image)
+    if array.ndim != 2:
+        raise LabkitError(f"image must be one digit of shape [H, W], e.g. [28, 28], got shape {array.shape}"
+                          + ("; pass images[0]" if array.ndim == 3 else ""))
+    return array
+
+
+def _check_event_memory(image: np.ndarray, params: SaccadeParams, num_bins: int) -> None:
+    """Estimate the events of ``image`` before simulating them, and refuse beyond the memory budget.
+
+    Events scale as 1/C (each pixel emits one per crossing of a level C apart), so a simulation
+    at C₀ = 0.25 counts N₀ and N(C) ≈ 1.25 · N₀ · C₀ / C (the 1.25 covers the pixels whose
+    contrast stays below C₀; measured ratios 1.11 at C = 0.05 and 1.14 at C = 0.01). Noise adds
+    its Poisson mean: rate · duration · pixels.
+    """
+    sensor = NMNIST_SENSOR_SIZE[0]
+    noise = params.noise_rate_hz * params.duration_us * 1e-6 * sensor * sensor
+    signal = 0.0
+    if params.contrast_threshold < _PROBE_THRESHOLD:
+        probe = dataclasses.replace(params, contrast_threshold=_PROBE_THRESHOLD, noise_rate_hz=0.0)
+        (events,) = simulate_saccades(image[None], rng=np.random.default_rng(0), params=probe)
+        signal = 1.25 * len(events) * _PROBE_THRESHOLD / params.contrast_threshold
+    frames = num_bins * 2 * sensor * sensor * 8
+    check_memory((signal + noise) * _BYTES_PER_EVENT + frames,
+                 f"about {signal + noise:.3g} events (C = {params.contrast_threshold:g}, noise "
+                 f"{params.noise_rate_hz:g} Hz per pixel)",
+                 "raise the contrast threshold C or lower the noise rate")
 
 
 #: (min, max, step) of the event-camera explorer's sliders.
@@ -30,10 +75,11 @@ def event_camera_view(image, contrast_threshold: float, num_bins: int, noise_rat
     Events: `labkit.data.simulate_saccades`; frames: event counts per equal time bin (ON red,
     OFF blue). The title counts what binning keeps as spikes (one per pixel, polarity and bin).
     """
-    if not (isinstance(num_bins, (int, np.integer)) and num_bins >= 1):
-        raise ValueError(f"num_bins must be an integer >= 1, got {num_bins!r}")
+    if not (isinstance(num_bins, (int, np.integer)) and 1 <= num_bins <= MAX_FRAMES):
+        raise ValueError(f"num_bins must be an integer in [1, {MAX_FRAMES}] (frames in one figure), got {num_bins!r}")
     params = SaccadeParams(contrast_threshold=contrast_threshold, noise_rate_hz=noise_rate_hz)
-    image = np.asarray(image.detach().cpu() if hasattr(image, "detach") else image)
+    image = _one_digit(image)
+    _check_event_memory(image, params, num_bins)
     (events,) = simulate_saccades(image[None], rng=np.random.default_rng(seed), params=params)
     side = 34
     frames = np.zeros((num_bins, 2, side, side))

@@ -7,6 +7,7 @@ import math
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from ..foundation.memory import check_memory
 from ..neurons import LIFParams, lif_sequence
 from ..plotting import plot_neuron_response
 from .core import dashboard
@@ -50,6 +51,8 @@ def lif_view(beta: float, threshold: float, current: float, noise: float, reset:
         raise ValueError(f"noise is the standard deviation of the input current and must be >= 0, got {noise!r}")
     if not (isinstance(num_steps, int) and isinstance(onset, int) and 0 <= onset < num_steps):
         raise ValueError(f"need integers 0 <= onset < num_steps, got onset={onset!r}, num_steps={num_steps!r}")
+    # drive, noise, membrane and spikes in float64, and the figure's copies of them: about 64 B a step
+    check_memory(64 * num_steps, f"{num_steps:,} time steps", "use fewer time steps (num_steps)")
     g = torch.Generator().manual_seed(seed)
     drive = torch.zeros(num_steps, dtype=torch.float64)
     drive[onset:] = current
