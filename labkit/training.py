@@ -112,6 +112,7 @@ def _test_outputs(model, x, y, *, noise_sigma, num_steps, temporal, batch_size, 
     if len(x) != len(y):
         raise LabkitError(f"x and y must have the same length, got {len(x)} images and {len(y)} labels")
     device = resolve_device(device)
+    keep_freed_memory()  # batches of 1,000 digits allocate blocks of 50-80 MB (labkit.foundation.allocator)
     model = model.to(device).eval()
     data = Data(x[:0], y[:0], x, y, temporal=temporal)
     g_noise = epoch_generator(seed, Stream.EVAL_NOISE, 0, device)

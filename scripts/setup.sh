@@ -59,6 +59,8 @@ if [ "$(cat $STAMPS/main 2>/dev/null)" != "$deps_hash" ]; then
   # torch is pinned here, not in pyproject: 2.13.0 is the CPU build this course is tested with.
   pip_quiet .venv/bin/python -m pip install -q "torch==2.13.0"
   pip_quiet .venv/bin/python -m pip install -q -e ".[dev]"
+  # SpikingJelly 2.0, a peer of benchmarks/bench_training.py; the constraint keeps torch at 2.13.0
+  pip_quiet .venv/bin/python -m pip install -q -c <(echo "torch==2.13.0") "spikingjelly==2.0.0"
   echo "$deps_hash" > "$STAMPS/main"
 fi
 
