@@ -234,3 +234,29 @@ def test_a_single_seed_noise_claim_uses_the_sampling_error_of_the_noisy_accuracy
     line = ex._claim_line("more robust", rules, ("noise_acc", "0.3"), "paper: +3.2 points")
     # 2·√2 standard errors of an accuracy of 70 % on 10,000 digits: 2·√2·100·√(0.7·0.3/10⁴) = 1.30 points
     assert "+1.00 ± 1.30 points" in line and "not established" in line, line
+
+
+def test_t95_matches_the_tables_and_approaches_the_normal_quantile():
+    assert ex.t95(10) == 2.262, "9 degrees of freedom (Student's t tables)"
+    assert ex.t95(31) == pytest.approx(2.042) and abs(ex.t95(32) - 2.0395) < 0.001, \
+        "the expansion joins the table (exact t quantile for 31 degrees of freedom: 2.0395)"
+    assert 1.96 < ex.t95(1000) < 1.963, "large n: the normal quantile"
+    with pytest.raises(ValueError, match="at least 2"):
+        ex.t95(1)
+
+
+def test_paired_comparison_gives_the_t_interval_and_says_it_in_words():
+    def entry(seeds, values):
+        return {"seeds": seeds, "test_acc": {"values": values, "mean": sum(values) / len(values)}}
+
+    rules = {"bp": entry(list(range(4)), [97.0, 97.2, 97.4, 97.6]),
+             "adaptive": entry(list(range(4)), [97.3, 97.4, 97.8, 97.9]),
+             "sum": entry([0, 1, 2], [96.0, 97.6, 97.2])}
+    c = ex.paired_comparison(rules, "adaptive")
+    # differences 0.3, 0.2, 0.4, 0.3: mean 0.3, s = 0.0816, half-width t(3 df) · s / √4 = 3.182 · 0.0408 = 0.130
+    assert c["n"] == 4 and c["mean"] == pytest.approx(0.3)
+    assert (c["low"], c["high"]) == (pytest.approx(0.170, abs=1e-3), pytest.approx(0.430, abs=1e-3))
+    assert c["verdict"] == "reproduced" and "beats surrogate BP" in c["in_words"]
+    mixed = ex.paired_comparison(rules, "sum")
+    assert mixed["n"] == 3 and mixed["verdict"] == "not established" and "cannot be told apart" in mixed["in_words"]
+    assert ex.paired_comparison(rules, "stdp")["in_words"].startswith("No seed"), "nothing to pair yet"
