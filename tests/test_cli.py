@@ -89,11 +89,41 @@ def workspace(tmp_path_factory) -> Path:
     raw[len(raw) // 2] ^= 0xFF
     (corrupt / "mnist-mini.npz").write_bytes(bytes(raw))
     (tmp / "a-folder").mkdir()
+    # A crafted pickle: loading it with pickle's full powers would create the file PWNED.
+    torch.save({"model": _Crafted(tmp / "PWNED"), "rule": {}, "history": {}}, tmp / "crafted.pt")
+    # An ANN's run folder: its model.pt has a SpikingMLP's keys; eval.json says what it is.
+    (tmp / "ann_s0").mkdir()
+    torch.save(ANNBaseline().state_dict(), tmp / "ann_s0" / "model.pt")
+    (tmp / "ann_s0" / "eval.json").write_text('{"rule": "ann", "seed": 0}')
+    # A checkpoint of a run on 20 digits (to be resumed on 40).
+    code = cli.main(["train", "--source", "bundled", "--train-limit", "20", "--test-limit", "20",
+                     "--checkpoint", str(tmp / "limit20.pt")])
+    assert code == 0, "the checkpoint to resume was written"
+    # A reproduction whose eval.json was cut short (a full disk).
+    run = tmp / "results" / "mnist" / "runs" / "bp_s0"
+    run.mkdir(parents=True)
+    (run / "eval.json").write_text('{"rule": "bp", "seed": 0, "test_acc": 0.9')
+    # Instructor notebooks (one, small).
+    import nbformat
+
+    (tmp / "notebooks").mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# a chapter")]),
+                   tmp / "notebooks" / "01_a.ipynb")
     # A checkpoint-shaped file cut in half (a copy interrupted by a full disk).
     torch.save({"model": SpikingMLP(sizes=(784, 20, 10)).state_dict(), "history": {}}, tmp / "whole.pt")
     whole = (tmp / "whole.pt").read_bytes()
     (tmp / "truncated.pt").write_bytes(whole[: len(whole) // 2])
     return tmp
+
+
+class _Crafted:
+    """Unpickled with pickle's full powers, this creates ``marker``: the code a crafted checkpoint would run."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
 
 
 @dataclass(frozen=True)
@@ -152,6 +182,11 @@ CASES = [
          "checkpoint"),
     Case("train-checkpoint-foreign-dict", 6, ("train", *TINY, "--checkpoint", "{tmp}/foreign.pt"),
          ("foreign.pt",), "checkpoint"),
+    Case("train-checkpoint-crafted-pickle", 2, ("train", *TINY, "--checkpoint", "{tmp}/crafted.pt"),
+         ("crafted.pt",), "could run code"),
+    Case("train-resume-other-train-limit", 3, ("train", "--source", "bundled", "--train-limit", "40",
+                                               "--test-limit", "20", "--checkpoint", "{tmp}/limit20.pt"),
+         ("limit20.pt", "n_train: checkpoint 20, now 40"), "pass a new checkpoint path"),
     Case("train-checkpoint-truncated", 6, ("train", *TINY, "--checkpoint", "{tmp}/truncated.pt"),
          ("truncated.pt",), "checkpoint"),
     Case("train-checkpoint-a-model-file", 6, ("train", *TINY, "--checkpoint", "{tmp}/small.pt"), ("small.pt",),
@@ -163,6 +198,8 @@ CASES = [
          before_work=True),
     Case("reproduce-out-is-a-file", 6, ("reproduce", "--quick", "--rules", "bp", "--out", "{tmp}/a-file"),
          ("--out",), "pass a folder", before_work=True),
+    Case("reproduce-eval-json-truncated", 11, ("reproduce", "--report-only", "--out", "{tmp}/results"),
+         ("results/mnist/runs/bp_s0/eval.json",), "truncated"),
     Case("reproduce-out-unwritable", 6, ("reproduce", "--quick", "--rules", "bp", "--out", "/proc/labkit-test"),
          ("--out",), "folder you can write to", before_work=True),
     # deploy
@@ -170,12 +207,22 @@ CASES = [
     Case("deploy-model-missing", 6, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/missing.pt"),
          ("missing.pt",), "labkit train"),
     Case("deploy-model-garbage", 6, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/garbage.pt"),
-         ("garbage.pt",), "model", xfail="items 2 and 7: the safe loader, deploy's model check"),
-    Case("deploy-model-other-size", 7, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/small.pt"),
-         ("small.pt",), "784", xfail="item 7: deploy's model check"),
+         ("garbage.pt",), "not a torch file"),
+    Case("deploy-model-crafted-pickle", 2, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/crafted.pt"),
+         ("crafted.pt",), "could run code"),
+    Case("deploy-model-an-ann-run", 7, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/ann_s0/model.pt"),
+         ("ann_s0",), "no spikes"),
+    Case("deploy-model-a-checkpoint", 7, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/limit20.pt"),
+         ("limit20.pt",), "checkpoint"),
     Case("deploy-weight-bits-0", 6, ("deploy", "--no-lava", "--images", "5", "--weight-bits", "0",
-                                     "--model", "{tmp}/small.pt"), ("weight_bits",), "[2, 8]",
-         xfail="item 7: deploy's model check runs first"),
+                                     "--model", "{tmp}/small.pt"), ("weight_bits",), "[2, 8]"),
+    Case("deploy-num-steps-0", 6, ("deploy", "--no-lava", "--images", "5", "--num-steps", "0",
+                                   "--model", "{tmp}/small.pt"), ("num_steps",), ">= 1"),
+    Case("deploy-chunk-size-0", 6, ("deploy", "--images", "5", "--chunk-size", "0", "--model", "{tmp}/small.pt"),
+         ("--chunk-size",), ">= 1"),
+    Case("deploy-lava-sidecar-fails", 6, ("deploy", "--images", "5", "--model", "{tmp}/small.pt",
+                                          "--out", "{tmp}/deployed"), ("/bin/false",), "--no-lava",
+         env={"LABKIT_LAVA_PYTHON": "/bin/false"}),
     Case("deploy-out-is-a-file", 6, ("deploy", "--no-lava", "--images", "5", "--out", "{tmp}/a-file"), ("--out",),
          "pass a folder", before_work=True),
     # tune
@@ -195,6 +242,10 @@ CASES = [
     # student
     Case("student-source-missing", 6, ("student", "--source", "{tmp}/missing", "--out", "{tmp}/student"),
          ("missing",), "--source"),
+    Case("student-out-is-the-source", 1, ("student", "--source", "{tmp}/notebooks", "--out", "{tmp}/notebooks"),
+         ("--out",), "Pass another folder"),
+    Case("student-out-inside-the-source", 1, ("student", "--source", "{tmp}/notebooks",
+                                               "--out", "{tmp}/notebooks/student"), ("--out",), "Pass another folder"),
     Case("student-out-is-a-file", 6, ("student", "--out", "{tmp}/a-file"), ("--out",), "pass a folder",
          before_work=True),
     # data
@@ -252,6 +303,7 @@ def test_hostile_input_ends_in_one_clear_message(case, workspace, monkeypatch, t
     for name in case.names:
         assert name.replace("{tmp}", str(workspace)) in message, f"the message names {name!r}: {message}"
     assert case.remedy in message, f"the message says what to do ({case.remedy!r}): {message}"
+    assert not (workspace / "PWNED").exists(), "no crafted pickle ran"
 
 
 def test_every_command_is_in_the_harness():

@@ -129,6 +129,9 @@ def load_torch(path: str | os.PathLike, *, map_location: Any = "cpu", what: str 
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "GLOBAL" not in str(exc):  # torch names the blocked global of a crafted pickle; anything else is noise
+            raise LabkitError(f"{what} {path} is damaged or not a torch file (its bytes are no pickle torch can "
+                              "read); pass the file labkit wrote, or write it again") from exc
         raise LabkitError(
             f"{what} {path} holds objects other than tensors and plain data, so it was not loaded (loading it "
             "could run code). Use a file written by labkit, or re-save its tensors with torch.save(state_dict)."

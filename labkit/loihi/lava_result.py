@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..foundation.errors import LabkitError
 from .spike_readout import predict_from_spikes
 
 __all__ = ["LavaResult", "LavaUnavailable"]
 
 
-class LavaUnavailable(RuntimeError):
+class LavaUnavailable(LabkitError, RuntimeError):
     """Neither an importable Lava nor a Lava sidecar interpreter was found."""
 
 

@@ -33,6 +33,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..foundation.errors import LabkitError
 from ..foundation.io import write_atomic, write_text
 from ..foundation.paths import REPO_ROOT
 from .bundle import Bundle, load_bundle, save_bundle
@@ -48,8 +49,9 @@ __all__ = ["LavaSidecarError", "lava_available", "lava_backend", "run_in_sidecar
 DEFAULT_STALL_TIMEOUT = 300.0
 
 
-class LavaSidecarError(RuntimeError):
-    """The Lava sidecar failed, died, stalled or ran out of time (the message says which)."""
+class LavaSidecarError(LabkitError, RuntimeError):
+    """The Lava sidecar failed, died, stalled or ran out of time (the message says which, and what to do;
+    the command line reports it as ``labkit: error: …``)."""
 
 
 _LAVA_OK: bool | None = None
@@ -163,8 +165,9 @@ def run_in_sidecar(
             proc.wait()
     if code != 0:
         how = f"was killed by signal {-code}" if code < 0 else f"failed with exit code {code}"
-        raise LavaSidecarError(f"the Lava sidecar ({python}) {how}; nothing of this run was kept. "
-                               f"Its output ended with:\n{_log_tail(log_file)}")
+        raise LavaSidecarError(f"the Lava sidecar ({python}) {how}; nothing of this run was kept. Check that it "
+                               "is a Python 3.10 with lava-nc (`make setup` makes .venv-lava; LABKIT_LAVA_PYTHON "
+                               f"overrides it), or pass --no-lava. Its output ended with:\n{_log_tail(log_file)}")
     if not output.exists():
         raise LavaSidecarError(f"the Lava sidecar exited without writing its result. Its output:\n{_log_tail(log_file)}")
     return time.monotonic() - started
