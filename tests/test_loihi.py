@@ -195,7 +195,8 @@ def test_nir_round_trip(tmp_path):
 
 
 def test_lava_side_imports_no_torch():
-    code = "import sys, labkit.loihi.lava_runner; sys.exit('torch' in sys.modules)"
+    code = ("import sys, labkit.loihi.lava_runner, labkit.loihi.sidecar, labkit.loihi.lava_parallel, "
+            "labkit.loihi.lava_io; sys.exit('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, "labkit.loihi.lava_runner runs with numpy and lava alone: " + done.stderr[-300:]
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from labkit.foundation.errors import LabkitError
 from labkit.loihi.bundle import Bundle, LayerBundle
 from labkit.loihi.lava_runner import LavaSidecarError, run_lava
 from labkit.loihi.sidecar import sidecar_python
@@ -145,7 +146,7 @@ class Run:
 
     def processes(self) -> tuple[int, set[int]]:
         """The sidecar and everything below it, once the run reports progress."""
-        assert self.started.wait(120), "the sidecar run reports progress"
+        assert self.started.wait(120), f"the sidecar run reports progress (error: {self.error!r})"
         return lava_processes(os.getpid())
 
 
@@ -189,6 +190,7 @@ def test_a_killed_sidecar_ends_the_run_with_a_message_and_no_lava_process_surviv
         assert isinstance(run.error, LavaSidecarError) and "killed by signal 9" in str(run.error), \
             f"the error says the sidecar was killed, got {run.error!r}"
         assert "nothing of this run was kept" in str(run.error), "and says what was saved"
+        assert isinstance(run.error, LabkitError), "a labkit error: the command prints it, no traceback"
         assert not wait_gone(processes), "no Lava process of the killed sidecar is left running"
     finally:
         kill_all(processes)
