@@ -13,7 +13,8 @@ polls the sidecar and gives up, with a message saying why, when
 * the sidecar exits with an error (its log's tail is in the message), is killed (``kill -9``,
   out of memory) or exits without a result;
 * no progress is reported for ``stall_timeout`` seconds (a Lava process died and the others
-  wait for it for ever), or the whole run exceeds ``timeout``;
+  wait for it for ever; before the first report `STARTUP_GRACE` more), or the whole run
+  exceeds ``timeout``;
 
 and on *every* exit (success, error, Ctrl-C) it kills the sidecar's process group, so no Lava
 process outlives the call. The sidecar in turn kills its group if the lab's process dies.
@@ -47,6 +48,8 @@ __all__ = ["LavaSidecarError", "lava_available", "lava_backend", "run_in_sidecar
 
 #: Seconds without progress after which a sidecar run is given up (``--lava-stall-timeout``).
 DEFAULT_STALL_TIMEOUT = 300.0
+#: Extra seconds allowed before the first progress report (the interpreter starts, Lava compiles the network).
+STARTUP_GRACE = 120.0
 
 
 class LavaSidecarError(LabkitError, RuntimeError):
@@ -154,9 +157,10 @@ def run_in_sidecar(
                 if timeout is not None and now - started > timeout:
                     raise LavaSidecarError(f"the Lava sidecar did not finish within {timeout:.0f} s; it was stopped "
                                            "(raise the timeout, or run fewer images)")
-                if stall_timeout is not None and now - last_change > stall_timeout:
+                allowed = stall_timeout + (STARTUP_GRACE if seen is None else 0.0) if stall_timeout is not None else None
+                if allowed is not None and now - last_change > allowed:
                     raise LavaSidecarError(
-                        f"the Lava sidecar reported no progress for {stall_timeout:.0f} s and was stopped "
+                        f"the Lava sidecar reported no progress for {allowed:.0f} s and was stopped "
                         "(a Lava process probably died, e.g. out of memory); nothing of this run was kept"
                     )
                 time.sleep(poll)
