@@ -65,6 +65,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import resource
@@ -225,10 +226,15 @@ def spikingjelly_net(device: torch.device) -> nn.Module | None:
     """SpikingJelly's multi-step network (``step_mode="m"``: `layer.Linear` over all steps, `LIFNode`
     with τ = 10 and ``decay_input=False``, i.e. u_t = 0.9 u_{t−1} + I_t, reset to 0, reset detached,
     arctangent surrogate), or ``None`` when SpikingJelly is not installed."""
+    quiet = logging.getLogger("torch._library.triton")  # importing SpikingJelly logs that Triton is absent
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     try:
         from spikingjelly.activation_based import layer, neuron, surrogate
     except ImportError:
         return None
+    finally:
+        quiet.setLevel(level)
 
     def lif() -> nn.Module:
         return neuron.LIFNode(tau=10.0, decay_input=False, v_threshold=1.0, v_reset=0.0,
