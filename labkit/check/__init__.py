@@ -17,7 +17,7 @@ otherwise from short independent formulas written here.
 
 One module per concept: `~labkit.check.lif`, `~labkit.check.rate_code`, `~labkit.check.traces`,
 `~labkit.check.surrogate`, `~labkit.check.surrogate_spike`, `~labkit.check.bptt_step`,
-`~labkit.check.astdp_step`, `~labkit.check.coefficients`,
+`~labkit.check.spike_loss`, `~labkit.check.astdp_step`, `~labkit.check.coefficients`,
 `~labkit.check.robustness`, `~labkit.check.seed_statistics`, `~labkit.check.synaptic_ops`,
 `~labkit.check.quantization`, `~labkit.check.events`; the verdicts, hints and expectations they
 share are in `~labkit.check.core`. `~labkit.check.reference` holds labkit's versions of the
@@ -31,6 +31,7 @@ exercises that have no other home in labkit, for `use` to fall back to.
 | 4.1 | `atan_surrogate_grad` | ``(x, alpha) -> (alpha/2) / (1 + (pi/2 alpha x)^2)`` |
 | 4.2 | `atan_spike` | ``(x, alpha) -> H(x)`` forward, ``grad · S'(x)`` backward (an ``autograd.Function``) |
 | 4.3 | `train_step` | ``(model, optimizer, inputs, labels, loss_fn) -> loss`` (one BPTT update) |
+| 4.4 | `rate_loss` | ``(output_spikes, labels) -> (1/T) sum_t CE(s_t, y)`` |
 | 5.1 | `stdp_change` | ``(pre_spikes, post_spikes, params) -> dW_stdp [n_post, n_pre]`` |
 | 5.2 | `plasticity_coefficient_update` | ``(c, dw, grad, kappa) -> clip(c + kappa cos(dw, -grad), 0, 1)`` |
 | 5.3 | `astdp_step` | ``(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive, stdp)`` |
@@ -56,6 +57,7 @@ from .quantization import quantize_weights
 from .rate_code import encode_rate_numpy
 from .robustness import robustness_score
 from .seed_statistics import paired_interval, seed_band
+from .spike_loss import rate_loss
 from .surrogate import atan_surrogate_grad
 from .surrogate_spike import atan_spike
 from .synaptic_ops import count_synaptic_ops
@@ -78,6 +80,7 @@ __all__ = [
     "pixel_events",
     "plasticity_coefficient_update",
     "quantize_weights",
+    "rate_loss",
     "robustness_score",
     "seed_band",
     "stdp_change",

@@ -37,20 +37,20 @@ def _count_loss(output, labels):
 
 def _step_case(steps: int, loss_fn=_membrane_loss, optimizer="adam", what="weights"):
     def run(fn):
-        student, reference = tiny_network(), tiny_network()
+        student, ours = tiny_network(), tiny_network()
         make = (lambda m: torch.optim.Adam(m.parameters(), lr=1e-2)) if optimizer == "adam" else \
             (lambda m: torch.optim.SGD(m.parameters(), lr=0.5))
-        opt_s, opt_r = make(student), make(reference)
+        opt_s, opt_r = make(student), make(ours)
         for k in range(steps):
             inputs, labels = tiny_batch(k)
-            expected = reference.train_step(reference, opt_r, inputs, labels, loss_fn)
+            expected = reference.train_step(ours, opt_r, inputs, labels, loss_fn)
             got = fn(student, opt_s, inputs, labels, loss_fn)
             if isinstance(got, torch.Tensor):
                 raise Mismatch("the loss as a Python float", f"a tensor {show(got)} (use loss.item())")
             if isinstance(got, bool) or not isinstance(got, numbers.Real):
                 raise Mismatch("the loss as a Python float", f"{type(got).__name__} {show(got)}")
             expect_close(got, expected, f"the loss of batch {k + 1} (before its update)", atol=1e-6)
-            for (name, p_s), p_r in zip(student.named_parameters(), reference.parameters()):
+            for (name, p_s), p_r in zip(student.named_parameters(), ours.parameters()):
                 expect_close(p_s.detach(), p_r.detach(), f"{what}: {name} after step {k + 1}", atol=1e-6)
 
     return run
