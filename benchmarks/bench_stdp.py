@@ -9,7 +9,7 @@ change in machine load hits every line alike; medians after warm-up steps:
 * ``forward``  one forward pass of the layer as `SpikingMLP` runs it: the input currents of all
   T·B rows as one product that skips the zeros of the input (`labkit.sparse.spike_linear`),
   then the fused multi-step LIF (`labkit.neurons.lif_sequence`).
-* ``stdp``     `labkit.plasticity.stdp_update` on that pass's input and output spikes:
+* ``stdp``     `labkit.stdp.stdp_update` on that pass's input and output spikes:
   the window matrix Kᵀ along time on the output spikes (a T × T product), then one
   [784 × T·B] · [T·B × 500] product that skips the zeros of the input as well.
 * ``traces``   for comparison, the textbook trace form: pre and post traces, then the
@@ -34,7 +34,7 @@ from labkit.data import mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import PAPER_LIF, he_init_
 from labkit.neurons import lif_sequence
-from labkit.plasticity import STDPParams, stdp_update, traces
+from labkit.stdp import STDPParams, stdp_update, traces
 from labkit.sparse import spike_linear
 from labkit.training import resolve_device
 

@@ -14,7 +14,7 @@ Every run is one (dataset, model/rule, seed) and lives in its own folder::
 
 Runs (Table I, the ablations, the noise sweep and the convergence curves all come from them):
 
-* ``stdp_only``  unsupervised competitive STDP layer + label assignment (labkit.plasticity)
+* ``stdp_only``  unsupervised competitive STDP layer + label assignment (labkit.competitive)
 * ``bp``         surrogate-gradient BPTT (= the hybrid with STDP disabled)
 * ``stdp``       the hybrid with backprop disabled (η2 = 0)
 * ``sum``        the paper's literal hybrid rule
@@ -245,7 +245,7 @@ def run_stdp_only(spec: RunSpec, data: Data, out_root: Path, *, params=None, ext
 
 def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, provenance: dict, params=None,
                    extra: dict | None = None) -> dict:
-    """The unsupervised baseline: `labkit.plasticity.train_competitive` (as scripts/train_stdp_only.py).
+    """The unsupervised baseline: `labkit.training.train_competitive` (as scripts/train_stdp_only.py).
 
     Writes model.pt (the layer's state dict and parameters, as the script does) and eval.json with
     the fields of the gradient runs (``noise_acc`` from the same noisy pixels, rate code and label
@@ -254,7 +254,8 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
     """
     from dataclasses import asdict
 
-    from .plasticity import CompetitiveParams, classify, train_competitive  # the competitive layer (chapter 3)
+    from .competitive import CompetitiveParams, classify  # the competitive layer (chapter 3)
+    from .training.competitive import train_competitive
 
     started = time.perf_counter()
     params = CompetitiveParams() if params is None else params

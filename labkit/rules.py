@@ -9,7 +9,7 @@ plasticity coefficient". The lab pins the vague part down (book chapter 5) as
     W \leftarrow W - \eta_2\,\mathrm{Adam}(\nabla_W L) + \eta_1(e)\,\mathrm{diag}(c)\,\Delta W_{stdp},
     \qquad \eta_1(e) = \frac{\eta_1^0}{1 + \ln(1 + e)}
 
-with ΔW_stdp the pair-based STDP change of the same forward pass (`labkit.plasticity`), e the
+with ΔW_stdp the pair-based STDP change of the same forward pass (`labkit.stdp`), e the
 epoch (0, 1, …) and c ∈ [0, 1]^{N_post} one plasticity coefficient per postsynaptic neuron,
 adapted each step from the agreement of the local and the global signal:
 
@@ -38,7 +38,7 @@ from torch import nn
 
 from .foundation import paper
 from .models import SNNOutput, SpikingMLP
-from .plasticity import STDPParams, stdp_update
+from .stdp import STDPParams, stdp_update
 
 __all__ = ["RULES", "HybridParams", "HybridRule", "eta1_schedule", "make_rule"]
 

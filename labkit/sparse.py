@@ -20,7 +20,7 @@ differs from the BLAS kernel's, so results agree to about 1e-6, not bit for bit.
 whose dense products are what it is built for; the sparse path was measured on CPUs only). The
 choice depends only on the data, so a seed still gives the same run (for a fixed number of
 threads: a parallel sum adds in another order). `spike_matmul_t` is the transposed product STDP needs
-(`labkit.plasticity.stdp_update`).
+(`labkit.stdp.stdp_update`).
 
 Listing the nonzeros costs time of its own. An encoder that knows where it put its spikes
 (`labkit.encoding.encode_rate_indexed`) hands the list over with `remember_index`, and the

@@ -3,14 +3,14 @@
     nice -n 10 .venv/bin/python scripts/train_stdp_only.py --neurons 500 --epochs 1 --seed 0 \\
         --out results/mnist/runs/stdp_only_s0
 
-Runs `labkit.plasticity.train_competitive` (Diehl and Cook, Front. Comput. Neurosci. 9:99, 2015,
+Runs `labkit.training.train_competitive` (Diehl and Cook, Front. Comput. Neurosci. 9:99, 2015,
 with batched presentation) on full MNIST (``--source full``, the default; ``bundled`` for the
 6,000/1,000 subset) and writes into ``--out``:
 
 * ``result.json``  test accuracy, per-class accuracy, confusion matrix, neurons per class, the
   setup (all parameters), train / label / test seconds, the wall time and the command line;
 * ``model.pt``     the learned layer: ``{"weight" [N, 784], "theta" [N], "neuron_labels" [N]}``
-  (a `labkit.plasticity.CompetitiveLayer` state dict) plus its parameters;
+  (a `labkit.competitive.CompetitiveLayer` state dict) plus its parameters;
 * ``checkpoint.pt`` while it runs: an interrupted run started again with the same arguments
   continues where it stopped (exactly: the same images and spikes as an uninterrupted run).
 """
@@ -30,7 +30,8 @@ from pathlib import Path
 import torch
 
 from labkit.data import mnist_data
-from labkit.plasticity import CompetitiveParams, train_competitive
+from labkit.competitive import CompetitiveParams
+from labkit.training import train_competitive
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -1,4 +1,4 @@
-"""Tests for labkit.checkpoint: one resume rule for both training loops.
+"""Tests for labkit.training.checkpoint: one resume rule for both training loops.
 
 A checkpoint path resumes when the file exists and was written with the same settings —
 including the same data, down to its size — and otherwise stops with an error naming what
@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from labkit.checkpoint import check_resumable, data_identity
+from labkit.training.checkpoint import check_resumable, data_identity
 from labkit.data import mnist_data
 from labkit.foundation.errors import LabkitError
 from labkit.models import SpikingMLP
-from labkit.plasticity import train_competitive
+from labkit.training import train_competitive
 from labkit.training import Data, train
 
 FAST = dict(batch_size=64, num_steps=3, progress=False, device="cpu")

@@ -128,7 +128,7 @@ def test_second_call_reuses_finished_runs(quick_run, monkeypatch):
 
     monkeypatch.setattr(ex, "_load_data", _tiny_data)
     monkeypatch.setattr(ex, "train", no_training)
-    monkeypatch.setattr("labkit.plasticity.train_competitive", no_training)
+    monkeypatch.setattr("labkit.training.competitive.train_competitive", no_training)
     ex.reproduce("mnist", quick=True, rules=RULES, out=quick_run.parent, progress=False)
     assert {p: p.stat().st_mtime_ns for p in quick_run.glob("runs/*/*")} == mtimes, \
         "no file of a finished run is rewritten"

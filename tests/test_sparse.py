@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from labkit.models import SpikingMLP
-from labkit.plasticity import STDPParams, stdp_update
+from labkit.stdp import STDPParams, stdp_update
 from labkit.sparse import (
     SPARSE_MAX_DENSITY,
     SPARSE_MIN_WIDTH,
@@ -133,7 +133,7 @@ def test_sparse_training_is_deterministic():
 
 @pytest.mark.parametrize("soft_bound", [False, True])
 def test_stdp_update_is_the_same_through_the_sparse_product(soft_bound, monkeypatch):
-    import labkit.plasticity as plasticity
+    import labkit.stdp as plasticity
 
     params = STDPParams(A_plus=0.03, A_minus=0.02, tau_plus=4.0, tau_minus=6.0, soft_bound=soft_bound,
                         w_min=-0.5, w_max=1.5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..plasticity import traces
+from ..stdp import traces
 from .core import Case, CheckResult, expect_close, expect_unchanged, numeric, run_cases, snapshot
 
 __all__ = ["trace_step"]
@@ -27,7 +27,7 @@ def _trace_unrolled(fn):
     for s in spikes:
         x = fn(x, s, 0.8)
         unrolled.append(numeric(x, "trace"))
-    expect_close(np.stack(unrolled), traces(spikes, 0.8), "30 steps of traces (labkit.plasticity.traces)")
+    expect_close(np.stack(unrolled), traces(spikes, 0.8), "30 steps of traces (labkit.stdp.traces)")
 
 
 def _trace_unchanged(fn):
@@ -48,7 +48,7 @@ def trace_step(fn, *, quiet: bool = False) -> CheckResult:
               _trace_case([[2.0, 0.3], [0.0, 1.0]], [[1.0, 1.0], [0.0, 1.0]], 0.5)),
         Case("NumPy arrays work too", "plain arithmetic works for arrays and tensors alike",
               _trace_case([0.4, 0.0], [1.0, 1.0], 0.25, as_numpy=True)),
-        Case("30 steps match labkit.plasticity.traces", "return the new trace; the next call receives it",
+        Case("30 steps match labkit.stdp.traces", "return the new trace; the next call receives it",
               _trace_unrolled),
         Case("the inputs are not modified", "return decay * trace + spikes instead of trace *= decay",
               _trace_unchanged),

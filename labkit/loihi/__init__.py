@@ -15,7 +15,7 @@ without torch (Lava 0.10 needs Python 3.10; the lab's main environment may be ne
     ``lava_stdp``      STDP in Lava's learning engine
 * :mod:`labkit.loihi.deploy_model`   which model files ``labkit deploy`` accepts (torch)
 * :mod:`labkit.loihi.deploy`         the ``labkit deploy`` command: four-way comparison
-* :mod:`labkit.loihi.learning`       STDP in Lava's learning engine next to `labkit.plasticity`
+* :mod:`labkit.loihi.learning`       STDP in Lava's learning engine next to `labkit.stdp`
 
 Nothing is imported here, so ``import labkit.loihi.lava_runner`` pulls in no torch.
 """

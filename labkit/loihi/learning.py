@@ -1,4 +1,4 @@
-r"""STDP on Loihi's learning engine next to the lab's STDP (`labkit.plasticity.stdp_update`).
+r"""STDP on Loihi's learning engine next to the lab's STDP (`labkit.stdp.stdp_update`).
 
 Loihi learns on chip with *sum-of-products* rules evaluated at the end of every learning
 epoch (Davies et al., IEEE Micro 38(1), 2018, section "Learning"). A rule is a string over
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..plasticity import STDPParams, stdp_update
+from ..stdp import STDPParams, stdp_update
 from .lava_runner import run_lava_stdp
 
 __all__ = [
@@ -143,7 +143,7 @@ class STDPComparison:
 
     mode: str
     rule: str
-    dw_lab: np.ndarray  #: `labkit.plasticity.stdp_update` with the given parameters
+    dw_lab: np.ndarray  #: `labkit.stdp.stdp_update` with the given parameters
     dw_lava: np.ndarray  #: Lava's ΔW divided by σ (the lab's units)
     dw_explained: np.ndarray  #: `lava_equivalent_stdp`: the lab's rule with Lava's two differences
     amplitudes: tuple[float, float]  #: the constants in Lava's rule (A·σ/impulse, rounded to powers of two)

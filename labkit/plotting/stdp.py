@@ -49,7 +49,7 @@ def plot_stdp_window(delta_t, window, ax: Axes | None = None, *, measured_dt=Non
 
     Args:
         delta_t: ``[K]`` time differences for the curve.
-        window: ``[K]`` the window W(Δt) at those differences (e.g. `labkit.plasticity.stdp_window`).
+        window: ``[K]`` the window W(Δt) at those differences (e.g. `labkit.stdp.stdp_window`).
         measured_dt, measured: optional points (a simulated pair protocol), drawn as dots.
     """
     ax = new_axes(ax, figsize=(5.5, 3.5))

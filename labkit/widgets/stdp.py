@@ -7,7 +7,7 @@ import time
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from ..plasticity import STDPParams, stdp_update, stdp_window
+from ..stdp import STDPParams, stdp_update, stdp_window
 from ..plotting import plot_stdp_window
 from .core import dashboard
 
@@ -27,9 +27,9 @@ def stdp_window_view(A_plus: float, A_minus: float, tau_plus: float, tau_minus: 
                       protocol_every: int = 4) -> Figure:
     """The pair-based STDP window for the given amplitudes and time constants; returns the figure.
 
-    Curve: W(Δt) = A+ e^{−Δt/τ+} for Δt ≥ 0, −A− e^{Δt/τ−} for Δt < 0 (`labkit.plasticity.stdp_window`).
+    Curve: W(Δt) = A+ e^{−Δt/τ+} for Δt ≥ 0, −A− e^{Δt/τ−} for Δt < 0 (`labkit.stdp.stdp_window`).
     Dots: a simulated pair protocol, one pre and one post spike per trial every ``protocol_every``
-    steps of Δt, measured with `labkit.plasticity.stdp_update`. The title gives the window's
+    steps of Δt, measured with `labkit.stdp.stdp_update`. The title gives the window's
     area A+τ+ − A−τ−: its sign says whether uncorrelated firing strengthens (> 0) or weakens
     (< 0) a synapse on average (Song, Miller and Abbott, Nat. Neurosci. 3, 2000).
     """

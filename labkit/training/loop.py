@@ -1,4 +1,4 @@
-r"""Training and evaluation loops, history and checkpoints.
+r"""The training loop of every update rule, and its evaluation.
 
 The loss and the readout are named choices of `labkit.readout` (``loss="rate"``, the default:
 the per-step cross-entropy of the output spikes, averaged over T; ``"membrane"``: the earlier
@@ -15,11 +15,10 @@ exactly the random numbers an uninterrupted run would have drawn.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -27,64 +26,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.record import Data
+from ..encoding import check_intensities, encode_rate_indexed
+from ..foundation.allocator import keep_freed_memory
+from ..foundation.errors import LabkitError
+from ..foundation.runtime import resolve_device
+from ..foundation.seeds import Stream, epoch_generator
+from ..models import ANNBaseline, SNNOutput, SpikingMLP
+from ..noise import add_noise
+from ..readout import DEFAULT_LOSS, NATURAL_READOUT, ReadoutTally, check_readout, loss_function, paper_loss, predict
+from ..rules import HybridParams, HybridRule, make_rule
+from ..sparse import remember_index
 from .checkpoint import DATA_KEYS, check_resumable, data_identity, read_checkpoint, write_checkpoint
-from .data.record import Data
-from .encoding import check_intensities, encode_rate_indexed
-from .foundation.allocator import keep_freed_memory
-from .foundation.errors import LabkitError
-from .foundation.runtime import resolve_device
-from .foundation.seeds import Stream, epoch_generator
-from .models import ANNBaseline, SNNOutput, SpikingMLP
-from .noise import add_noise
-from .readout import DEFAULT_LOSS, NATURAL_READOUT, ReadoutTally, check_readout, loss_function, paper_loss, predict
-from .rules import HybridParams, HybridRule, make_rule
-from .sparse import remember_index
-from .training_inputs import as_data, as_images, as_labels, check_keywords, rule_keywords
+from .history import History, TrainingDiverged
+from .inputs import as_data, as_images, as_labels, check_keywords, rule_keywords
 
-__all__ = [
-    "Data",
-    "History",
-    "TrainingDiverged",
-    "evaluate",
-    "evaluate_readouts",
-    "paper_loss",
-    "predict",
-    "resolve_device",
-    "train",
-]
-
-
-class TrainingDiverged(LabkitError, RuntimeError):
-    """The loss or the weights stopped being finite (a user error: the message names a smaller learning rate)."""
-
-
-@dataclass
-class History:
-    """Per-epoch record of a run (lists indexed by epoch)."""
-
-    loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
-    test_acc: list[float] = field(default_factory=list)
-    epoch_time: list[float] = field(default_factory=list)
-    spike_rate: list[list[float]] = field(default_factory=list)
-    rule_stats: list[dict[str, float]] = field(default_factory=list)
-    config: dict = field(default_factory=dict)
-    stopped_early: bool = False
-
-    @property
-    def epochs(self) -> int:
-        return len(self.loss)
-
-    def epochs_to(self, accuracy: float) -> int | None:
-        """First epoch (1-based) whose test accuracy reaches ``accuracy``, or None."""
-        return next((e + 1 for e, a in enumerate(self.test_acc) if a >= accuracy), None)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> History:
-        return cls(**json.loads(text))
+__all__ = ["evaluate", "evaluate_readouts", "load_checkpoint", "paper_loss", "predict", "train"]
 
 
 def _inputs(model: nn.Module, x: torch.Tensor, data: Data, num_steps: int, gen: torch.Generator) -> torch.Tensor:
@@ -251,7 +208,7 @@ def train(
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         num_steps: T, time steps per sample (paper: 25).
         checkpoint: file to write atomically after every epoch (model, rule state, history). If it
-            exists, the run resumes from it when it was written with the same settings (`labkit.checkpoint`).
+            exists, the run resumes from it when it was written with the same settings (`labkit.training.checkpoint`).
         resume: ``True``: a checkpoint path is required; ``False``: refuse to start when the checkpoint
             file exists (it would be overwritten); ``None`` (default): resume when it exists.
         callback: called with a dict after every batch (``kind="batch"``) and epoch

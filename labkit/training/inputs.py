@@ -35,7 +35,7 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from .foundation.errors import LabkitError
+from ..foundation.errors import LabkitError
 
 __all__ = ["UnknownKeyword", "as_data", "as_images", "as_labels", "check_keywords", "rule_keywords"]
 

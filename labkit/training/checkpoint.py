@@ -22,8 +22,8 @@ from typing import Any, Iterable, Mapping
 
 import torch
 
-from .foundation.errors import LabkitError
-from .foundation.io import load_torch, save_torch
+from ..foundation.errors import LabkitError
+from ..foundation.io import load_torch, save_torch
 
 __all__ = ["DATA_KEYS", "check_resumable", "data_identity", "read_checkpoint", "write_checkpoint"]
 

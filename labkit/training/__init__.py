@@ -1,0 +1,36 @@
+"""Training: the loop for every update rule, its checkpoints, the competitive layer's loop.
+
+* :mod:`~labkit.training.loop`        `train` (every rule of `labkit.rules`, the ANN baseline), `evaluate`
+* :mod:`~labkit.training.history`     `History`, the per-epoch record of a run; `TrainingDiverged`
+* :mod:`~labkit.training.checkpoint`  the one resume rule, for both loops
+* :mod:`~labkit.training.inputs`      the inputs checked at the door (`Data`, images, labels, keywords)
+* :mod:`~labkit.training.competitive` `train_competitive`, the unsupervised STDP layer's loop
+
+`train` is deterministic for a given seed: the batch order and the rate-code spikes of epoch e
+come from the named seed streams of `labkit.foundation.seeds`, so a run resumed from the
+checkpoint of epoch e continues with exactly the random numbers an uninterrupted run would have
+drawn.
+"""
+
+from __future__ import annotations
+
+from ..data.record import Data
+from ..foundation.runtime import resolve_device
+from .competitive import CompetitiveResult, train_competitive
+from .history import History, TrainingDiverged
+from .loop import evaluate, evaluate_readouts, load_checkpoint, paper_loss, predict, train
+
+__all__ = [
+    "CompetitiveResult",
+    "Data",
+    "History",
+    "TrainingDiverged",
+    "evaluate",
+    "evaluate_readouts",
+    "load_checkpoint",
+    "paper_loss",
+    "predict",
+    "resolve_device",
+    "train",
+    "train_competitive",
+]
