@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from labkit import energy as E
+from labkit.encoders import FrameEncoder
 from labkit.models import ANNBaseline, SNNOutput, SpikingMLP
 from labkit.training import Data
 
@@ -28,7 +29,7 @@ def tiny_snn() -> SpikingMLP:
     return model
 
 
-# One sample, T = 4 steps, as a [N, T, features] frame tensor (temporal=True):
+# One sample, T = 4 steps, as a [N, T, features] frame tensor (encoder=FrameEncoder()):
 #   t0: [1, 0, 1]   t1: [0, 1, 0]   t2: [1, 1, 1]   t3: [0, 0, 0]
 TINY_SPIKES = torch.tensor([[[1.0, 0, 1], [0, 1, 0], [1, 1, 1], [0, 0, 0]]])
 
@@ -48,7 +49,7 @@ TINY_SPIKES = torch.tensor([[[1.0, 0, 1], [0, 1, 0], [1, 1, 1], [0, 0, 0]]])
 
 
 def tiny_counts(**kwargs) -> E.OpCounts:
-    return E.count_ops(tiny_snn(), TINY_SPIKES, temporal=True, device="cpu", **kwargs)
+    return E.count_ops(tiny_snn(), TINY_SPIKES, encoder=FrameEncoder(), device="cpu", **kwargs)
 
 
 def test_tiny_snn_synaptic_ops_match_the_hand_count():
@@ -101,7 +102,7 @@ def test_recurrent_layer_counts_previous_step_spikes():
         model.layers[0].weight.copy_(torch.tensor([[2.0], [0.0]]))
         model.recurrent.weight.copy_(torch.tensor([[0.0, 0.0], [1.5, 0.0]]))
         model.layers[1].weight.zero_()
-    c = E.count_ops(model, torch.tensor([[[1.0], [0.0], [0.0]]]), temporal=True, device="cpu")
+    c = E.count_ops(model, torch.tensor([[[1.0], [0.0], [0.0]]]), encoder=FrameEncoder(), device="cpu")
     assert [lay.name for lay in c.layers] == ["layers.0", "recurrent", "layers.1"]
     assert [lay.effective_acs for lay in c.layers] == [1, 1, 0], "recurrent spikes drive ACs one step later"
     assert c.dense == 24, "the recurrent matrix is applied densely at each of the 3 steps"
@@ -123,7 +124,7 @@ def test_spike_record_counts_equal_neurobench_style_hook_counts():
     for h in hooks:
         h.remove()
     by_hooks = sum(E.effective_synaptic_ops(x, w) for x, w in seen)
-    c = E.count_ops(model, frames, temporal=True, device="cpu")
+    c = E.count_ops(model, frames, encoder=FrameEncoder(), device="cpu")
     assert c.effective_acs * c.samples == by_hooks, "spike records and connection hooks count the same ops"
 
 
@@ -183,7 +184,7 @@ def test_neurobench_documentation_example():
 
 def test_counting_leaves_model_mode_unchanged():
     model = tiny_snn().train()
-    E.count_ops(model, TINY_SPIKES, temporal=True, device="cpu")
+    E.count_ops(model, TINY_SPIKES, encoder=FrameEncoder(), device="cpu")
     assert model.training, "count_ops restores training mode"
 
 
@@ -239,7 +240,7 @@ def test_user_constants_override_the_defaults():
     assert free_acs.total_j == pytest.approx(8e-12), "only 8 neuron updates at 1 pJ remain"
     custom = E.LoihiModel(hops_per_spike=0.0, e_neuron_active_pj=0.0, e_neuron_inactive_pj=0.0)
     # 8 · 23.6 + 6 · 1.7 = 198.99... → 188.8 + 10.2 = 199.0 pJ
-    assert E.estimate_energy(tiny_snn(), TINY_SPIKES, custom, temporal=True, device="cpu").total_j == pytest.approx(
+    assert E.estimate_energy(tiny_snn(), TINY_SPIKES, custom, encoder=FrameEncoder(), device="cpu").total_j == pytest.approx(
         199.0e-12
     )
 
@@ -301,7 +302,7 @@ def test_bad_counting_arguments_raise():
 def test_loihi_refuses_non_spiking_inputs():
     # Graded (non-binary) inputs make MACs, which Loihi's synaptic-op price does not cover.
     model = SpikingMLP(sizes=(3, 2), bias=False)
-    c = E.count_ops(model, torch.full((1, 4, 3), 0.5), temporal=True, device="cpu")
+    c = E.count_ops(model, torch.full((1, 4, 3), 0.5), encoder=FrameEncoder(), device="cpu")
     assert c.effective_macs > 0
     with pytest.raises(ValueError, match="Effective_MACs"):
         E.energy_from_counts(c, "loihi")
