@@ -16,6 +16,9 @@ import pytest
 import torch
 
 import labkit.experiments as ex
+from labkit.experiments import command as ex_command
+from labkit.experiments import report as ex_report
+from labkit.experiments import runs as ex_runs
 from labkit import cli
 from labkit.data import mnist_data
 from labkit.training import train
@@ -32,7 +35,7 @@ def quick_run(tmp_path_factory):
     """`labkit reproduce --quick` into a temporary folder, on the tiny data set."""
     out = tmp_path_factory.mktemp("results")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ex, "_load_data", _tiny_data)
+        mp.setattr(ex_command, "_load_data", _tiny_data)
         code = cli.main(["reproduce", "--quick", "--rules", ",".join(RULES), "--out", str(out)])
     assert code == 0, "`labkit reproduce --quick` exits with status 0"
     return out / "mnist-quick"
@@ -126,9 +129,9 @@ def test_second_call_reuses_finished_runs(quick_run, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(ex, "_load_data", _tiny_data)
-    monkeypatch.setattr(ex, "train", no_training)
-    monkeypatch.setattr("labkit.training.competitive.train_competitive", no_training)
+    monkeypatch.setattr(ex_command, "_load_data", _tiny_data)
+    monkeypatch.setattr(ex_runs, "train", no_training)
+    monkeypatch.setattr(ex_runs, "train_competitive", no_training)
     ex.reproduce("mnist", quick=True, rules=RULES, out=quick_run.parent, progress=False)
     assert {p: p.stat().st_mtime_ns for p in quick_run.glob("runs/*/*")} == mtimes, \
         "no file of a finished run is rewritten"
@@ -139,7 +142,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     spec = ex.RunSpec("mnist-quick", "bp", 0, 2)
     folder = tmp_path / "mnist-quick" / "runs" / spec.name
     # A run "killed" after epoch 1 of 2: its checkpoint holds one epoch.
-    first = train(ex._make_model(spec, data), "bp", data, 1, seed=0, checkpoint=folder / "checkpoint.pt",
+    first = train(ex_runs._make_model(spec, data), "bp", data, 1, seed=0, checkpoint=folder / "checkpoint.pt",
                   progress=False)
     calls = []
 
@@ -147,7 +150,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
         calls.append(kwargs)
         return train(*args, **kwargs)
 
-    monkeypatch.setattr(ex, "train", spy)
+    monkeypatch.setattr(ex_runs, "train", spy)
     result = ex.run_one(spec, data, tmp_path, device="cpu", progress=False)
     history = json.loads((folder / "history.json").read_text())
     assert calls and calls[0]["resume"] is True, "run_one asks train to resume"
@@ -191,14 +194,14 @@ def test_energy_rows_name_the_papers_models(monkeypatch, tmp_path):
         captured.update(kwargs)
         return []
 
-    monkeypatch.setattr("labkit.energy.energy_table", fake_energy_table)
+    monkeypatch.setattr(ex_report, "energy_table", fake_energy_table)
     run = tmp_path / "mnist" / "runs" / "bp_s0"
     run.mkdir(parents=True)
     from labkit.models import SpikingMLP
 
     torch.save(SpikingMLP().state_dict(), run / "model.pt")
-    monkeypatch.setattr("labkit.data.mnist_data", lambda *a, **k: mnist_data("bundled", train_limit=1, test_limit=10))
-    ex._energy_rows(tmp_path, "mnist")
+    monkeypatch.setattr(ex_report, "mnist_data", lambda *a, **k: mnist_data("bundled", train_limit=1, test_limit=10))
+    ex_report._energy_rows(tmp_path, "mnist")
     assert captured.get("paper_models") == {ex.LABELS[r]: r for r in ("ann", "bp", "adaptive")}, \
         "the energy table maps the lab's model names to the paper's Table II rows"
 
@@ -231,7 +234,7 @@ def test_a_single_seed_noise_claim_uses_the_sampling_error_of_the_noisy_accuracy
                     "noise_acc": {"0.3": {"values": [70.0], "mean": 70.0}}},
              "adaptive": {"seeds": [0], "test_acc": {"values": [97.5], "mean": 97.5},
                           "noise_acc": {"0.3": {"values": [71.0], "mean": 71.0}}}}
-    line = ex._claim_line("more robust", rules, ("noise_acc", "0.3"), "paper: +3.2 points")
+    line = ex_report._claim_line("more robust", rules, ("noise_acc", "0.3"), "paper: +3.2 points")
     # 2·√2 standard errors of an accuracy of 70 % on 10,000 digits: 2·√2·100·√(0.7·0.3/10⁴) = 1.30 points
     assert "+1.00 ± 1.30 points" in line and "not established" in line, line
 

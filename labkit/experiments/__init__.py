@@ -1,0 +1,93 @@
+"""The paper's experiments as resumable runs, and the reproduction report.
+
+Every run is one (dataset, model/rule, seed) and lives in its own folder::
+
+    results/<dataset>/runs/<rule>_s<seed>/
+        checkpoint.pt   written atomically after every epoch while the run is unfinished (its
+                        resume point; committed, so a killed run continues); deleted when it finishes
+        history.json    per-epoch loss, accuracy, time, spike rates (labkit.training.History)
+        model.pt        final weights (a plain state_dict)
+        eval.json       the loss and readout of the run; test accuracy of every readout, the
+                        fractions of silent and tied test digits (labkit.readout), and the same
+                        under input noise σ ∈ NOISE_LEVELS; hidden-layer sparsity, the command and
+                        wall time; its presence marks the run as finished
+
+Runs (Table I, the ablations, the noise sweep and the convergence curves all come from them):
+
+* ``stdp_only``  unsupervised competitive STDP layer + label assignment (labkit.competitive)
+* ``bp``         surrogate-gradient BPTT (= the hybrid with STDP disabled)
+* ``stdp``       the hybrid with backprop disabled (η2 = 0)
+* ``sum``        the paper's literal hybrid rule
+* ``adaptive``   A-STDP
+* ``ann``        ReLU MLP 784-500-10
+
+`reproduce` runs what is missing (finished runs are reused, killed runs resume from their
+checkpoint) and then writes ``summary.json``, CSV tables, figures and ``report.md``.
+
+The package: :mod:`~labkit.experiments.runs` (one run: train, resume or reuse, evaluate),
+:mod:`~labkit.experiments.statistics` (over seeds), :mod:`~labkit.experiments.report` (tables and
+verdicts), :mod:`~labkit.experiments.figures`, :mod:`~labkit.experiments.claims` (the paper's
+figures the report compares with) and :mod:`~labkit.experiments.command` (``labkit reproduce``).
+"""
+
+from __future__ import annotations
+
+from ..readout import DEFAULT_LOSS
+
+from .runs import (
+    FINISHED_FILES,
+    GRADIENT_RULES,
+    NOISE_LEVELS,
+    RunSpec,
+    STDP_ONLY_EPOCHS,
+    code_version,
+    load_history,
+    prune_finished,
+    recorded_loss,
+    run_one,
+)
+from .statistics import VERDICT_TEST_SIZE, difference_verdict, paired_differences, statistic, stats, summarize, verdict
+from .report import claim_verdicts, markdown_table, report_tables, write_report
+from .figures import convergence_figure, noise_figure, raster_figure, write_figures, write_raster_figure
+from .claims import DEFAULT_EPOCHS, EARLIER_READOUT, LABELS, PAPER_ABLATION, PAPER_NOISE, PAPER_TABLE1, RUN_ORDER
+from .command import add_arguments, reproduce, run
+
+__all__ = [
+    "DEFAULT_LOSS",
+    "FINISHED_FILES",
+    "GRADIENT_RULES",
+    "NOISE_LEVELS",
+    "RunSpec",
+    "STDP_ONLY_EPOCHS",
+    "code_version",
+    "load_history",
+    "prune_finished",
+    "recorded_loss",
+    "run_one",
+    "VERDICT_TEST_SIZE",
+    "difference_verdict",
+    "paired_differences",
+    "statistic",
+    "stats",
+    "summarize",
+    "verdict",
+    "claim_verdicts",
+    "markdown_table",
+    "report_tables",
+    "write_report",
+    "convergence_figure",
+    "noise_figure",
+    "raster_figure",
+    "write_figures",
+    "write_raster_figure",
+    "DEFAULT_EPOCHS",
+    "EARLIER_READOUT",
+    "LABELS",
+    "PAPER_ABLATION",
+    "PAPER_NOISE",
+    "PAPER_TABLE1",
+    "RUN_ORDER",
+    "add_arguments",
+    "reproduce",
+    "run",
+]
