@@ -48,7 +48,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data import fast_mode, load_mnist, mnist_available
 from ..encoding import encode_rate
+from ..energy import LayerOps, OpCounts, energy_from_counts
 from ..foundation.errors import LabkitError
 from ..foundation.io import write_text
 from ..foundation.paths import REPO_ROOT
@@ -113,7 +115,6 @@ def encode_inputs(images: torch.Tensor, num_steps: int = 25, *, seed: int = 0, b
 @dataclass
 class Comparison:
     """The four executions on the same inputs (see `compare`); `summary` is what goes into the JSON."""
-
     labels: np.ndarray
     predictions: dict[str, np.ndarray]
     out_spikes: dict[str, np.ndarray]  #: [T, N, n_out] bool per back end
@@ -268,8 +269,6 @@ def lava_op_counts(bundle: Bundle, spikes_per_image: list[float]):
     active (the hidden layer receives over a hundred input spikes per step, the output layer
     hundreds of hidden ones).
     """
-    from ..energy import LayerOps, OpCounts
-
     steps = bundle.num_steps
     layers = tuple(
         LayerOps(name=f"layers.{i}", n_in=layer.n_in, n_out=layer.n_out, dense=float(steps * layer.n_in * layer.n_out),
@@ -345,7 +344,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import fast_mode, load_mnist, mnist_available
 
     started = time.perf_counter()
     images = args.images if args.images is not None else (50 if fast_mode() else 1000)
@@ -409,8 +407,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _energy(bundle: Bundle, comparison: Comparison, summary: dict) -> dict:
     """Loihi energy per inference (`labkit.energy`) from each Lava back end's spike counts."""
-    from ..energy import energy_from_counts
-
     energy = {}
     for name in comparison.backends:
         if name.startswith("lava"):

@@ -21,10 +21,12 @@ from pathlib import Path
 
 import torch
 
+from ..data import mnist_data
 from ..foundation.errors import LabkitError
 from ..foundation.io import load_torch, save_torch
 from ..foundation.paths import REPO_ROOT
 from ..models import SpikingMLP
+from ..training import train
 
 __all__ = ["DeployModelError", "default_model_path", "load_or_train_model", "repo_relative", "spiking_mlp_from_state"]
 
@@ -148,8 +150,6 @@ def load_or_train_model(
             model, info = _load(candidate)
             info["trained_here"] = candidate != default_model_path()
             return model, info
-    from ..data import mnist_data
-    from ..training import train
 
     warnings.warn(
         f"{repo_relative(default_model_path())} not found (`make reproduce` writes it); training a stand-in: "
