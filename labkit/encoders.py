@@ -15,6 +15,7 @@ baseline) reads: the image itself, or the frames' average over time.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -23,7 +24,7 @@ import torch
 from .encoding import encode_rate_indexed
 from .sparse import remember_index
 
-__all__ = ["Encoder", "FrameEncoder", "RateEncoder"]
+__all__ = ["Encoder", "FrameEncoder", "RateEncoder", "frames_if_temporal"]
 
 
 @runtime_checkable
@@ -69,3 +70,15 @@ class FrameEncoder:
 
     def static(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean(dim=1)
+
+
+def frames_if_temporal(encoder: Encoder | None, temporal: bool | None) -> Encoder | None:
+    """The encoder of a call that still passes the deprecated ``temporal`` flag: ``temporal=True`` is
+    `FrameEncoder` (with a `DeprecationWarning`); without the flag, ``encoder`` as given."""
+    if temporal is None:
+        return encoder
+    warnings.warn("temporal= is deprecated: pass encoder=FrameEncoder() (labkit.encoders) for frames [N, T, ...]",
+                  DeprecationWarning, stacklevel=3)
+    if temporal and encoder is None:
+        return FrameEncoder()
+    return encoder

@@ -49,7 +49,7 @@ import torch
 from torch import nn
 
 from ..data.record import Data
-from ..encoders import Encoder, RateEncoder
+from ..encoders import Encoder, RateEncoder, frames_if_temporal
 from ..foundation.runtime import resolve_device
 from ..models import SNNOutput, SpikingMLP
 
@@ -417,6 +417,7 @@ def count_ops(
     encoder: Encoder | None = None,
     plasticity: Plasticity = "none",
     device: str | torch.device = "auto",
+    temporal: bool | None = None,
 ) -> OpCounts:
     """Count the operations of ``model`` on real inputs (forward passes, no gradients).
 
@@ -431,6 +432,7 @@ def count_ops(
         seed: seeds the rate code, so the counts are reproducible.
         encoder: how a batch becomes the network's time-first input (`labkit.encoders`); default: the
             Data record's own, and for a tensor the rate code (`RateEncoder`).
+        temporal: deprecated; ``temporal=True`` is ``encoder=FrameEncoder()``.
         plasticity: ``"stdp"`` also counts the synaptic updates of on-chip pairwise STDP.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     """
@@ -440,6 +442,7 @@ def count_ops(
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     if plasticity not in ("none", "stdp"):
         raise ValueError(f"plasticity must be 'none' or 'stdp', got {plasticity!r}")
+    encoder = frames_if_temporal(encoder, temporal)
     x, encoder = _inputs_of(data_or_inputs, max_samples, encoder)
     device = resolve_device(device)
     was_training = model.training
