@@ -40,7 +40,7 @@ from .foundation import paper
 from .models import SNNOutput, SpikingMLP
 from .stdp import STDPParams, stdp_update
 
-__all__ = ["RULES", "HybridParams", "HybridRule", "eta1_schedule", "make_rule"]
+__all__ = ["RULES", "HybridParams", "HybridRule", "RuleParams", "UpdateRule", "eta1_schedule", "make_rule"]
 
 RuleName = Literal["bp", "stdp", "sum", "adaptive"]
 RULES: tuple[str, ...] = ("bp", "stdp", "sum", "adaptive")
@@ -70,7 +70,7 @@ def _finite_nonneg(name: str, value: float) -> None:
 
 
 @dataclass(frozen=True)
-class HybridParams:
+class RuleParams:
     """Parameters of an update rule.
 
     Attributes:
@@ -102,10 +102,10 @@ class HybridParams:
             raise ValueError(f"c_init must be in [0, 1], got {self.c_init!r}")
 
 
-class HybridRule:
+class UpdateRule:
     """W ← W − η2·Adam(∇L) + η1(e)·diag(c)·ΔW_stdp (module docstring); covers all four rules."""
 
-    def __init__(self, name: str, params: HybridParams):
+    def __init__(self, name: str, params: RuleParams):
         self.name, self.params = name, params
         self.epoch = 0
         self.optimizer: torch.optim.Optimizer | None = None
@@ -191,15 +191,15 @@ class HybridRule:
             c.copy_(saved)
 
     def __repr__(self) -> str:
-        return f"HybridRule({self.name!r}, {self.params})"
+        return f"UpdateRule({self.name!r}, {self.params})"
 
 
-def make_rule(name: RuleName | HybridRule = "bp", **overrides) -> HybridRule:
-    """A rule by name: ``bp``, ``stdp``, ``sum`` or ``adaptive``; keyword overrides go to `HybridParams`.
+def make_rule(name: RuleName | UpdateRule = "bp", **overrides) -> UpdateRule:
+    """A rule by name: ``bp``, ``stdp``, ``sum`` or ``adaptive``; keyword overrides go to `RuleParams`.
 
     ``bp`` forces η1 = 0 and ``stdp`` forces η2 = 0 (passing the other rate is an error).
     """
-    if isinstance(name, HybridRule):
+    if isinstance(name, UpdateRule):
         if overrides:
             raise ValueError("pass overrides either to make_rule(name, ...) or to the rule, not both")
         return name
@@ -209,5 +209,10 @@ def make_rule(name: RuleName | HybridRule = "bp", **overrides) -> HybridRule:
     for key, value in forced[name].items():
         if key in overrides and overrides[key] != value:
             raise ValueError(f"rule {name!r} fixes {key}={value}; got {key}={overrides[key]!r}")
-    params = replace(HybridParams(), **{**overrides, **forced[name]})
-    return HybridRule(name, params)
+    params = replace(RuleParams(), **{**overrides, **forced[name]})
+    return UpdateRule(name, params)
+
+
+#: The earlier names (they also named the non-hybrid rules ``bp`` and ``stdp``); kept for one release.
+HybridRule = UpdateRule
+HybridParams = RuleParams

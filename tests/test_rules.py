@@ -15,7 +15,7 @@ import torch
 
 from labkit.models import ANNBaseline, SpikingMLP
 from labkit.plasticity import STDPParams
-from labkit.rules import HYBRID_STDP, RULES, HybridParams, HybridRule, eta1_schedule, make_rule
+from labkit.rules import HYBRID_STDP, RULES, HybridParams, HybridRule, RuleParams, UpdateRule, eta1_schedule, make_rule
 from labkit.training import Data, paper_loss, train
 
 SIZES = (30, 20, 5)
@@ -119,7 +119,7 @@ def test_rule_eta1_follows_the_schedule_after_each_epoch():
 @pytest.mark.parametrize("name", RULES)
 def test_make_rule_builds_every_named_rule(name):
     rule = make_rule(name)
-    assert isinstance(rule, HybridRule) and rule.name == name
+    assert isinstance(rule, UpdateRule) and rule.name == name
     assert rule.uses_stdp == (name != "bp"), f"{name}: STDP is on except for bp"
     assert rule.uses_gradient == (name != "stdp"), f"{name}: the gradient is on except for stdp"
     assert rule.params.adaptive == (name == "adaptive"), f"{name}: only adaptive adapts c"
@@ -413,6 +413,10 @@ def test_training_runs_one_forward_pass_per_batch():
 
 
 def test_params_are_frozen():
-    params = HybridParams()
+    params = RuleParams()
     with pytest.raises(AttributeError):
         params.eta1 = 0.5  # type: ignore[misc]
+
+
+def test_the_earlier_names_still_name_the_same_classes():
+    assert HybridRule is UpdateRule and HybridParams is RuleParams, "old names kept as aliases for one release"

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..experiments import difference_verdict
-from ..rules import HybridParams, HybridRule
+from ..rules import RuleParams, UpdateRule
 
 __all__ = ["astdp_step", "coefficient_update", "paired_interval", "robustness_score", "seed_band", "train_step"]
 
@@ -34,11 +34,11 @@ def coefficient_update(c, dw, grad, kappa):
 
 
 def astdp_step(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive, stdp):
-    """Exercise 5.3: labkit's rule object (`labkit.rules.HybridRule.step`), bound to the given model, optimiser
+    """Exercise 5.3: labkit's rule object (`labkit.rules.UpdateRule.step`), bound to the given model, optimiser
     and coefficient tensors (updated in place), does the update."""
     eta2 = optimizer.param_groups[0]["lr"]
     name = "bp" if eta1 == 0 else ("adaptive" if adaptive else "sum")
-    rule = HybridRule(name, HybridParams(eta1=eta1, eta2=eta2, adaptive=adaptive, kappa=kappa, stdp=stdp))
+    rule = UpdateRule(name, RuleParams(eta1=eta1, eta2=eta2, adaptive=adaptive, kappa=kappa, stdp=stdp))
     rule.bind(model)
     rule.optimizer = optimizer
     if rule.uses_stdp:

@@ -35,7 +35,7 @@ from ..foundation.seeds import Stream, epoch_generator
 from ..models import ANNBaseline, SNNOutput, SpikingMLP
 from ..noise import add_noise
 from ..readout import DEFAULT_LOSS, NATURAL_READOUT, ReadoutTally, check_readout, loss_function, paper_loss, predict
-from ..rules import HybridParams, HybridRule, make_rule
+from ..rules import RuleParams, UpdateRule, make_rule
 from ..sparse import remember_index
 from .checkpoint import DATA_KEYS, check_resumable, data_identity, read_checkpoint, write_checkpoint
 from .history import History, TrainingDiverged
@@ -141,7 +141,7 @@ def evaluate_readouts(
 # ----------------------------------------------------------------------------- checkpoints
 
 
-def _check_loss(loss: torch.Tensor, epoch: int, batch: int, rule: HybridRule) -> None:
+def _check_loss(loss: torch.Tensor, epoch: int, batch: int, rule: UpdateRule) -> None:
     """Before the update: a non-finite loss must not reach the weights (the model stays as it was)."""
     if not torch.isfinite(loss):
         raise TrainingDiverged(
@@ -151,7 +151,7 @@ def _check_loss(loss: torch.Tensor, epoch: int, batch: int, rule: HybridRule) ->
         )
 
 
-def _check_weights(model: nn.Module, epoch: int, batch: int, rule: HybridRule) -> None:
+def _check_weights(model: nn.Module, epoch: int, batch: int, rule: UpdateRule) -> None:
     where = f"epoch {epoch + 1}, batch {batch + 1}"
     for name, p in model.named_parameters():
         if not torch.isfinite(p).all():
@@ -178,7 +178,7 @@ Callback = Callable[[dict], "bool | None"]
 
 def train(
     model: nn.Module,
-    rule: str | HybridRule,
+    rule: str | UpdateRule,
     data: Data,
     epochs: int,
     *,
@@ -242,8 +242,8 @@ def train(
         raise ValueError("data.train_x is empty: there is nothing to train on")
     if not data.temporal:
         check_intensities(data.train_x)
-    if not isinstance(rule, HybridRule):
-        check_keywords("train", rule_params, [*_TRAIN_KEYWORDS, *rule_keywords(HybridParams)])
+    if not isinstance(rule, UpdateRule):
+        check_keywords("train", rule_params, [*_TRAIN_KEYWORDS, *rule_keywords(RuleParams)])
     loss_function(loss)
     readout = check_readout(NATURAL_READOUT[loss] if readout is None else readout)
     rule = make_rule(rule, **rule_params)

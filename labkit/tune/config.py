@@ -16,7 +16,7 @@ __all__ = ["DATASETS", "DEFAULT_PARAMS", "SearchSpace", "TuneConfig", "split_val
 
 
 #: The paper's learning rates and the lab's default κ: the reference `finalize` compares with.
-DEFAULT_PARAMS = {"eta1": paper.ETA1, "eta2": paper.ETA2, "kappa": 0.05}  # κ: HybridParams' default
+DEFAULT_PARAMS = {"eta1": paper.ETA1, "eta2": paper.ETA2, "kappa": 0.05}  # κ: RuleParams' default
 
 
 DATASETS = {"mnist-mini": "bundled", "mnist": "full"}
