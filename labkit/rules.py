@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from .foundation import paper
+from .foundation.validation import check_number
 from .models import SNNOutput, SpikingMLP
 from .stdp import STDPParams, stdp_update
 
@@ -64,11 +65,6 @@ def eta1_schedule(eta1_0: float, epoch: int) -> float:
     return eta1_0 / (1.0 + math.log1p(epoch))
 
 
-def _finite_nonneg(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
 @dataclass(frozen=True)
 class RuleParams:
     """Parameters of an update rule.
@@ -92,8 +88,8 @@ class RuleParams:
     layers: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        _finite_nonneg("eta1 (η1)", self.eta1)
-        _finite_nonneg("eta2 (η2)", self.eta2)
+        check_number("eta1 (η1)", self.eta1, minimum=0)
+        check_number("eta2 (η2)", self.eta2, minimum=0)
         if self.eta1 == 0 and self.eta2 == 0:
             raise ValueError("eta1 (η1) and eta2 (η2) are both 0: nothing would learn; make one of them > 0")
         if not (isinstance(self.kappa, (int, float)) and 0 <= self.kappa <= 1):

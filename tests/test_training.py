@@ -25,6 +25,7 @@ from labkit.training import (
     load_checkpoint,
     paper_loss,
     predict,
+    predict_classes,
     resolve_device,
     train,
 )
@@ -302,11 +303,11 @@ def test_evaluate_readouts_agrees_with_evaluate_for_every_readout(trained, digit
 
 def test_evaluate_with_noise_is_deterministic_per_seed(trained, digits):
     model, _ = trained
-    a = evaluate(model, digits.test_x, digits.test_y, noise_sigma=0.3, num_steps=10, seed=4, device="cpu",
-                 return_predictions=True)
-    b = evaluate(model, digits.test_x, digits.test_y, noise_sigma=0.3, num_steps=10, seed=4, device="cpu",
-                 return_predictions=True)
-    assert a[0] == b[0] and torch.equal(a[1], b[1]), "same seed → same noise, same spikes, same predictions"
+    a = predict_classes(model, digits.test_x, noise_sigma=0.3, num_steps=10, seed=4, device="cpu")
+    b = predict_classes(model, digits.test_x, noise_sigma=0.3, num_steps=10, seed=4, device="cpu")
+    assert torch.equal(a, b), "same seed → same noise, same spikes, same predictions"
+    accuracy = evaluate(model, digits.test_x, digits.test_y, noise_sigma=0.3, num_steps=10, seed=4, device="cpu")
+    assert accuracy == (a == digits.test_y).float().mean().item(), "the accuracy is the share of right predictions"
 
 
 def test_input_noise_lowers_accuracy_on_average(trained, digits):

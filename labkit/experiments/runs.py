@@ -133,7 +133,7 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
     save_torch(folder / "model.pt", model.state_dict())
     readout = history.config["readout"]
     noise = {
-        f"{sigma:g}": evaluate_readouts(model, data.test_x, data.test_y, noise_sigma=sigma, temporal=data.temporal,
+        f"{sigma:g}": evaluate_readouts(model, data.test_x, data.test_y, noise_sigma=sigma, encoder=data.encoder,
                                         seed=spec.seed, device=device)
         for sigma in (NOISE_LEVELS if not data.temporal else (0.0,))
     }

@@ -1,6 +1,7 @@
 """Training: the loop for every update rule, its checkpoints, the competitive layer's loop.
 
-* :mod:`~labkit.training.loop`        `train` (every rule of `labkit.rules`, the ANN baseline), `evaluate`
+* :mod:`~labkit.training.loop`        `train` (every rule of `labkit.rules`, the ANN baseline)
+* :mod:`~labkit.training.evaluation`  `evaluate` (accuracy), `predict_classes`, `evaluate_readouts`
 * :mod:`~labkit.training.history`     `History`, the per-epoch record of a run; `TrainingDiverged`
 * :mod:`~labkit.training.checkpoint`  the one resume rule, for both loops
 * :mod:`~labkit.training.inputs`      the inputs checked at the door (`Data`, images, labels, keywords)
@@ -18,7 +19,8 @@ from ..data.record import Data
 from ..foundation.runtime import resolve_device
 from .competitive import CompetitiveResult, train_competitive
 from .history import History, TrainingDiverged
-from .loop import evaluate, evaluate_readouts, load_checkpoint, paper_loss, predict, train
+from .evaluation import evaluate, evaluate_readouts, predict_classes
+from .loop import load_checkpoint, paper_loss, predict, train
 
 __all__ = [
     "CompetitiveResult",
@@ -30,6 +32,7 @@ __all__ = [
     "load_checkpoint",
     "paper_loss",
     "predict",
+    "predict_classes",
     "resolve_device",
     "train",
     "train_competitive",

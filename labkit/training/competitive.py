@@ -21,6 +21,7 @@ import torch
 
 from ..competitive import CompetitiveLayer, CompetitiveParams, classify, confusion_matrix
 from ..foundation.runtime import cpu_threads, resolve_device
+from ..foundation.validation import check_int
 from ..foundation.seeds import Stream, counter_generator, pass_seed
 from .checkpoint import check_resumable, data_identity, read_checkpoint, write_checkpoint
 
@@ -43,11 +44,6 @@ class CompetitiveResult:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
-
-
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
 def train_competitive(
@@ -94,13 +90,13 @@ def train_competitive(
     """
     for name, value in (("n_neurons", n_neurons), ("epochs", epochs), ("batch_size", batch_size),
                         ("num_steps", num_steps), ("checkpoint_every", checkpoint_every)):
-        _check_positive_int(name, value)
+        check_int(name, value)
     test_steps = num_steps if test_steps is None else test_steps
-    _check_positive_int("test_steps", test_steps)
+    check_int("test_steps", test_steps)
     device = resolve_device(device)
     train_x, train_y = data.train_x, data.train_y
     if train_limit is not None:
-        _check_positive_int("train_limit", train_limit)
+        check_int("train_limit", train_limit)
         train_x, train_y = train_x[:train_limit], train_y[:train_limit]
     if len(train_x) == 0 or len(data.test_x) == 0:
         raise ValueError("train_competitive needs training and test images")

@@ -128,8 +128,9 @@ def as_data(data: Any, *, classes: int | None):
             "(in that order; note that sklearn's train_test_split returns X_train, X_test, y_train, y_test), "
             "or take one from labkit.data.mnist_data()"
         )
-    train_x = as_images(data.train_x, "data.train_x", temporal=data.temporal)
-    test_x = as_images(data.test_x, "data.test_x", temporal=data.temporal)
+    temporal = data.encoder.temporal if hasattr(data, "encoder") else data.temporal
+    train_x = as_images(data.train_x, "data.train_x", temporal=temporal)
+    test_x = as_images(data.test_x, "data.test_x", temporal=temporal)
     train_y = as_labels(data.train_y, "data.train_y", count=len(train_x), classes=classes)
     test_y = as_labels(data.test_y, "data.test_y", count=len(test_x), classes=classes)
     if len(train_x) != len(train_y) or len(test_x) != len(test_y):

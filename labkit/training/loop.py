@@ -27,30 +27,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.record import Data
-from ..encoding import check_intensities, encode_rate_indexed
+from ..encoding import check_intensities
 from ..foundation.allocator import keep_freed_memory
 from ..foundation.errors import LabkitError
 from ..foundation.runtime import resolve_device
 from ..foundation.seeds import Stream, epoch_generator
 from ..models import ANNBaseline, SNNOutput, SpikingMLP
-from ..noise import add_noise
-from ..readout import DEFAULT_LOSS, NATURAL_READOUT, ReadoutTally, check_readout, loss_function, paper_loss, predict
+from ..readout import DEFAULT_LOSS, NATURAL_READOUT, check_readout, loss_function, paper_loss, predict
 from ..rules import RuleParams, UpdateRule, make_rule
-from ..sparse import remember_index
 from .checkpoint import DATA_KEYS, check_resumable, data_identity, read_checkpoint, write_checkpoint
+from .evaluation import evaluate, model_inputs
 from .history import History, TrainingDiverged
-from .inputs import as_data, as_images, as_labels, check_keywords, rule_keywords
+from .inputs import as_data, check_keywords, rule_keywords
 
-__all__ = ["evaluate", "evaluate_readouts", "load_checkpoint", "paper_loss", "predict", "train"]
-
-
-def _inputs(model: nn.Module, x: torch.Tensor, data: Data, num_steps: int, gen: torch.Generator) -> torch.Tensor:
-    if isinstance(model, ANNBaseline):
-        return x if not data.temporal else x.mean(dim=1)
-    if data.temporal:
-        return x.transpose(0, 1)
-    spikes, index = encode_rate_indexed(x, num_steps, generator=gen)  # draws only where p > 0
-    return remember_index(spikes, index)  # the first layer reuses the list of spikes (labkit.sparse)
+__all__ = ["load_checkpoint", "paper_loss", "predict", "train"]
 
 
 def _forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, loss: str = DEFAULT_LOSS):
@@ -58,84 +48,6 @@ def _forward(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, loss:
     if isinstance(output, SNNOutput):
         return output, loss_function(loss)(output, labels)
     return output, F.cross_entropy(output, labels)
-
-
-def _test_outputs(model, x, y, *, noise_sigma, num_steps, temporal, batch_size, seed, device):
-    """Forward passes over ``x`` in batches: yields ``(output, labels)`` (the shared loop of the evaluators)."""
-    if not (math.isfinite(noise_sigma) and noise_sigma >= 0):
-        raise ValueError(f"noise_sigma must be a finite number >= 0, got {noise_sigma!r}")
-    x = as_images(x, "x", temporal=temporal)
-    y = as_labels(y, "y", count=len(x), classes=model.sizes[-1] if hasattr(model, "sizes") else None)
-    if len(x) != len(y):
-        raise LabkitError(f"x and y must have the same length, got {len(x)} images and {len(y)} labels")
-    device = resolve_device(device)
-    keep_freed_memory()  # batches of 1,000 digits allocate blocks of 50-80 MB (labkit.foundation.allocator)
-    model = model.to(device).eval()
-    data = Data(x[:0], y[:0], x, y, temporal=temporal)
-    g_noise = epoch_generator(seed, Stream.EVAL_NOISE, 0, device)
-    g_code = epoch_generator(seed, Stream.EVAL_CODE, 0, device)
-    try:
-        for start in range(0, len(x), batch_size):
-            xb = x[start : start + batch_size].to(device)
-            xb = add_noise(xb, noise_sigma, g_noise)
-            yield model(_inputs(model, xb, data, num_steps, g_code)), y[start : start + batch_size]
-    finally:
-        model.train()
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    noise_sigma: float = 0.0,
-    num_steps: int = 25,
-    temporal: bool = False,
-    batch_size: int = 1000,
-    seed: int = 0,
-    device: str | torch.device = "auto",
-    readout: str = "count_membrane",
-    return_predictions: bool = False,
-):
-    """Test accuracy in [0, 1] read with ``readout`` (`labkit.readout.READOUTS`), optionally under
-    Gaussian input noise.
-
-    Noise: ``x + σ·N(0, 1)`` clipped to [0, 1], added to the pixels before rate coding
-    (the paper's robustness test uses σ = 0.3). Deterministic for a given seed.
-    """
-    check_readout(readout)
-    predictions, labels = [], []
-    for output, yb in _test_outputs(model, x, y, noise_sigma=noise_sigma, num_steps=num_steps, temporal=temporal,
-                                    batch_size=batch_size, seed=seed, device=device):
-        predictions.append(predict(output, readout).cpu())
-        labels.append(yb.cpu())
-    pred = torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.long)
-    accuracy = (pred == torch.cat(labels)).float().mean().item() if labels else float("nan")
-    return (accuracy, pred) if return_predictions else accuracy
-
-
-@torch.no_grad()
-def evaluate_readouts(
-    model: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    noise_sigma: float = 0.0,
-    num_steps: int = 25,
-    temporal: bool = False,
-    batch_size: int = 1000,
-    seed: int = 0,
-    device: str | torch.device = "auto",
-) -> dict:
-    """Accuracy of every readout from the same forward passes, and the fractions of silent and tied
-    digits: `labkit.readout.ReadoutTally.summary` (same noise and rate code as `evaluate`, so
-    ``evaluate(..., readout=r)`` equals ``evaluate_readouts(...)["accuracy"][r]``)."""
-    tally = ReadoutTally()
-    for output, labels in _test_outputs(model, x, y, noise_sigma=noise_sigma, num_steps=num_steps,
-                                        temporal=temporal, batch_size=batch_size, seed=seed, device=device):
-        tally.add(output, labels)
-    return tally.summary()
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -240,7 +152,7 @@ def train(
     data = as_data(data, classes=model.sizes[-1])
     if len(data.train_x) == 0:
         raise ValueError("data.train_x is empty: there is nothing to train on")
-    if not data.temporal:
+    if not data.encoder.temporal:
         check_intensities(data.train_x)
     if not isinstance(rule, UpdateRule):
         check_keywords("train", rule_params, [*_TRAIN_KEYWORDS, *rule_keywords(RuleParams)])
@@ -305,7 +217,7 @@ def train(
             index = order[b * batch_size : (b + 1) * batch_size]
             xb, yb = data.train_x[index].to(device), data.train_y[index].to(device)
             with torch.set_grad_enabled(rule.uses_gradient):
-                output, batch_loss = _forward(model, _inputs(model, xb, data, num_steps, g_code), yb, loss)
+                output, batch_loss = _forward(model, model_inputs(model, xb, data.encoder, num_steps, g_code), yb, loss)
             _check_loss(batch_loss.detach(), epoch, b, rule)
             stats = rule.step(output, batch_loss)
             _check_weights(model, epoch, b, rule)
@@ -331,7 +243,7 @@ def train(
         history.loss.append(loss_sum / seen)
         history.train_acc.append(correct / seen if eval_train else float("nan"))
         history.test_acc.append(
-            evaluate(model, data.test_x, data.test_y, num_steps=num_steps, temporal=data.temporal, seed=seed,
+            evaluate(model, data.test_x, data.test_y, num_steps=num_steps, encoder=data.encoder, seed=seed,
                      device=device, readout=readout)
             if len(data.test_x) else float("nan")
         )
