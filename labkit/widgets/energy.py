@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import ipywidgets as widgets
 from matplotlib.figure import Figure
