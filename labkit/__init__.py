@@ -2,7 +2,7 @@
 
     entry       cli, __main__                                   the command line
     teaching    check/, plotting/, widgets/, exercises          by chapter concept
-    studies     experiments, tune                               the paper's tables, tuning
+    studies     experiments, tune, stdp_baseline                the paper's tables, tuning
     workflows   data/, training/, energy, loihi/, plasticity    datasets, loops, energy, Lava
     science     neurons, encoding, encoders, sparse, stdp,      the models and their maths
                 competitive, models, rules, noise, readout
@@ -40,7 +40,7 @@ LAYERS_OF = {
                     "science"),
     **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.plasticity"),
                     "workflows"),
-    **dict.fromkeys(("labkit.experiments", "labkit.tune"), "studies"),
+    **dict.fromkeys(("labkit.experiments", "labkit.tune", "labkit.stdp_baseline"), "studies"),
     **dict.fromkeys(("labkit.check", "labkit.plotting", "labkit.widgets", "labkit.exercises"), "teaching"),
     **dict.fromkeys(("labkit.cli", "labkit.__main__"), "entry"),
 }

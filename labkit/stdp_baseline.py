@@ -26,9 +26,11 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from .competitive import CompetitiveParams
+from .experiments import STDP_ONLY_EPOCHS, RunSpec, markdown_table, run_stdp_only
 from .foundation.io import read_json, write_json, write_text
 from .neurons import LIFParams
-from .plasticity import CompetitiveParams, train_competitive
+from .training import train_competitive
 from .tune import split_validation
 
 __all__ = ["DIEHL_COOK_2015", "GRID", "SIZES", "candidate", "final", "select", "size_curve", "validation_data",
@@ -97,8 +99,6 @@ def select(data, out: str | Path, *, n_neurons: int = 500, epochs: int = 1, seed
 
 def final(data, out_root: str | Path, selected: dict, *, seed: int = 0, progress: bool = False) -> dict:
     """The chosen setting on the whole training split, tested once: the ``stdp_only_s<seed>`` run."""
-    from .experiments import STDP_ONLY_EPOCHS, RunSpec, run_stdp_only
-
     params = candidate(selected["theta_plus"], selected["threshold"])
     spec = RunSpec("mnist", "stdp_only", seed, STDP_ONLY_EPOCHS)
     extra = {"settings_chosen_on": "held-out training digits (validation split)",
@@ -128,8 +128,6 @@ def size_curve(data, out: str | Path, selected: dict, *, sizes=SIZES, epochs: in
 
 def write_summary(out: str | Path, selected: dict, rows: list[dict], final_result: dict | None = None) -> Path:
     """``summary.md`` in ``out``: the validation scores, the test accuracy once, the size curve."""
-    from .experiments import markdown_table
-
     out = Path(out)
     trials = [{"θ₊": t["theta_plus"], "ϑ": t["threshold"], "validation accuracy (%)": 100 * t["validation_acc"]}
               for t in selected["trials"]]

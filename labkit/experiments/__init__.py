@@ -45,8 +45,19 @@ from .runs import (
     prune_finished,
     recorded_loss,
     run_one,
+    run_stdp_only,
 )
-from .statistics import VERDICT_TEST_SIZE, difference_verdict, paired_differences, statistic, stats, summarize, verdict
+from .statistics import (
+    VERDICT_TEST_SIZE,
+    difference_verdict,
+    paired_comparison,
+    paired_differences,
+    statistic,
+    seed_stats,
+    summarize,
+    t95,
+    verdict,
+)
 from .report import claim_verdicts, markdown_table, report_tables, write_report
 from .figures import convergence_figure, noise_figure, raster_figure, write_figures, write_raster_figure
 from .claims import DEFAULT_EPOCHS, EARLIER_READOUT, LABELS, PAPER_ABLATION, PAPER_NOISE, PAPER_TABLE1, RUN_ORDER
@@ -64,12 +75,15 @@ __all__ = [
     "prune_finished",
     "recorded_loss",
     "run_one",
+    "run_stdp_only",
     "VERDICT_TEST_SIZE",
     "difference_verdict",
+    "paired_comparison",
     "paired_differences",
     "statistic",
-    "stats",
+    "seed_stats",
     "summarize",
+    "t95",
     "verdict",
     "claim_verdicts",
     "markdown_table",

@@ -24,7 +24,7 @@ from ..readout import DEFAULT_LOSS
 from ..training import Data, History, evaluate_readouts, train
 from ..training.competitive import train_competitive
 
-__all__ = ["FINISHED_FILES", "GRADIENT_RULES", "NOISE_LEVELS", "RunSpec", "STDP_ONLY_EPOCHS", "code_version", "load_history", "prune_finished", "recorded_loss", "run_one"]
+__all__ = ["FINISHED_FILES", "GRADIENT_RULES", "NOISE_LEVELS", "RunSpec", "STDP_ONLY_EPOCHS", "code_version", "load_history", "prune_finished", "recorded_loss", "run_one", "run_stdp_only"]
 
 
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -200,7 +200,25 @@ def code_version() -> str | None:
     return commit + ("+changes" if changed else "") if commit else None
 
 
-def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, provenance: dict) -> dict:
+def run_stdp_only(spec: RunSpec, data: Data, out_root: Path, *, params=None, extra: dict | None = None,
+                  progress: bool = True) -> dict:
+    """Train and test the STDP-only layer of ``spec`` with ``params`` (default: `CompetitiveParams()`) into
+    its run folder, replacing a finished run there; ``extra`` is merged into eval.json (e.g. how the
+    settings were chosen). Returns eval.json's contents."""
+    if spec.rule != "stdp_only":
+        raise ValueError(f"run_stdp_only trains the rule 'stdp_only', got {spec.rule!r}")
+    folder = Path(out_root) / spec.dataset / "runs" / spec.name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "eval.json").unlink(missing_ok=True)
+    provenance = {"code": code_version(), "threads": torch.get_num_threads()}
+    result = _run_stdp_only(spec, data, folder, progress=progress, provenance=provenance, params=params,
+                            extra=extra)
+    prune_finished(folder)
+    return result
+
+
+def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, provenance: dict, params=None,
+                   extra: dict | None = None) -> dict:
     """The unsupervised baseline: `labkit.training.train_competitive` (as scripts/train_stdp_only.py).
 
     Writes model.pt (the layer's state dict and parameters, as the script does) and eval.json with
@@ -212,7 +230,7 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
 
 
     started = time.perf_counter()
-    params = CompetitiveParams()
+    params = CompetitiveParams() if params is None else params
     num_steps = 25
     layer, res = train_competitive(data, n_neurons=500, epochs=spec.epochs, seed=spec.seed, num_steps=num_steps,
                                    progress=progress, checkpoint=folder / "checkpoint.pt", params=params)
@@ -247,6 +265,7 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
         "command": " ".join(shlex.quote(a) for a in sys.argv),
         **provenance,
         **{k: v for k, v in details.items() if k not in ("test_acc", "train_seconds")},
+        **(extra or {}),
     }
     write_json(folder / "eval.json", result)
     return result

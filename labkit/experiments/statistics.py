@@ -13,10 +13,10 @@ from ..readout import DEFAULT_LOSS
 from .claims import EARLIER_READOUT, LABELS
 from .runs import load_history, recorded_loss
 
-__all__ = ["VERDICT_TEST_SIZE", "difference_verdict", "paired_differences", "statistic", "stats", "summarize", "verdict"]
+__all__ = ["VERDICT_TEST_SIZE", "difference_verdict", "paired_comparison", "paired_differences", "statistic", "seed_stats", "summarize", "t95", "verdict"]
 
 
-def stats(values: list[float]) -> dict:
+def seed_stats(values: list[float]) -> dict:
     values = [v for v in values if v is not None]
     if not values:
         return {"n": 0, "values": [], "mean": None, "std": None}
@@ -30,7 +30,7 @@ def stats(values: list[float]) -> dict:
 
 
 def _percent_stats(results: list[dict], key: str) -> dict:
-    return stats([None if r.get(key) is None else 100 * r[key] for r in results])
+    return seed_stats([None if r.get(key) is None else 100 * r[key] for r in results])
 
 
 def summarize(out_root: Path, dataset: str, *, loss: str = DEFAULT_LOSS) -> dict:
@@ -61,20 +61,22 @@ def summarize(out_root: Path, dataset: str, *, loss: str = DEFAULT_LOSS) -> dict
             "epochs": sorted({r["epochs"] for r in results}),
             "loss": recorded_loss(results[0]),
             "readout": ", ".join(readouts),
-            "test_acc": stats([100 * r["test_acc"] for r in results]),
-            "train_seconds": stats([r.get("train_seconds") for r in results]),
+            "test_acc": seed_stats([100 * r["test_acc"] for r in results]),
+            "train_seconds": seed_stats([r.get("train_seconds") for r in results]),
         }
         names = sorted({name for r in results for name in r.get("test_readouts", {})})
         if names:
-            entry["test_readouts"] = {name: stats([100 * r["test_readouts"][name] if name in r.get("test_readouts", {})
+            entry["test_readouts"] = {name: seed_stats([100 * r["test_readouts"][name] if name in r.get("test_readouts", {})
                                                     else None for r in results]) for name in names}
         if any(r.get("silent_fraction") is not None for r in results):
             entry["silent_percent"] = _percent_stats(results, "silent_fraction")
             entry["tied_percent"] = _percent_stats(results, "tie_fraction")
         if results[0].get("noise_acc"):
             entry["noise_acc"] = {
-                sigma: stats([100 * r["noise_acc"][sigma] for r in results]) for sigma in results[0]["noise_acc"]
+                sigma: seed_stats([100 * r["noise_acc"][sigma] for r in results]) for sigma in results[0]["noise_acc"]
             }
+        if rule == "stdp_only":
+            entry["settings_chosen_on"] = results[0].get("settings_chosen_on", "the test set")
         for key in ("epochs_to_90", "epochs_to_95", "hidden_spikes_per_neuron_step"):
             if key in results[0]:
                 entry[key] = [r.get(key) for r in results]
@@ -121,14 +123,29 @@ def paired_differences(rules: dict, rule: str, baseline: str = "bp", key: str | 
 
 
 def statistic(entry: dict, key: str | tuple) -> dict:
-    """The `stats` record at ``key`` (a name or a path of names) of a `summarize` entry; ``{}`` if absent."""
+    """The `seed_stats` record at ``key`` (a name or a path of names) of a `summarize` entry; ``{}`` if absent."""
     for part in (key,) if isinstance(key, str) else key:
         entry = entry.get(part) or {}
     return entry
 
 
-#: Two-sided 95 % quantiles of Student's t with n − 1 degrees of freedom, for n paired seeds.
-_T95 = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776, 6: 2.571, 7: 2.447, 8: 2.365, 9: 2.306, 10: 2.262}
+#: Two-sided 95 % quantiles of Student's t with n − 1 degrees of freedom, for n paired seeds (standard tables).
+_T95 = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776, 6: 2.571, 7: 2.447, 8: 2.365, 9: 2.306, 10: 2.262, 11: 2.228,
+        12: 2.201, 13: 2.179, 14: 2.160, 15: 2.145, 16: 2.131, 17: 2.120, 18: 2.110, 19: 2.101, 20: 2.093,
+        21: 2.086, 22: 2.080, 23: 2.074, 24: 2.069, 25: 2.064, 26: 2.060, 27: 2.056, 28: 2.052, 29: 2.048,
+        30: 2.045, 31: 2.042}
+
+
+def t95(n: int) -> float:
+    """The two-sided 95 % quantile of Student's t for ``n`` paired values (n − 1 degrees of freedom); beyond
+    the table, the Cornish-Fisher expansion z + (z³ + z)/(4·df) + (5z⁵ + 16z³ + 3z)/(96·df²), within 0.001
+    of the exact value."""
+    if n < 2:
+        raise ValueError(f"a t-interval needs at least 2 values, got {n}")
+    if n in _T95:
+        return _T95[n]
+    z, df = 1.959964, n - 1
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 def difference_verdict(diffs: list[float], accuracy: float = 97.5, n_test: int = VERDICT_TEST_SIZE) -> tuple[str, float]:
@@ -146,9 +163,38 @@ def difference_verdict(diffs: list[float], accuracy: float = 97.5, n_test: int =
         p = accuracy / 100
         half = 2 * math.sqrt(2) * 100 * math.sqrt(p * (1 - p) / n_test)
     else:
-        half = _T95.get(n, 2.0) * stats(diffs)["std"] / math.sqrt(n)
+        half = t95(n) * seed_stats(diffs)["std"] / math.sqrt(n)
     if mean - half > 0:
         return "reproduced", half
     if mean + half < 0:
         return "contradicted", half
     return "not established", half
+
+
+def paired_comparison(rules: dict, rule: str, baseline: str = "bp", key: str | tuple = "test_acc") -> dict:
+    """``rule − baseline`` over the seeds both have run: n, mean, standard deviation, the 95 % interval
+    (Student's t over the paired differences; one seed: the sampling error, as `difference_verdict`),
+    the verdict and a sentence saying it in plain words."""
+    diffs = paired_differences(rules, rule, baseline, key)
+    values = list(diffs.values())
+    a, b = LABELS.get(rule, rule), LABELS.get(baseline, baseline)
+    record = {"rule": rule, "baseline": baseline, "statistic": key if isinstance(key, str) else "/".join(key),
+              "seeds": list(diffs), "n": len(values), "differences": values}
+    if not values:
+        return {**record, "mean": None, "std": None, "low": None, "high": None, "verdict": "not run",
+                "in_words": f"No seed has finished runs of both {a} and {b} yet."}
+    level = statistic(rules[baseline], key).get("mean") or 97.5
+    verdict, half = difference_verdict(values, level)
+    stats = seed_stats(values)
+    low, high = stats["mean"] - half, stats["mean"] + half
+    span = f"{stats['mean']:+.2f} points on average, 95 % interval {low:+.2f} to {high:+.2f}"
+    seeds = f"{len(values)} paired seed{'s' * (len(values) > 1)}"
+    if verdict == "reproduced":
+        words = f"On {seeds}, {a} beats {b}: {span}."
+    elif verdict == "contradicted":
+        words = f"On {seeds}, {b} beats {a}: {span}."
+    else:
+        words = (f"On {seeds}, {a} and {b} cannot be told apart: {span}, an interval that includes zero, so the "
+                 "difference is within the spread between seeds.")
+    return {**record, "mean": stats["mean"], "std": stats["std"], "low": low, "high": high, "verdict": verdict,
+            "in_words": words}
