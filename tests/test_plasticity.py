@@ -1,4 +1,4 @@
-"""Tests for labkit.plasticity: traces, pair-based STDP and the competitive STDP layer."""
+"""Tests for labkit.stdp (traces, pair-based STDP) and labkit.competitive with its loop (the competitive STDP layer)."""
 
 from __future__ import annotations
 
