@@ -216,7 +216,8 @@ def _interrupted(args: argparse.Namespace) -> str:
     if args.command == "student":
         return f"some notebooks of {args.out} may be missing; run the same command again"
     if args.command == "deploy":
-        return "deploy writes its results only at the end, so nothing new was saved"
+        return ("deploy writes its results (deploy.json, bundle.npz, model.nir) only when every mode has run, so "
+                "none was written; the Lava processes are stopped with it")
     return "work in progress was not saved"
 
 

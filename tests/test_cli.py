@@ -347,6 +347,19 @@ def test_interrupt_with_a_checkpoint_names_it(monkeypatch, tmp_path):
     assert f"are in {ckpt}" in err and "resume" in err, f"names the checkpoint to resume from: {err}"
 
 
+def test_interrupted_deploy_says_its_results_were_not_written(monkeypatch):
+    """#18 item 4: Ctrl-C during `labkit deploy` said "finished work is saved" when nothing was."""
+    import labkit.loihi.deploy
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(labkit.loihi.deploy, "run", interrupted)
+    code, _, err = run_labkit(["deploy", "--no-lava", "--images", "5"])
+    assert code == 130 and "none was written" in err, f"says that no result was written: {err}"
+    assert "saved" not in err, "never claims that work was saved"
+
+
 def test_output_path_check_creates_nothing(tmp_path):
     """Checking an output path before the work writes nothing there."""
     target = tmp_path / "new" / "deeper" / "ckpt.pt"
