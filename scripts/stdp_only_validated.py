@@ -6,7 +6,7 @@
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/stdp_only_validated.py --stage sizes
 
 Stages (labkit.stdp_baseline): ``select`` scores the 12 settings of GRID on the validation digits
-(500 neurons, one pass each); ``final`` trains the chosen one on the whole training split
+(500 neurons, one pass each; ``--theta-plus`` and ``--threshold`` compare fewer); ``final`` trains the chosen one on the whole training split
 (STDP_ONLY_EPOCHS passes) and scores the test set once, as results/mnist/runs/stdp_only_s0;
 ``sizes`` runs 100, 400 and 1,600 neurons with the chosen setting (one pass each). Everything
 is resumable: finished pieces are JSON files under results/mnist/stdp_only_validated/ and are
@@ -30,6 +30,10 @@ def main(argv=None) -> int:
     parser.add_argument("--source", default="full", choices=["full", "bundled"],
                         help="full MNIST (default) or the bundled subset (a quick check)")
     parser.add_argument("--select-neurons", type=int, default=500)
+    parser.add_argument("--theta-plus", type=float, nargs="+", default=list(sb.GRID["theta_plus"]),
+                        help="threshold steps θ₊ to compare (default: the 4 of labkit.stdp_baseline.GRID)")
+    parser.add_argument("--threshold", type=float, nargs="+", default=list(sb.GRID["threshold"]),
+                        help="base thresholds ϑ to compare (default: the 3 of GRID)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(sb.SIZES))
     parser.add_argument("--size-epochs", type=int, default=1, help="passes of each size-curve run")
     parser.add_argument("--progress", action="store_true")
@@ -41,7 +45,9 @@ def main(argv=None) -> int:
     study = args.out / "mnist" / "stdp_only_validated"
     selected_path = study / "selected.json"
     if args.stage in ("select", "all"):
-        selected = sb.select(data, study, n_neurons=args.select_neurons, seed=args.seed, progress=args.progress)
+        grid = {"theta_plus": tuple(args.theta_plus), "threshold": tuple(args.threshold)}
+        selected = sb.select(data, study, n_neurons=args.select_neurons, seed=args.seed, grid=grid,
+                             progress=args.progress)
         print(f"chosen on the validation digits: θ₊ = {selected['theta_plus']:g}, ϑ = {selected['threshold']:g} "
               f"({100 * selected['validation_acc']:.2f}%)", flush=True)
     if not selected_path.is_file():

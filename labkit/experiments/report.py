@@ -181,8 +181,8 @@ def write_report(out_root: Path, dataset: str, *, command: str | None = None, lo
                   "difference is taken seed by seed and its 95 % interval is Student's t over those paired "
                   "differences (one seed: ± 2√2 sampling errors of a test accuracy). Readouts as in Table I.", "",
                   markdown_table(_paired_rows(rules))]
-        lines += [("- " if c["statistic"] == "test_acc" else "- Under σ = 0.3 input noise: ") + c["in_words"]
-                  for c in paired] + [""]
+        lines += [f"- {c['in_words']}" if c["statistic"] == "test_acc" else
+                  f"- Under σ = 0.3 input noise: {c['in_words'][0].lower()}{c['in_words'][1:]}" for c in paired] + [""]
     lines += ["## Noise robustness: test accuracy (%) under Gaussian input noise", "",
               "Noise `x + σ·N(0,1)` is added to the pixels and clipped to [0, 1] before rate coding.", "",
               markdown_table(noise)]
@@ -256,7 +256,7 @@ def _paired_rows(rules: dict) -> list[dict]:
             c = paired_comparison(rules, rule, "bp", key)
             if c["n"]:
                 rows.append({"comparison": f"{LABELS[rule]} − {LABELS['bp']}", "test": what, "n seeds": c["n"],
-                             "mean (points)": c["mean"], "sd": c["std"], "95% low": c["low"],
+                             "mean (points)": c["mean"], "sd": c["std"] if c["n"] > 1 else None, "95% low": c["low"],
                              "95% high": c["high"], "verdict": c["verdict"]})
     return rows
 

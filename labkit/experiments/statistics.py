@@ -194,7 +194,8 @@ def paired_comparison(rules: dict, rule: str, baseline: str = "bp", key: str | t
     elif verdict == "contradicted":
         words = f"On {seeds}, {b} beats {a}: {span}."
     else:
+        noise = "the spread between seeds" if len(values) > 1 else "the sampling error of a single run"
         words = (f"On {seeds}, {a} and {b} cannot be told apart: {span}, an interval that includes zero, so the "
-                 "difference is within the spread between seeds.")
+                 f"difference is within {noise}.")
     return {**record, "mean": stats["mean"], "std": stats["std"], "low": low, "high": high, "verdict": verdict,
             "in_words": words}
