@@ -18,7 +18,7 @@ from ..models import SpikingMLP
 from ..plotting import plot_run_curves
 from ..rules import make_rule
 from ..training import TrainingDiverged, evaluate, train
-from ..training_inputs import as_data
+from ..training.inputs import as_data
 from .core import dashboard, figure_bundle
 
 __all__ = [
