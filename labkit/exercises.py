@@ -43,10 +43,12 @@ from pathlib import Path
 
 import nbformat
 
+from .foundation.errors import LabkitError
 from .foundation.io import write_atomic
 
 __all__ = ["EXERCISE_TAG", "Exercise", "SOLUTION_CHECK_TAG", "SOLUTION_TAG", "SOLUTION_TEXT_TAG", "StudentEdition",
-           "StudentEditionError", "find_exercises", "leaked_code", "mark_solution", "stub_message", "student_notebook", "write_student_edition"]
+           "StudentEditionError", "find_exercises", "leaked_code", "mark_solution", "stub_message", "student_notebook",
+           "write_student_edition"]
 
 EXERCISE_TAG = "exercise"
 SOLUTION_TAG = "solution"
@@ -59,7 +61,7 @@ _STUB = re.compile(r"raise NotImplementedError\(\s*\"Exercise (\d+\.\d+)")
 _DEF = re.compile(r"^def (\w+)\(", re.MULTILINE)
 
 
-class StudentEditionError(ValueError):
+class StudentEditionError(LabkitError):
     """The student edition cannot be written where it was asked to be (the message says why and what to do)."""
 
 

@@ -49,7 +49,8 @@ def _define(source: str, name: str):
 
 def test_every_exercise_has_a_check_and_a_solution():
     names = {ex.values[0].name for ex in EXERCISES}
-    expected = {"lif_update", "encode_rate_numpy", "trace_step", "atan_surrogate_grad", "plasticity_coefficient_update",
+    expected = {"class_mean", "lif_update", "simulate_lif", "theoretical_rate", "rate_encode", "predicted_rmse",
+                "latency_encode", "latency_decode", "trace_step", "stdp_pairs", "name_neurons", "atan_surrogate_grad", "plasticity_coefficient_update",
                 "count_synaptic_ops", "quantize_weights", "pixel_events", "bin_events"}
     assert expected <= names, f"the chapters should hold the exercises {sorted(expected - names)}"
     for param in EXERCISES:
@@ -140,9 +141,46 @@ def _atan_without_alpha(x, alpha):
     return 0.5 / (1 + (math.pi / 2 * alpha * x) ** 2)
 
 
-def _rate_same_draw_every_step(image, num_steps, rng):
-    image = np.asarray(image, dtype=float)
-    return np.repeat((rng.random(image.shape) < image)[None].astype(float), num_steps, axis=0)
+def _rate_same_draw_every_step(images, num_steps, generator):
+    once = (torch.rand(images.shape, generator=generator) < images).float()
+    return once.expand(num_steps, *images.shape).clone()
+
+
+def _simulate_own_neuron(current, beta, threshold, reset, step):
+    from labkit.neurons import LIFParams, lif_sequence
+
+    return lif_sequence(current, LIFParams(beta=beta, threshold=threshold, reset=reset))  # ignores step
+
+
+def _rate_closed_form_only(current, beta, threshold):
+    current = np.asarray(current, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_star = np.floor(np.log(1 - threshold * (1 - beta) / current) / np.log(beta)) + 1
+    return np.where(current > threshold * (1 - beta), 1 / n_star, 0.0)
+
+
+def _latency_decode_without_fired(spikes):
+    return 1 - spikes.argmax(dim=0).float() / (spikes.shape[0] - 1)
+
+
+def _stdp_post_trace_first(pre, post, params):
+    x, y = torch.zeros_like(pre[0]), torch.zeros_like(post[0])
+    dw = torch.zeros(post.shape[1], pre.shape[1], dtype=pre.dtype)
+    for t in range(pre.shape[0]):
+        x = params.decay_plus * x + pre[t]
+        y = params.decay_minus * y + post[t]  # too early: simultaneous spikes now also depress
+        dw += params.A_plus * torch.outer(post[t], x) - params.A_minus * torch.outer(y, pre[t])
+    return dw
+
+
+def _names_by_sum(responses, labels, n_classes):
+    names = (torch.nn.functional.one_hot(labels, n_classes).to(responses.dtype).T @ responses).argmax(dim=0)
+    names[responses.sum(dim=0) == 0] = -1
+    return names
+
+
+def _mean_forgot_to_divide(images, labels, digit):
+    return images[labels == digit].sum(dim=0)
 
 
 WRONG = [
@@ -156,7 +194,13 @@ WRONG = [
     (check.quantize_weights, _quantize_no_abs, "fits exactly", "abs"),
     (check.plasticity_coefficient_update, _coefficient_with_plus_grad, "agreeing rows", "MINUS grad"),
     (check.atan_surrogate_grad, _atan_without_alpha, "peak at x = 0", "at its highest"),
-    (check.encode_rate_numpy, _rate_same_draw_every_step, "rate equal to its intensity", "each step"),
+    (check.rate_encode, _rate_same_draw_every_step, "rate equal to its intensity", "each step"),
+    (check.simulate_lif, _simulate_own_neuron, "step function passed in", "call step"),
+    (check.theoretical_rate, _rate_closed_form_only, "beta = 1", "ln(beta) = 0"),
+    (check.latency_decode, _latency_decode_without_fired, "no spike means black", "fired"),
+    (check.stdp_pairs, _stdp_post_trace_first, "simultaneous spikes", "BEFORE this step's post spikes"),
+    (check.name_neurons, _names_by_sum, "MEAN response", "divide by"),
+    (check.class_mean, _mean_forgot_to_divide, "their average, not their sum", "divide by"),
 ]
 
 

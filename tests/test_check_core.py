@@ -92,3 +92,12 @@ def test_use_without_a_function_is_explained():
         check.use(lambda x: x, fallback=None, exercise="0.1")
     with pytest.raises(TypeError, match="function itself"):
         check.use(3, fallback=lambda x: x, exercise="0.1")
+
+
+def test_reset_also_forgets_the_failed_verdict(capsys):
+    wrong = lambda x: x + 1  # noqa: E731
+    run_cases("0.1", "double", wrong, _double_cases(), quiet=True)
+    check.reset("double")
+    fn = check.use(wrong, fallback=lambda x: 2 * x, exercise="0.1")
+    fn(3)
+    assert capsys.readouterr().out == "", "after reset the earlier failed check is not mentioned"

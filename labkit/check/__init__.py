@@ -15,7 +15,8 @@ Reference answers come from labkit's own functions where they exist (``lif_step`
 ``traces``, ``ATan``, ``effective_synaptic_ops``, ``loihi.quantize.quantize_weights``) and
 otherwise from short independent formulas written here.
 
-One module per concept: `~labkit.check.lif`, `~labkit.check.rate_code`, `~labkit.check.traces`,
+One module per concept: `~labkit.check.digits`, `~labkit.check.lif`, `~labkit.check.rate_code`,
+`~labkit.check.traces`, `~labkit.check.neuron_labels`,
 `~labkit.check.surrogate`, `~labkit.check.surrogate_spike`, `~labkit.check.bptt_step`,
 `~labkit.check.spike_loss`, `~labkit.check.astdp_step`, `~labkit.check.coefficients`,
 `~labkit.check.robustness`, `~labkit.check.seed_statistics`, `~labkit.check.synaptic_ops`,
@@ -25,9 +26,17 @@ exercises that have no other home in labkit, for `use` to fall back to.
 
 | exercise | check | contract |
 | --- | --- | --- |
+| 0.1 | `class_mean` | ``(images, labels, digit) -> mean image`` |
 | 1.1 | `lif_update` | ``(current, membrane, beta, threshold, reset) -> (spike, membrane)`` |
-| 2.1 | `encode_rate_numpy` | ``(image, num_steps, rng) -> spikes [num_steps, *image.shape]`` |
-| 3.1 | `trace_step` | ``(trace, spikes, decay) -> decay * trace + spikes`` |
+| 1.2 | `simulate_lif` | ``(current [T, ...], beta, threshold, reset, step) -> (spikes, membrane) [T, ...]`` |
+| 1.3 | `theoretical_rate` | ``(current, beta, threshold) -> 1/n*`` (reset to zero) |
+| 2.1 | `rate_encode` | ``(images, num_steps, generator) -> spikes [num_steps, *images.shape]`` |
+| 2.2 | `predicted_rmse` | ``(images, num_steps) -> float`` |
+| 2.3 | `latency_encode` | ``(images, num_steps) -> spikes [num_steps, *images.shape]`` |
+| 2.4 | `latency_decode` | ``(spikes [T, ...]) -> intensities [...]`` |
+| 3.1 | `trace_step` | ``(trace, spikes, decay) -> trace one step later`` |
+| 3.2 | `stdp_pairs` | ``(pre [T, n_pre], post [T, n_post], params) -> ΔW [n_post, n_pre]`` |
+| 3.3 | `name_neurons` | ``(responses [images, neurons], labels, n_classes) -> labels [neurons]`` |
 | 4.1 | `atan_surrogate_grad` | ``(x, alpha) -> (alpha/2) / (1 + (pi/2 alpha x)^2)`` |
 | 4.2 | `atan_spike` | ``(x, alpha) -> H(x)`` forward, ``grad · S'(x)`` backward (an ``autograd.Function``) |
 | 4.3 | `train_step` | ``(model, optimizer, inputs, labels, loss_fn) -> loss`` (one BPTT update) |
@@ -51,17 +60,19 @@ from .astdp_step import astdp_step, stdp_change
 from .bptt_step import train_step
 from .coefficients import plasticity_coefficient_update
 from .core import CheckResult, attempts, reset, use
+from .digits import class_mean
 from .events import bin_events, pixel_events
-from .lif import lif_update
+from .lif import lif_update, simulate_lif, theoretical_rate
+from .neuron_labels import name_neurons
 from .quantization import quantize_weights
-from .rate_code import encode_rate_numpy
+from .rate_code import latency_decode, latency_encode, predicted_rmse, rate_encode
 from .robustness import robustness_score
 from .seed_statistics import paired_interval, seed_band
 from .spike_loss import rate_loss
 from .surrogate import atan_surrogate_grad
 from .surrogate_spike import atan_spike
 from .synaptic_ops import count_synaptic_ops
-from .traces import trace_step
+from .traces import stdp_pairs, trace_step
 
 __all__ = [
     "CheckResult",
@@ -73,17 +84,25 @@ __all__ = [
     "atan_spike",
     "atan_surrogate_grad",
     "bin_events",
+    "class_mean",
     "count_synaptic_ops",
-    "encode_rate_numpy",
+    "latency_decode",
+    "latency_encode",
     "lif_update",
+    "name_neurons",
     "paired_interval",
     "pixel_events",
     "plasticity_coefficient_update",
+    "predicted_rmse",
     "quantize_weights",
+    "rate_encode",
     "rate_loss",
     "robustness_score",
     "seed_band",
+    "simulate_lif",
     "stdp_change",
+    "stdp_pairs",
+    "theoretical_rate",
     "train_step",
     "trace_step",
 ]

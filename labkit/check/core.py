@@ -87,6 +87,7 @@ class Case:
 
 _failed_attempts: dict[str, int] = {}  # check name -> failing attempts so far
 _last_passed: dict[str, bool] = {}  # exercise number -> did its last check pass
+_exercise_of: dict[str, str] = {}  # check name -> its exercise number
 
 
 def attempts(name: str) -> int:
@@ -95,12 +96,16 @@ def attempts(name: str) -> int:
 
 
 def reset(name: str | None = None) -> None:
-    """Forget the attempts of the check ``name`` (of every check when None): hints start again at the nudge."""
+    """Forget the attempts and the last verdict of the check ``name`` (of every check when None).
+
+    The hints start again at the nudge, and `use` no longer mentions an earlier failed check.
+    """
     if name is None:
         _failed_attempts.clear()
         _last_passed.clear()
     else:
         _failed_attempts.pop(name, None)
+        _last_passed.pop(_exercise_of.get(name, ""), None)
 
 
 def to_numpy(x) -> np.ndarray:
@@ -178,6 +183,7 @@ def run_cases(exercise: str, name: str, fn, cases: list[Case], *, quiet: bool = 
             messages.insert(0, f"  passed: {'; '.join(passed)}")
         if not result.not_written:
             _last_passed[exercise] = result.passed
+            _exercise_of[name] = exercise
     if not quiet:
         print("\n".join(messages))
     return result

@@ -1,14 +1,16 @@
-"""Exercise 1.1: one step of the leaky integrate-and-fire neuron."""
+"""Exercises 1.1–1.3: one step of the leaky integrate-and-fire neuron, its loop over time, and the f–I staircase."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from ..neurons import LIFParams, lif_step
+from ..neurons import LIFParams, lif_sequence, lif_step
+from .reference import lif_update as _reference_lif_update
 from .core import (
     Case,
     CheckResult,
+    Mismatch,
     expect_close,
     expect_equal,
     expect_pair,
@@ -18,7 +20,7 @@ from .core import (
     snapshot,
 )
 
-__all__ = ["lif_update"]
+__all__ = ["lif_update", "simulate_lif", "theoretical_rate"]
 
 
 def _lif_reference(current, membrane, beta, threshold, reset):
@@ -61,21 +63,27 @@ def _lif_unchanged(fn):
     expect_unchanged(before, [cur, mem], "current and membrane")
 
 
+_LIF_LEAK = "u_t = beta * u_{t-1} + I_t   (when u_{t-1} is not above the threshold)"
+_LIF_SUBTRACT = "r = H(u_{t-1} - threshold);  u_t = beta * u_{t-1} + I_t - threshold * r"
+_LIF_ZERO = "r = H(u_{t-1} - threshold);  u_t = beta * (1 - r) * u_{t-1} + I_t"
+
+
 def lif_update(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 1.1, ``lif_update(current, membrane, beta, threshold, reset) -> (spike, membrane)``."""
-    hint_eq = "u_t = beta * u_{t-1} + I_t when the previous membrane was not above threshold"
     cases = [
-        Case("no spike below threshold: u = beta*u + I", hint_eq, _lif_case([0.2, 0.5], [0.0, 0.4], "subtract")),
+        Case("no spike below threshold: the membrane leaks, then adds the input",
+              "the new membrane is the old one shrunk by the factor beta, plus this step's current", 
+              _lif_case([0.2, 0.5], [0.0, 0.4], "subtract"), _LIF_LEAK),
         Case("crossing the threshold makes a spike",
-              "the spike is H(u_t - threshold) of the new membrane, and the membrane you return is u_t BEFORE "
+              "the spike compares the NEW membrane with the threshold, and the membrane you return is u_t BEFORE "
               "its reset (the reset comes at the next step, from the membrane passed in)",
-              _lif_case([0.7], [0.5], "subtract")),
+              _lif_case([0.7], [0.5], "subtract"), "s_t = H(u_t - threshold), where H(v) = 1 for v > 0, else 0"),
         Case("reset 'subtract' removes the threshold once the previous membrane was above it",
-              "the reset uses r = H(u_{t-1} - threshold), the OLD membrane, and subtracts threshold * r",
-              _lif_case([0.1, 0.0, 0.3], [1.3, 2.5, 0.2], "subtract")),
+              "the reset signal comes from the membrane passed in (the OLD one), not from the spike you compute now",
+              _lif_case([0.1, 0.0, 0.3], [1.3, 2.5, 0.2], "subtract"), _LIF_SUBTRACT),
         Case("reset 'zero' forgets the membrane after a spike",
-              "for 'zero' the new membrane is beta * (1 - r) * u_{t-1} + I_t (the input still arrives)",
-              _lif_case([0.1, 0.0, 0.3], [1.3, 2.5, 0.2], "zero")),
+              "for 'zero' the old membrane is dropped after a spike, but this step's input still arrives",
+              _lif_case([0.1, 0.0, 0.3], [1.3, 2.5, 0.2], "zero"), _LIF_ZERO),
         Case("exactly at threshold is not a spike (strict >)",
               "use u > threshold, not >=, both for the spike and for the reset",
               _lif_case([1.0, 0.0], [0.0, 1.0], "subtract", beta=1.0)),
@@ -84,11 +92,133 @@ def lif_update(fn, *, quiet: bool = False) -> CheckResult:
         Case("torch tensors work as well as NumPy arrays",
               "use arithmetic and comparisons (* 1.0) that work for both, not np.where on tensors",
               _lif_case([0.1, 1.2], [1.3, 0.0], "zero", as_torch=True)),
-        Case("40 random steps match labkit.neurons.lif_step (reset 'subtract')", hint_eq,
-              _lif_sequence_case("subtract")),
+        Case("40 random steps match labkit.neurons.lif_step (reset 'subtract')",
+              "run it by hand for two steps with a current above threshold and compare", _lif_sequence_case("subtract"),
+              _LIF_SUBTRACT),
         Case("40 random steps match labkit.neurons.lif_step (reset 'zero')",
-              "check the 'zero' branch: beta * (1 - r) * u + I", _lif_sequence_case("zero")),
+              "check the 'zero' branch on its own", _lif_sequence_case("zero"), _LIF_ZERO),
         Case("the inputs are not modified", "build new arrays (u = beta * u + ...) instead of u *= beta",
               _lif_unchanged),
     ]
     return run_cases("1.1", "lif_update", fn, cases, quiet=quiet)
+
+
+def _reference_step(current, membrane, beta, threshold, reset="subtract"):
+    return _reference_lif_update(current, membrane, beta, threshold, reset)
+
+
+def _simulated(fn, current, beta=0.9, threshold=1.0, reset="subtract", step=_reference_step):
+    s, u = expect_pair(fn(current, beta, threshold, reset, step), ("spikes", "membrane"))
+    for name, x in (("spikes", s), ("membrane", u)):
+        if not isinstance(x, torch.Tensor):
+            raise Mismatch(f"{name} as a torch tensor (torch.stack the steps)", f"{type(x).__name__}")
+    return s, u
+
+
+def _simulate_shape(fn):
+    current = torch.full((7, 2, 3), 0.4, dtype=torch.float64)
+    s, u = _simulated(fn, current)
+    for name, x in (("spikes", s), ("membrane", u)):
+        if tuple(x.shape) != (7, 2, 3):
+            raise Mismatch(f"{name} of shape (7, 2, 3), the shape of the current [T, batch, neurons]",
+                            f"shape {tuple(x.shape)}")
+
+
+def _simulate_from_rest(fn):
+    current = torch.tensor([[0.5], [0.0], [0.0]], dtype=torch.float64)
+    _s, u = _simulated(fn, current)
+    expect_close(u, [[0.5], [0.45], [0.405]], "membrane from rest (u_0 = 0) after one input of 0.5")
+
+
+def _simulate_uses_step(fn):
+    def counting_step(current, membrane, beta, threshold, reset="subtract"):
+        return membrane * 0.0, membrane + 1.0  # a fake neuron: the membrane counts the steps
+
+    _s, u = _simulated(fn, torch.zeros(4, 2, dtype=torch.float64), step=counting_step)
+    expect_close(u, [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]],
+                  "membranes of a fake step that adds 1 each step")
+
+
+def _simulate_matches(reset, beta=0.9, threshold=1.0):
+    def run(fn):
+        g = torch.Generator().manual_seed(11)
+        current = 0.3 + 0.4 * torch.randn(50, 3, 4, generator=g, dtype=torch.float64)
+        s, u = _simulated(fn, current, beta, threshold, reset)
+        s_ref, u_ref = lif_sequence(current, LIFParams(beta=beta, threshold=threshold, reset=reset))
+        expect_close(u, u_ref, f"membranes of 50 steps (reset {reset!r})", atol=1e-9)
+        expect_equal(s, s_ref, f"spikes of 50 steps (reset {reset!r})")
+
+    return run
+
+
+def _simulate_one_dimensional(fn):
+    current = torch.linspace(0.0, 0.6, 30, dtype=torch.float64)
+    s, u = _simulated(fn, current)
+    expect_equal(s, lif_sequence(current, LIFParams())[0], "spikes of a single neuron, current of shape [T]")
+
+
+def simulate_lif(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 1.2, ``simulate_lif(current[T, ...], beta, threshold, reset, step) -> (spikes, membrane)``."""
+    loop = ("u = zeros like current[0]; for t in range(T): s, u = step(current[t], u, beta, threshold, reset); "
+            "keep s and u; return torch.stack(all s), torch.stack(all u)")
+    cases = [
+        Case("spikes and membranes as tensors of the current's shape [T, batch, neurons]",
+              "collect one result per time step and stack them along a new first axis", _simulate_shape, loop),
+        Case("the neuron starts at rest", "the membrane before the first step is zero, with the shape of one step",
+              _simulate_from_rest, loop),
+        Case("every step goes through the step function passed in",
+              "call step(...) at every time step and carry the membrane it returns into the next call",
+              _simulate_uses_step, loop),
+        Case("50 random steps match labkit.neurons.lif_sequence (reset 'subtract')",
+              "pass beta, threshold and reset on to step", _simulate_matches("subtract"), loop),
+        Case("50 random steps match labkit.neurons.lif_sequence (reset 'zero', beta 0.8, threshold 0.7)",
+              "pass the arguments on instead of fixed values", _simulate_matches("zero", 0.8, 0.7), loop),
+        Case("a current of shape [T] (one neuron) works too", "take the zeros from current[0], whatever its shape",
+              _simulate_one_dimensional, loop),
+    ]
+    return run_cases("1.2", "simulate_lif", fn, cases, quiet=quiet)
+
+
+def _climb_rate(current: float, beta: float, threshold: float) -> float:
+    """1/n* by counting the climb from u = I (independent of any closed form); 0 when it never fires."""
+    if current <= 0 or (beta < 1 and current / (1 - beta) <= threshold):
+        return 0.0
+    n, u = 1, current
+    while u <= threshold:
+        n, u, previous = n + 1, beta * u + current, u
+        if u == previous:  # converged just below the threshold (rounding at the rheobase)
+            return 0.0
+    return 1.0 / n
+
+
+def _rate_case(currents, beta=0.9, threshold=1.0, what="rates"):
+    def run(fn):
+        c = np.asarray(currents, dtype=np.float64)
+        want = np.vectorize(lambda i: _climb_rate(float(i), beta, threshold))(c) if c.size else c
+        expect_close(fn(c.copy(), beta, threshold), want, what, atol=1e-9)
+
+    return run
+
+
+_RATE_FORMULA = ("n* = floor(ln(1 - threshold (1 - beta) / I) / ln(beta)) + 1 and rate = 1 / n* above the rheobase "
+                 "threshold (1 - beta); for beta = 1, n* = floor(threshold / I) + 1")
+
+
+def theoretical_rate(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 1.3, ``theoretical_rate(current, beta, threshold) -> 1/n*`` (reset to zero; 0 below rheobase)."""
+    g = np.random.default_rng(13)
+    cases = [
+        Case("silent below the rheobase", "with a constant input the membrane can climb no higher than I / (1 - beta)",
+              _rate_case([0.0, 0.05, 0.0999]), _RATE_FORMULA),
+        Case("a current above the threshold fires at every step", "after a reset to zero the membrane restarts at I",
+              _rate_case([1.01, 2.0, 5.0]), _RATE_FORMULA),
+        Case("in between, the staircase 1/n*", "n* is the number of steps of the climb from rest to above threshold",
+              _rate_case([0.3, 0.15, 0.5, 0.75]), _RATE_FORMULA),
+        Case("other beta and threshold", "use the beta and threshold arguments everywhere",
+              _rate_case([0.3, 0.45, 0.9, 2.5], beta=0.8, threshold=2.0), _RATE_FORMULA),
+        Case("beta = 1: no leak, no rheobase", "ln(beta) = 0 for beta = 1: treat that case on its own",
+              _rate_case([0.3, 0.26, 0.047], beta=1.0), _RATE_FORMULA),
+        Case("an array of currents gives rates of the same shape", "work element-wise (NumPy arrays), no float()",
+              _rate_case(g.uniform(0.0, 1.5, (4, 6))), _RATE_FORMULA),
+    ]
+    return run_cases("1.3", "theoretical_rate", fn, cases, quiet=quiet)

@@ -1,79 +1,223 @@
-"""Exercise 2.1: rate coding of an image into Bernoulli spike trains (NumPy)."""
+"""Exercises 2.1–2.4: the rate code, its predicted error, and the latency code and its decoder."""
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
+import torch
 
-from .core import Case, CheckResult, Mismatch, numeric, run_cases, show
+from ..encoding import encode_latency
+from .core import (
+    Case,
+    CheckResult,
+    Mismatch,
+    expect_close,
+    expect_equal,
+    expect_unchanged,
+    numeric,
+    run_cases,
+    show,
+)
 
-__all__ = ["encode_rate_numpy"]
+__all__ = ["latency_decode", "latency_encode", "predicted_rmse", "rate_encode"]
 
 
 def _encoded(fn, image, num_steps, seed) -> np.ndarray:
-    return numeric(fn(image, num_steps, np.random.default_rng(seed)), "spikes")
+    image = torch.as_tensor(image, dtype=torch.float32)
+    got = fn(image, num_steps, torch.Generator().manual_seed(seed))
+    if not isinstance(got, torch.Tensor):
+        raise Mismatch("a torch tensor", type(got).__name__)
+    if not got.is_floating_point():
+        raise Mismatch("a float tensor of 0.0 and 1.0 (the network multiplies it with weights)", str(got.dtype))
+    return numeric(got, "spikes")
 
 
 def _rate_shape(fn):
-    image = np.linspace(0.0, 1.0, 12).reshape(3, 4)
-    got = _encoded(fn, image, 7, 0)
+    got = _encoded(fn, torch.linspace(0.0, 1.0, 12).reshape(3, 4), 7, 0)
     if got.shape != (7, 3, 4):
         raise Mismatch("shape (7, 3, 4) for 7 steps of a 3×4 image", f"shape {got.shape}")
 
 
 def _rate_binary(fn):
-    got = _encoded(fn, np.full((4, 4), 0.5), 50, 1)
+    got = _encoded(fn, torch.full((4, 4), 0.5), 50, 1)
     if not np.isin(got, (0.0, 1.0)).all():
         raise Mismatch("only 0 and 1", f"values {show(np.unique(got))}")
 
 
 def _rate_extremes(fn):
-    image = np.array([[0.0, 1.0], [0.0, 1.0]])
-    got = _encoded(fn, image, 100, 2)
-    if got[:, image == 0].any():
-        raise Mismatch("black pixels (0.0) never fire", f"{int(got[:, image == 0].sum())} spikes from black pixels")
-    if not got[:, image == 1].all():
+    image = torch.tensor([[0.0, 1.0], [0.0, 1.0]])
+    got, mask = _encoded(fn, image, 100, 2), image.numpy()
+    if got[:, mask == 0].any():
+        raise Mismatch("black pixels (0.0) never fire", f"{int(got[:, mask == 0].sum())} spikes from black pixels")
+    if not got[:, mask == 1].all():
         raise Mismatch("white pixels (1.0) fire at every step",
-                        f"{int((got[:, image == 1] == 0).sum())} silent steps of white pixels")
+                        f"{int((got[:, mask == 1] == 0).sum())} silent steps of white pixels")
 
 
 def _rate_statistics(fn):
-    image = np.array([0.05, 0.2, 0.5, 0.8, 0.95])
+    image = torch.tensor([0.05, 0.2, 0.5, 0.8, 0.95])
     steps = 4000
-    rates = _encoded(fn, image, steps, 3).mean(axis=0)
-    sigma = np.sqrt(image * (1 - image) / steps)  # binomial standard deviation of each rate
-    if rates.shape != image.shape or not (np.abs(rates - image) <= 5 * sigma).all():
-        raise Mismatch(f"firing rates within 5 sigma of {show(image)}", show(rates))
+    rates, x = _encoded(fn, image, steps, 3).mean(axis=0), image.numpy()
+    sigma = np.sqrt(x * (1 - x) / steps)  # binomial standard deviation of each rate
+    if rates.shape != x.shape or not (np.abs(rates - x) <= 5 * sigma).all():
+        raise Mismatch(f"firing rates within 5 sigma of {show(x)}", show(rates))
 
 
 def _rate_seeded(fn):
-    image = np.full((5, 5), 0.4)
+    image = torch.full((5, 5), 0.4)
     a, b = _encoded(fn, image, 20, 4), _encoded(fn, image, 20, 4)
     if not np.array_equal(a, b):
         raise Mismatch("the same spikes from two generators with the same seed", "different spikes")
-    c = _encoded(fn, image, 20, 5)
-    if np.array_equal(a, c):
+    if np.array_equal(a, _encoded(fn, image, 20, 5)):
         raise Mismatch("different spikes from a different seed", "the same spikes")
 
 
 def _rate_fresh_draws(fn):
-    got = _encoded(fn, np.full((6,), 0.5), 200, 6)
+    got = _encoded(fn, torch.full((6,), 0.5), 200, 6)
     if all(np.array_equal(got[0], row) for row in got[1:]):
         raise Mismatch("a fresh random draw at every step", "the same spikes at every step")
 
 
-def encode_rate_numpy(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 2.1, ``encode_rate_numpy(image, num_steps, rng) -> spikes[num_steps, *image.shape]``."""
+def _rate_batch(fn):
+    images = torch.rand(3, 28, 28, generator=torch.Generator().manual_seed(8))
+    before = images.clone()
+    got = _encoded(fn, images, 25, 9)
+    if got.shape != (25, 3, 28, 28):
+        raise Mismatch("shape (25, 3, 28, 28) for a batch of three digits", f"shape {got.shape}")
+    expect_unchanged([before], [images], "the images")
+
+
+_RATE_CODE = "s_t = 1.0 where u_t < x, else 0.0, with u_t ~ Uniform(0, 1) drawn from generator for every step and pixel"
+
+
+def rate_encode(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 2.1, ``rate_encode(images, num_steps, generator) -> spikes[num_steps, *images.shape]``."""
     cases = [
-        Case("shape (num_steps, *image.shape)", "draw rng.random((num_steps, *image.shape))", _rate_shape),
-        Case("only 0 and 1", "compare the random numbers with the image and turn the booleans into floats",
-              _rate_binary),
-        Case("black never fires, white always fires", "a spike where the uniform number is BELOW the intensity",
-              _rate_extremes),
+        Case("shape (num_steps, *images.shape)", "draw one random number per time step and pixel: time comes first",
+              _rate_shape, _RATE_CODE),
+        Case("only 0 and 1, as a float tensor", "a comparison gives booleans: turn them into floats",
+              _rate_binary, _RATE_CODE),
+        Case("black never fires, white always fires",
+              "a spike where the uniform number is BELOW the intensity, not above", _rate_extremes, _RATE_CODE),
         Case("each pixel fires at a rate equal to its intensity",
-              "P(uniform < x) = x: compare each step's uniform numbers with the intensity", _rate_statistics),
-        Case("randomness comes only from rng", "use the rng argument (rng.random), never np.random.* or a fixed seed",
-              _rate_seeded),
-        Case("a new draw at every time step", "draw one uniform number per step AND pixel, not one per pixel",
-              _rate_fresh_draws),
+              "P(uniform < x) = x: compare each step's uniform numbers with the intensity", _rate_statistics, _RATE_CODE),
+        Case("randomness comes only from the generator",
+              "pass generator=generator to torch.rand, never torch.manual_seed or a fixed seed", _rate_seeded,
+              _RATE_CODE),
+        Case("a new draw at every time step", "draw a number per step AND pixel, not one per pixel repeated",
+              _rate_fresh_draws, _RATE_CODE),
+        Case("a batch of digits [B, 28, 28], left unchanged", "build a new tensor; do not write into the images",
+              _rate_batch, _RATE_CODE),
     ]
-    return run_cases("2.1", "encode_rate_numpy", fn, cases, quiet=quiet)
+    return run_cases("2.1", "rate_encode", fn, cases, quiet=quiet)
+
+
+def _rmse_case(images, num_steps, what="predicted RMSE"):
+    def run(fn):
+        x = torch.as_tensor(images, dtype=torch.float64)
+        got = fn(x.clone(), num_steps)
+        if isinstance(got, bool) or not isinstance(got, numbers.Real):
+            raise Mismatch("a Python float (use float(...) or .item())", f"{type(got).__name__} {show(got)}")
+        want = math.sqrt(float((x * (1 - x)).mean()) / num_steps)
+        expect_close(got, want, what, atol=1e-12, rtol=1e-9)
+
+    return run
+
+
+_RMSE = "RMSE(T) = sqrt( mean over all pixels of x (1 - x)  /  T )"
+
+
+def predicted_rmse(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 2.2, ``predicted_rmse(images, num_steps) -> sqrt(mean x(1 − x) / T)`` as a float."""
+    digits = torch.rand(4, 28, 28, generator=torch.Generator().manual_seed(21)) ** 3
+    cases = [
+        Case("returns a Python float", "turn the final tensor into a number", _rmse_case([0.5, 0.5], 1), _RMSE),
+        Case("black and white pixels are decoded without error", "the variance of a Bernoulli(x) count is x (1 - x)",
+              _rmse_case([0.0, 1.0, 1.0, 0.0], 25), _RMSE),
+        Case("grey pixels at T = 1 and T = 4", "the variance of the estimate N / T is x (1 - x) / T",
+              lambda fn: (_rmse_case([0.5, 0.5], 1)(fn), _rmse_case([0.5, 0.5], 4)(fn)), _RMSE),
+        Case("the mean is over pixels before the square root", "average the variances, then take the root",
+              _rmse_case([0.1, 0.5, 0.9, 0.0], 25), _RMSE),
+        Case("a batch of digits: the mean over every pixel of every image", "average over all dimensions",
+              _rmse_case(digits, 25), _RMSE),
+    ]
+    return run_cases("2.2", "predicted_rmse", fn, cases, quiet=quiet)
+
+
+def _latency_reference(x: np.ndarray, num_steps: int) -> np.ndarray:
+    out = np.zeros((num_steps, *x.shape))
+    for index, v in np.ndenumerate(x):
+        if v > 0:
+            out[(int(np.round((1 - v) * (num_steps - 1))), *index)] = 1.0
+    return out
+
+
+def _latency_case(image, num_steps, what="latency spikes"):
+    def run(fn):
+        x = torch.as_tensor(image, dtype=torch.float32)
+        got = fn(x.clone(), num_steps)
+        if not isinstance(got, torch.Tensor) or not got.is_floating_point():
+            raise Mismatch("a float tensor of 0.0 and 1.0", f"{type(got).__name__} {getattr(got, 'dtype', '')}")
+        expect_equal(got, _latency_reference(x.numpy().astype(np.float64), num_steps), what)
+
+    return run
+
+
+_LATENCY = "t_spike = round((1 - x) (T - 1)); spikes[t_spike, pixel] = 1 for every pixel with x > 0"
+
+
+def latency_encode(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 2.3, ``latency_encode(images, num_steps) -> spikes[num_steps, *images.shape]``, one spike each."""
+    digit = torch.randint(0, 256, (28, 28), generator=torch.Generator().manual_seed(5)).float() / 255  # MNIST levels
+    cases = [
+        Case("a white pixel fires at the first step", "brighter fires earlier: x = 1 gives step 0",
+              _latency_case([1.0], 25), _LATENCY),
+        Case("a black pixel never fires", "x = 0 sends no spike at all", _latency_case([0.0, 1.0], 25), _LATENCY),
+        Case("grey levels fire at round((1 - x)(T - 1))", "round to the nearest step",
+              _latency_case([0.5, 0.9, 0.2, 0.02], 25), _LATENCY),
+        Case("other numbers of steps", "use num_steps, not 25", _latency_case([0.5, 0.9, 0.2], 8), _LATENCY),
+        Case("a digit [28, 28]: one spike per non-black pixel, time first",
+              "the result has shape (num_steps, 28, 28)", _latency_case(digit, 25), _LATENCY),
+    ]
+    return run_cases("2.3", "latency_encode", fn, cases, quiet=quiet)
+
+
+def _decode_case(spikes, expected, what="decoded intensities"):
+    def run(fn):
+        s = torch.as_tensor(spikes, dtype=torch.float32)
+        expect_close(fn(s.clone()), expected, what, atol=1e-6)
+
+    return run
+
+
+def _decode_round_trip(fn):
+    digit = torch.randint(0, 256, (28, 28), generator=torch.Generator().manual_seed(6)).float() / 255
+    got = numeric(fn(encode_latency(digit, 25)), "decoded digit")
+    if got.shape != (28, 28):
+        raise Mismatch("shape (28, 28)", f"shape {got.shape}")
+    error = float(np.abs(got - digit.numpy()).max())
+    if error > 1 / (2 * 24) + 1e-6:
+        raise Mismatch(f"every pixel within 1/(2(T-1)) = {1 / 48:.4f} of the digit", f"an error of {error:.4f}")
+
+
+_DECODE = "x_hat = 1 - t_spike / (T - 1) where the pixel fired, 0 where it did not"
+
+
+def latency_decode(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 2.4, ``latency_decode(spikes[T, ...]) -> intensities[...]``."""
+    one = lambda t, T: [[1.0] if k == t else [0.0] for k in range(T)]  # noqa: E731
+    cases = [
+        Case("a spike at the first step means white", "invert the encoder: step 0 is x = 1",
+              _decode_case(one(0, 25), [1.0]), _DECODE),
+        Case("a spike at the last step means (almost) black", "step T - 1 is x = 0",
+              _decode_case(one(24, 25), [0.0]), _DECODE),
+        Case("a spike in between", "the step of the spike is where the pixel's column is 1 (argmax over time)",
+              _decode_case(one(6, 25), [0.75]), _DECODE),
+        Case("no spike means black, not white", "argmax of an all-zero column is 0: check that the pixel fired",
+              _decode_case([[0.0, 1.0], [0.0, 0.0], [0.0, 0.0]], [0.0, 1.0]), _DECODE),
+        Case("round trip of a digit through labkit.encoding.encode_latency",
+              "work along the time axis (dim 0) for every pixel at once", _decode_round_trip, _DECODE),
+    ]
+    return run_cases("2.4", "latency_decode", fn, cases, quiet=quiet)

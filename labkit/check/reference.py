@@ -1,4 +1,5 @@
-"""labkit's versions of the exercises that have no other home in labkit.
+"""labkit's versions of the exercises that have no other home in labkit, or whose call shape differs
+from labkit's own function (chapters 0-3 wrap `labkit.neurons`, `labkit.encoding`, `labkit.stdp` and `labkit.competitive`).
 
 `check.use` runs one of these while the student's function is not written::
 
@@ -10,13 +11,21 @@ Where labkit has the function itself, the chapters fall back to it directly (``A
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
+from ..competitive import assign_labels
+from ..encoding import encode_latency, encode_rate
 from ..experiments import difference_verdict
+from ..neurons import LIFParams, lif_sequence, lif_step
 from ..rules import RuleParams, UpdateRule
+from ..stdp import STDPParams, stdp_update
 
-__all__ = ["astdp_step", "coefficient_update", "paired_interval", "robustness_score", "seed_band", "train_step"]
+__all__ = ["astdp_step", "class_mean", "coefficient_update", "latency_decode", "latency_encode", "lif_update",
+           "name_neurons", "paired_interval", "predicted_rmse", "rate_encode", "robustness_score", "seed_band",
+           "simulate_lif", "stdp_pairs", "theoretical_rate", "trace_step", "train_step"]
 
 
 def train_step(model, optimizer, inputs, labels, loss_fn) -> float:
@@ -72,3 +81,109 @@ def seed_band(curves) -> tuple[np.ndarray, np.ndarray]:
     a = np.array([c[:length] for c in curves], dtype=np.float64)
     sd = a.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(length)
     return a.mean(axis=0), sd
+
+
+
+# ----------------------------------------------------------------------------- chapter 1
+
+
+def lif_update(current, membrane, beta, threshold, reset="subtract"):
+    """Exercise 1.1: one step, ``(spike, membrane)``; NumPy in, NumPy out, tensors in, tensors out."""
+    as_numpy = not isinstance(current, torch.Tensor)
+    s, u = lif_step(torch.as_tensor(current, dtype=torch.float64), torch.as_tensor(membrane, dtype=torch.float64),
+                    LIFParams(beta=beta, threshold=threshold, reset=reset))
+    if as_numpy:
+        return s.numpy(), u.numpy()
+    dtype = current.dtype if current.is_floating_point() else torch.get_default_dtype()
+    return s.to(dtype), u.to(dtype)
+
+
+def simulate_lif(current, beta, threshold, reset="subtract", step=None):
+    """Exercise 1.2: spikes and membranes ``[T, ...]`` of a LIF neuron from rest.
+
+    With ``step`` (a function shaped like exercise 1.1's ``lif_update``) every time step goes
+    through it; without, labkit's `lif_sequence` runs the whole sequence at once.
+    """
+    current = torch.as_tensor(current)
+    if step is None:
+        return lif_sequence(current, LIFParams(beta=beta, threshold=threshold, reset=reset))
+    membrane, spikes, membranes = torch.zeros_like(current[0]), [], []
+    for t in range(current.shape[0]):
+        s, membrane = step(current[t], membrane, beta, threshold, reset)
+        spikes.append(torch.as_tensor(s))
+        membranes.append(torch.as_tensor(membrane))
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+def theoretical_rate(current, beta=0.9, threshold=1.0):
+    """Exercise 1.3: the firing rate 1/n* of a LIF neuron reset to zero under constant input (0 below rheobase)."""
+    current = np.asarray(current, dtype=float)
+    rates = np.zeros_like(current)
+    for index, i in np.ndenumerate(current):
+        if i <= 0 or (beta < 1 and i / (1 - beta) <= threshold):
+            continue
+        n, u = 1, i
+        while u <= threshold:  # the climb from u = I after a reset, as from rest
+            n, u, previous = n + 1, beta * u + i, u
+            if u == previous:  # converged just below the threshold (rounding at the rheobase)
+                break
+        else:
+            rates[index] = 1.0 / n
+    return rates
+
+
+# ----------------------------------------------------------------------------- chapter 2
+
+
+def rate_encode(images, num_steps, generator=None):
+    """Exercise 2.1: Bernoulli spikes ``[num_steps, *images.shape]``, P(spike) = intensity."""
+    return encode_rate(torch.as_tensor(images), num_steps, generator=generator)
+
+
+def predicted_rmse(images, num_steps):
+    """Exercise 2.2: the predicted RMS error of the rate decoder, sqrt(mean x(1 − x) / T)."""
+    x = torch.as_tensor(images, dtype=torch.float64)
+    return math.sqrt((x * (1 - x)).mean().item() / num_steps)
+
+
+def latency_encode(images, num_steps):
+    """Exercise 2.3: one spike per non-black pixel at step round((1 − x)(T − 1))."""
+    return encode_latency(torch.as_tensor(images), num_steps)
+
+
+def latency_decode(spikes):
+    """Exercise 2.4: intensities from a latency code, 1 − t/(T − 1) where a pixel fired, else 0."""
+    spikes = torch.as_tensor(spikes)
+    steps = spikes.shape[0]
+    fired = spikes.sum(dim=0) > 0
+    t_spike = spikes.argmax(dim=0).to(torch.get_default_dtype())
+    return torch.where(fired, 1 - t_spike / (steps - 1), torch.zeros_like(t_spike))
+
+
+# ----------------------------------------------------------------------------- chapter 3
+
+
+def trace_step(trace, spikes, decay):
+    """Exercise 3.1: the trace one step later."""
+    return decay * trace + spikes
+
+
+def stdp_pairs(pre, post, params: STDPParams):
+    """Exercise 3.2: the pair-based STDP change ΔW ``[n_post, n_pre]`` of one spike train ``[T, n]`` per side."""
+    pre, post = torch.as_tensor(pre), torch.as_tensor(post)
+    dtype = torch.promote_types(pre.dtype, post.dtype)
+    return stdp_update(pre.to(dtype)[:, None, :], post.to(dtype)[:, None, :], params)
+
+
+def name_neurons(responses, labels, n_classes=10):
+    """Exercise 3.3: each neuron's class, that of its highest mean response; −1 for neurons that never fired."""
+    return assign_labels(torch.as_tensor(responses), torch.as_tensor(labels), n_classes)
+
+
+# ----------------------------------------------------------------------------- chapter 0
+
+
+def class_mean(images, labels, digit):
+    """Exercise 0.1: the mean image ``[28, 28]`` of the images whose label is ``digit``."""
+    images, labels = torch.as_tensor(images), torch.as_tensor(labels)
+    return images[labels == digit].mean(dim=0)

@@ -1,14 +1,14 @@
-"""Exercise 3.1: one step of an exponential spike trace."""
+"""Exercises 3.1–3.2: one step of a spike trace, and pair-based STDP computed from traces."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from ..stdp import traces
+from ..stdp import STDPParams, traces
 from .core import Case, CheckResult, expect_close, expect_unchanged, numeric, run_cases, snapshot
 
-__all__ = ["trace_step"]
+__all__ = ["stdp_pairs", "trace_step"]
 
 
 def _trace_case(trace, spikes, decay, *, as_numpy=False):
@@ -37,20 +37,87 @@ def _trace_unchanged(fn):
     expect_unchanged(before, [x, s], "trace and spikes")
 
 
+_TRACE = "x_t = decay * x_{t-1} + s_t"
+
+
 def trace_step(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 3.1, ``trace_step(trace, spikes, decay) -> decay * trace + spikes``."""
+    """Check exercise 3.1, ``trace_step(trace, spikes, decay) -> the trace one step later``."""
     cases = [
-        Case("from zero, the trace equals the spikes", "x_t = decay * x_{t-1} + s_t with x_{t-1} = 0",
-              _trace_case([0.0, 0.0, 0.0], [1.0, 0.0, 1.0], 0.9)),
+        Case("from zero, the trace equals the spikes", "a trace that was zero holds only this step's spikes",
+              _trace_case([0.0, 0.0, 0.0], [1.0, 0.0, 1.0], 0.9), _TRACE),
         Case("without spikes the trace decays by the factor decay", "multiply the old trace by decay",
-              _trace_case([1.0, 0.5], [0.0, 0.0], 0.8)),
+              _trace_case([1.0, 0.5], [0.0, 0.0], 0.8), _TRACE),
         Case("a spike adds 1 on top of the decayed trace", "add the spikes after decaying, do not reset the trace",
-              _trace_case([[2.0, 0.3], [0.0, 1.0]], [[1.0, 1.0], [0.0, 1.0]], 0.5)),
+              _trace_case([[2.0, 0.3], [0.0, 1.0]], [[1.0, 1.0], [0.0, 1.0]], 0.5), _TRACE),
         Case("NumPy arrays work too", "plain arithmetic works for arrays and tensors alike",
               _trace_case([0.4, 0.0], [1.0, 1.0], 0.25, as_numpy=True)),
         Case("30 steps match labkit.stdp.traces", "return the new trace; the next call receives it",
-              _trace_unrolled),
-        Case("the inputs are not modified", "return decay * trace + spikes instead of trace *= decay",
+              _trace_unrolled, _TRACE),
+        Case("the inputs are not modified", "return a new tensor instead of changing trace in place",
               _trace_unchanged),
     ]
     return run_cases("3.1", "trace_step", fn, cases, quiet=quiet)
+
+
+def _stdp_params(A_plus=0.01, A_minus=0.0105, tau_plus=20.0, tau_minus=20.0):
+    return STDPParams(A_plus=A_plus, A_minus=A_minus, tau_plus=tau_plus, tau_minus=tau_minus)
+
+
+def _stdp_reference(pre, post, params) -> np.ndarray:
+    """Σ over all pairs of W(t_post − t_pre) (Song, Miller and Abbott 2000), independent of any trace code."""
+    steps = torch.arange(pre.shape[0], dtype=torch.float64)
+    dt = steps[:, None] - steps[None, :]  # [t_post, t_pre]: Δt = t_post − t_pre
+    W = torch.where(dt >= 0, params.A_plus * torch.exp(-dt / params.tau_plus),
+                    -params.A_minus * torch.exp(dt / params.tau_minus))
+    return (post.double().T @ W @ pre.double()).numpy()
+
+
+def _stdp_case(pre, post, params, what="ΔW", expected=None):
+    def run(fn):
+        p, q = torch.as_tensor(pre, dtype=torch.float64), torch.as_tensor(post, dtype=torch.float64)
+        before = snapshot(p, q)
+        got = fn(p, q, params)
+        want = _stdp_reference(p, q, params) if expected is None else expected
+        expect_close(got, want, what, atol=1e-9, rtol=1e-7)
+        expect_unchanged(before, [p, q], "the spike trains")
+
+    return run
+
+
+def _pair(t_pre, t_post, steps=12):
+    pre, post = torch.zeros(steps, 1), torch.zeros(steps, 1)
+    pre[t_pre, 0], post[t_post, 0] = 1.0, 1.0
+    return pre, post
+
+
+_STDP = ("x_t = lambda+ x_{t-1} + pre_t;  dW += A+ * outer(post_t, x_t);  "
+         "dW -= A- * lambda- * outer(y_{t-1}, pre_t);  y_t = lambda- y_{t-1} + post_t")
+
+
+def stdp_pairs(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 3.2, ``stdp_pairs(pre[T, n_pre], post[T, n_post], params) -> ΔW[n_post, n_pre]``."""
+    p = _stdp_params()
+    g = torch.Generator().manual_seed(17)
+    rand_pre = (torch.rand(40, 5, generator=g) < 0.2).double()
+    rand_post = (torch.rand(40, 3, generator=g) < 0.15).double()
+    lam_p, lam_m = p.decay_plus, p.decay_minus
+    cases = [
+        Case("no spikes, no change, shape [n_post, n_pre]", "one row per postsynaptic neuron, one column per input",
+              _stdp_case(torch.zeros(10, 4), torch.zeros(10, 3), p, expected=np.zeros((3, 4))), _STDP),
+        Case("pre 3 steps before post potentiates by A+ lambda+^3",
+              "when the post neuron fires, add A+ times the presynaptic trace at that step",
+              _stdp_case(*_pair(2, 5), p, expected=[[p.A_plus * lam_p**3]]), _STDP),
+        Case("post 3 steps before pre depresses by A- lambda-^3",
+              "when the pre neuron fires, subtract A- times the postsynaptic trace of the step BEFORE, decayed once",
+              _stdp_case(*_pair(5, 2), p, expected=[[-p.A_minus * lam_m**3]]), _STDP),
+        Case("simultaneous spikes count as pre before post: +A+",
+              "update the presynaptic trace with this step's spikes BEFORE the potentiation reads it, and read the "
+              "postsynaptic trace for the depression BEFORE this step's post spikes enter it",
+              _stdp_case(*_pair(4, 4), p, expected=[[p.A_plus]]), _STDP),
+        Case("the params' own amplitudes and time constants", "use params.A_plus, params.decay_plus and their twins",
+              _stdp_case(*_pair(1, 3), _stdp_params(0.5, 0.2, 4.0, 9.0)), _STDP),
+        Case("40 steps of random trains: the sum of W(Δt) over all pairs",
+              "potentiation and depression both at every step, for all neurons at once (outer products)",
+              _stdp_case(rand_pre, rand_post, p), _STDP),
+    ]
+    return run_cases("3.2", "stdp_pairs", fn, cases, quiet=quiet)

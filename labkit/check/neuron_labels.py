@@ -1,0 +1,71 @@
+"""Exercise 3.3: naming the neurons of an unsupervised layer by their mean response per class (Diehl and Cook 2015)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .core import (
+    Case,
+    CheckResult,
+    Mismatch,
+    expect_equal,
+    expect_unchanged,
+    run_cases,
+    snapshot,
+)
+
+__all__ = ["name_neurons"]
+
+
+def _names_reference(responses: torch.Tensor, labels: torch.Tensor, n_classes: int) -> np.ndarray:
+    out = np.full(responses.shape[1], -1, dtype=np.int64)
+    for j in range(responses.shape[1]):
+        if responses[:, j].sum() == 0:
+            continue
+        means = [responses[labels == c, j].double().mean().item() if (labels == c).any() else -math.inf
+                 for c in range(n_classes)]
+        out[j] = int(np.argmax(means))
+    return out
+
+
+def _names_case(responses, labels, n_classes=10, what="neuron labels"):
+    def run(fn):
+        r = torch.as_tensor(responses, dtype=torch.float32)
+        y = torch.as_tensor(labels, dtype=torch.long)
+        before = snapshot(r, y)
+        got = fn(r, y, n_classes)
+        if not isinstance(got, torch.Tensor) or got.dtype != torch.int64:
+            raise Mismatch("an int64 tensor of classes (.long())", f"{type(got).__name__} {getattr(got, 'dtype', '')}")
+        expect_equal(got, _names_reference(r, y, n_classes), what)
+        expect_unchanged(before, [r, y], "responses and labels")
+
+    return run
+
+
+_NAMES = ("mean[c, j] = (sum of responses[i, j] over images i of class c) / (number of images of class c); "
+          "label[j] = argmax over c of mean[c, j], or -1 when neuron j never fired")
+
+
+def name_neurons(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 3.3, ``name_neurons(responses[n_images, n_neurons], labels, n_classes) -> labels[n_neurons]``."""
+    g = torch.Generator().manual_seed(23)
+    responses = torch.rand(60, 12, generator=g) * (torch.rand(60, 12, generator=g) < 0.5)
+    responses[:, 4] = 0.0
+    labels = torch.arange(60) % 3
+    cases = [
+        Case("each neuron gets the class it answers most", "compare each neuron's response class by class",
+              _names_case([[3.0, 0.0], [0.0, 2.0], [2.0, 0.0]], [1, 0, 1], 2), _NAMES),
+        Case("the MEAN response per class decides, not the sum",
+              "a class with many images must not win by numbers alone: divide by the class's number of images",
+              _names_case([[1.0], [1.0], [1.0], [2.0]], [0, 0, 0, 1], 2), _NAMES),
+        Case("a neuron that never fired is labelled -1", "mark neurons whose responses sum to zero",
+              _names_case([[0.0, 1.0], [0.0, 0.0]], [0, 1], 2, ), _NAMES),
+        Case("a class without images is never chosen, and nothing is NaN",
+              "do not divide by zero for a class that has no images", _names_case([[1.0], [2.0]], [0, 2], 4), _NAMES),
+        Case("60 images, 12 neurons, 3 classes", "one label per neuron (per COLUMN of responses)",
+              _names_case(responses, labels, 3), _NAMES),
+    ]
+    return run_cases("3.3", "name_neurons", fn, cases, quiet=quiet)
