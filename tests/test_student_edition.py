@@ -14,6 +14,9 @@ from labkit.exercises import find_exercises, write_student_edition
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHAPTERS = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+# Chapters whose student edition still stops with an error (#20: they call an unwritten stub
+# without check.use). Strict: a chapter that is fixed fails here until it is taken off the list.
+STILL_BREAKING = {"07_energy.ipynb", "08_loihi.ipynb", "09_event_data.ipynb"}
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,9 @@ def _printed(nb) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("chapter", [
+    pytest.param(c, marks=[pytest.mark.xfail(strict=True, reason="calls an unwritten stub")] if c in STILL_BREAKING else [])
+    for c in CHAPTERS])
 def test_student_chapter_runs_top_to_bottom_with_the_stubs_unwritten(chapter, edition, monkeypatch):
     from nbclient import NotebookClient
 
