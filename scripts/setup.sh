@@ -61,6 +61,13 @@ if [ "$(cat $STAMPS/main 2>/dev/null)" != "$deps_hash" ]; then
   pip_quiet .venv/bin/python -m pip install -q -e ".[dev]"
   # SpikingJelly 2.0, a peer of benchmarks/bench_training.py; the constraint keeps torch at 2.13.0
   pip_quiet .venv/bin/python -m pip install -q -c <(echo "torch==2.13.0") "spikingjelly==2.0.0"
+  # The NIR readers and NeuroBench of tests/test_interop_*.py, torch held at 2.13.0: nirtorch and
+  # torchvision 0.28.0 (the build matching torch 2.13.0) normally; norse and neurobench pin other
+  # torch/torchaudio versions, so they go in without their dependencies (all they import is here)
+  pip_quiet .venv/bin/python -m pip install -q -c <(echo "torch==2.13.0") "nirtorch==2.6" "torchvision==0.28.0"
+  pip_quiet .venv/bin/python -m pip install -q --no-deps "norse==1.1.0" "neurobench==2.3.0"
+  .venv/bin/python -c 'import torch, sys; sys.exit(not torch.__version__.startswith("2.13.0"))' \
+    || { echo "setup: torch was replaced (expected 2.13.0); rerun after: .venv/bin/python -m pip install torch==2.13.0" >&2; exit 1; }
   echo "$deps_hash" > "$STAMPS/main"
 fi
 

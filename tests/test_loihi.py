@@ -183,9 +183,10 @@ def test_nir_round_trip(tmp_path):
     assert [type(graph.nodes[n]).__name__ for n in ("affine0", "lif0", "affine1", "lif1")] == \
         ["Affine", "LIF", "Affine", "LIF"], "Input → Affine → LIF → Affine → LIF → Output"
     lif = graph.nodes["lif0"]
-    # β = 1 − Δt/τ with Δt = 1e-4: τ = 1e-4 / 0.1 = 1e-3 s, R = τ/Δt = 10
-    assert np.allclose(lif.tau, 1e-3) and np.allclose(lif.r, 10.0), "τ = Δt/(1 − β), R = τ/Δt"
-    path = export_nir(model, tmp_path / "m.nir")
+    # β = 1 − Δt/τ with Δt = 1e-4: τ = 1e-4 / 0.1 = 1e-3 s; the default writes R = 1 (gain in W)
+    assert np.allclose(lif.tau, 1e-3) and np.allclose(lif.r, 1.0), "τ = Δt/(1 − β), R = 1"
+    # R = τ/Δt = 10 keeps the weights as trained, so they come back bit for bit
+    path = export_nir(model, tmp_path / "m.nir", form="r_tau")
     back = from_nir(nir.read(path))
     assert back.lif == model.lif, "β, θ and the reset survive the NIR round trip"
     for a, b in zip(model.layers, back.layers):
