@@ -100,15 +100,23 @@ def test_lava_side_of_the_graph_module_imports_no_torch():
 
 def test_the_hand_built_graph_gives_the_torch_spikes_two_steps_late(lava):
     model, x = _small_network()
-    layers = [(layer.weight.detach().numpy(), layer.bias.detach().numpy()) for layer in model.layers]
     with torch.no_grad():
+        for layer in model.layers:
+            layer.bias.zero_()  # with biases Lava's neurons start integrating before their input arrives
         reference = model(x).out_spikes.numpy()
+    layers = [(layer.weight.detach().numpy(), layer.bias.detach().numpy()) for layer in model.layers]
     beta, threshold = model.lif.beta, model.lif.threshold
     recorded = in_lava(run_network).map([(x[:, b].numpy(), layers, beta, threshold) for b in range(x.shape[1])])
     for b, out in enumerate(recorded):
         assert out.shape == (9 + 2, 3), "the Monitor records T + L steps of the output layer"
         assert not out[:2].any(), "the first L rows are empty: each Dense delays its input by one step"
         assert np.array_equal(out[2:], reference[:, b]), f"Lava's floating-point LIF fires as the torch LIF (sample {b})"
+
+
+def test_a_bias_acts_from_the_first_step_of_the_run(lava):
+    # v_k = 0.9 v_(k-1) + 0.3: 0.3, 0.57, 0.813, 1.0317 > 1 at the 4th step (row 3), with no input at all
+    out = in_lava(run_network)(np.zeros((6, 2)), [(np.zeros((1, 2)), np.array([0.3]))], 0.9, 1.0)
+    assert out[:, 0].tolist() == [0, 0, 0, 1, 0, 0, 0], "a bias-driven neuron fires on its own schedule, input or not"
 
 
 def test_a_notebook_function_runs_from_its_source(lava, tmp_path):

@@ -14,9 +14,13 @@ chapter's exercise shares:
     returns the last layer's spikes ``[T + L, n_out]`` (0/1 floats) for L layers.
 
 Each Dense delivers its synaptic input one step late (Lava buffers it, so that recurrent graphs
-cannot deadlock), so row ``t + L`` of the result belongs to input step ``t`` and the first L rows
-are zero: the run lasts T + L steps. With ``du = 1`` and ``dv = 1 − β`` Lava's LIF is the lab's
-LIF with reset to zero (chapter 8, section 8.2).
+cannot deadlock), so row ``t + L`` of the result belongs to input step ``t``: the run lasts T + L
+steps. With ``du = 1`` and ``dv = 1 − β`` Lava's LIF is the lab's LIF with reset to zero
+(chapter 8, section 8.2), with one difference of timing: a LIF adds its bias from the first step
+of the run on, so layer l has integrated its bias for l steps when its first input arrives. With
+non-zero biases the record can therefore differ by a few spikes from the torch network, whose
+neurons start with their input. (The lab's runner, `labkit.loihi.lava_runner`, resets every layer
+at the step its first input arrives, which removes the head start.)
 
 **Running a notebook's function in Lava.** Lava 0.10 imports only in Python 3.10, and the lab's
 main environment may be newer; then Lava lives in a sidecar interpreter (`labkit.loihi.lava_runner`
@@ -48,13 +52,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..foundation.paths import REPO_ROOT
 from .lava_runner import LavaUnavailable, lava_available, sidecar_python
 
 __all__ = ["LavaFunction", "LavaFunctionError", "in_lava", "run_network", "DEFAULT_TIMEOUT_S"]
 
 #: Seconds a sidecar run may take before it is stopped (start-up of Lava alone is a few seconds).
 DEFAULT_TIMEOUT_S = 600.0
-_REPO = Path(__file__).resolve().parents[2]
 _USER_MODULE = "labkit_lava_user_graph"
 
 
@@ -249,7 +253,7 @@ class LavaFunction:
         if python is None:
             raise LavaUnavailable(
                 "Lava is not available: it does not import in this interpreter and there is no sidecar "
-                f"(looked for $LABKIT_LAVA_PYTHON and {_REPO / '.venv-lava' / 'bin' / 'python'}); run `make setup`"
+                f"(looked for $LABKIT_LAVA_PYTHON and {REPO_ROOT / '.venv-lava' / 'bin' / 'python'}); run `make setup`"
             )
         return _run_in_sidecar(python, _describe(self.fn), calls, self.timeout)
 
@@ -273,7 +277,7 @@ def _run_in_sidecar(python: str, function: dict, calls: list[tuple], timeout: fl
         folder = Path(tmp)
         _save(folder / "calls.npz", {"function": json.dumps(function), "calls": [list(c) for c in calls]})
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_REPO), env.get("PYTHONPATH", "")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         command = [python, "-m", "labkit.loihi.graph", str(folder)]
         with open(folder / "stderr.txt", "w+") as err:
             # Files, not pipes: Lava's worker processes inherit them, and a pipe held open by a
