@@ -20,9 +20,10 @@ One module per concept: `~labkit.check.digits`, `~labkit.check.lif`, `~labkit.ch
 `~labkit.check.surrogate`, `~labkit.check.surrogate_spike`, `~labkit.check.bptt_step`,
 `~labkit.check.spike_loss`, `~labkit.check.astdp_step`, `~labkit.check.coefficients`,
 `~labkit.check.robustness`, `~labkit.check.seed_statistics`, `~labkit.check.synaptic_ops`,
-`~labkit.check.quantization`, `~labkit.check.events`; the verdicts, hints and expectations they
-share are in `~labkit.check.core`. `~labkit.check.reference` holds labkit's versions of the
-exercises that have no other home in labkit, for `use` to fall back to.
+`~labkit.check.energy`, `~labkit.check.loihi`, `~labkit.check.quantization`, `~labkit.check.events`,
+`~labkit.check.recurrent`; the verdicts, hints and expectations they share are in
+`~labkit.check.core`. `~labkit.check.reference` holds labkit's versions of the exercises that
+have no other home in labkit, for `use` to fall back to.
 
 | exercise | check | contract |
 | --- | --- | --- |
@@ -45,12 +46,17 @@ exercises that have no other home in labkit, for `use` to fall back to.
 | 5.2 | `plasticity_coefficient_update` | ``(c, dw, grad, kappa) -> clip(c + kappa cos(dw, -grad), 0, 1)`` |
 | 5.3 | `astdp_step` | ``(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive, stdp)`` |
 | 7.1 | `count_synaptic_ops` | ``(spikes, weight) -> int`` |
-| 8.1 | `quantize_weights` | ``(w, bits) -> (mantissa, exponent)`` |
+| 7.2 | `activation_sparsity` | ``([outputs of each layer]) -> fraction of zero outputs`` |
+| 7.3 | `energy_uj` | ``(counts, e_mac_pj, e_ac_pj, e_neuron_pj) -> µJ per inference`` |
+| 8.1 | `loihi_lif_step` | ``(a, u, v, layer) -> (spikes, u, v)`` in Loihi's integers |
+| 8.2 | `quantize_weights` | ``(w, bits) -> (mantissa, exponent)`` |
+| 8.3 | `lava_network` | ``(spikes, [(W, b), …], beta, threshold) -> Monitor record [T + L, n_out]`` (runs in Lava) |
 | 6.1 | `robustness_score` | ``({sigma: accuracy}) -> mean accuracy over the noise range`` |
 | 6.2 | `paired_interval` | ``(hybrid, baseline) -> (mean difference, 95 % half-width)`` over shared seeds |
 | 6.3 | `seed_band` | ``(curves) -> (mean, sd)`` per epoch over seeds |
 | 9.1 | `pixel_events` | ``(log_intensity, threshold) -> signed event counts`` |
 | 9.2 | `bin_events` | ``(events, num_bins, duration_us) -> counts [num_bins, 2, 34, 34]`` |
+| 9.3 | `recurrent_lif` | ``(current, weight, params) -> (spikes, membrane)`` |
 """
 
 from __future__ import annotations
@@ -61,11 +67,14 @@ from .bptt_step import train_step
 from .coefficients import plasticity_coefficient_update
 from .core import CheckResult, attempts, reset, use
 from .digits import class_mean
+from .energy import activation_sparsity, energy_uj
 from .events import bin_events, pixel_events
 from .lif import lif_update, simulate_lif, theoretical_rate
+from .loihi import lava_network, loihi_lif_step
 from .neuron_labels import name_neurons
 from .quantization import quantize_weights
 from .rate_code import latency_decode, latency_encode, predicted_rmse, rate_encode
+from .recurrent import recurrent_lif
 from .robustness import robustness_score
 from .seed_statistics import paired_interval, seed_band
 from .spike_loss import rate_loss
@@ -80,15 +89,19 @@ __all__ = [
     "reset",
     "use",
     "reference",
+    "activation_sparsity",
     "astdp_step",
     "atan_spike",
     "atan_surrogate_grad",
     "bin_events",
     "class_mean",
     "count_synaptic_ops",
+    "energy_uj",
     "latency_decode",
     "latency_encode",
+    "lava_network",
     "lif_update",
+    "loihi_lif_step",
     "name_neurons",
     "paired_interval",
     "pixel_events",
@@ -97,6 +110,7 @@ __all__ = [
     "quantize_weights",
     "rate_encode",
     "rate_loss",
+    "recurrent_lif",
     "robustness_score",
     "seed_band",
     "simulate_lif",

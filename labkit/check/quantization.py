@@ -1,4 +1,4 @@
-"""Exercise 8.1: quantising weights to Loihi's mantissa and exponent."""
+"""Exercise 8.2: quantising weights to Loihi's mantissa and exponent."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _quant_case(w, bits, expected_m=None, expected_e=None, what="mantissas"):
 
 
 def quantize_weights(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 8.1, ``quantize_weights(w, bits) -> (mantissa, exponent)`` with w ≈ mantissa · 2**exponent."""
+    """Check exercise 8.2, ``quantize_weights(w, bits) -> (mantissa, exponent)`` with w ≈ mantissa · 2**exponent."""
     rand = (torch.randn(50, 40, generator=torch.Generator().manual_seed(0)) * 0.05).tolist()
     cases = [
         Case("chapter 8's example with 4 bits", "e = ceil(log2(max|w| / (2**(bits-1) - 1))); m = round(w / 2**e)",
@@ -52,4 +52,4 @@ def quantize_weights(fn, *, quiet: bool = False) -> CheckResult:
         Case("random weights with 8 bits match labkit.loihi.quantize", "use the bits argument everywhere",
               _quant_case(rand, 8)),
     ]
-    return run_cases("8.1", "quantize_weights", fn, cases, quiet=quiet)
+    return run_cases("8.2", "quantize_weights", fn, cases, quiet=quiet)

@@ -53,7 +53,8 @@ from pathlib import Path
 import numpy as np
 
 from ..foundation.paths import REPO_ROOT
-from .lava_runner import LavaUnavailable, lava_available, sidecar_python
+from .lava_result import LavaUnavailable
+from .sidecar import lava_available, sidecar_python
 
 __all__ = ["LavaFunction", "LavaFunctionError", "in_lava", "run_network", "DEFAULT_TIMEOUT_S"]
 

@@ -1,0 +1,128 @@
+"""Exercises 7.2 and 7.3: NeuroBench's activation sparsity, and the energy of one inference from its counts."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..energy import energy_from_counts
+from .core import Case, CheckResult, Mismatch, expect_close, expect_unchanged, run_cases, show, snapshot, to_numpy
+
+__all__ = ["activation_sparsity", "energy_uj"]
+
+# ----------------------------------------------------------------------------- 7.2 activation sparsity
+
+
+def _sparsity_reference(outputs) -> float:
+    """NeuroBench's ActivationSparsity: zero outputs / all outputs, pooled over layers (Yik et al., 2025)."""
+    arrays = [np.asarray(to_numpy(o)) for o in outputs]
+    total = sum(a.size for a in arrays)
+    return float(sum((a == 0).sum() for a in arrays) / total)
+
+
+def _sparsity_case(outputs, expected=None, what="activation sparsity"):
+    def run(fn):
+        tensors = [torch.as_tensor(np.asarray(o, dtype=np.float32)) for o in outputs]
+        want = _sparsity_reference(tensors) if expected is None else expected
+        got = fn([t.clone() for t in tensors])
+        if isinstance(got, bool) or not isinstance(got, numbers.Real):
+            raise Mismatch("a Python float", f"{type(got).__name__} {show(got)} (convert with float(...))")
+        expect_close(got, want, what, atol=1e-9)
+
+    return run
+
+
+def _sparsity_random(fn):
+    g = torch.Generator().manual_seed(2)
+    hidden = (torch.rand(25, 8, 50, generator=g) < 0.3).float()
+    output = (torch.rand(25, 8, 10, generator=g) < 0.05).float()
+    _sparsity_case([hidden, output])(fn)
+
+
+def activation_sparsity(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 7.2, ``activation_sparsity([outputs of each neuron layer]) -> fraction of zero outputs``."""
+    formula = "sparsity = (number of zero entries in all layers) / (number of entries in all layers)"
+    cases = [
+        Case("a silent layer is fully sparse", "count the zero outputs and divide by the number of outputs",
+              _sparsity_case([np.zeros((4, 2, 3))], 1.0), formula),
+        Case("returns a Python float", "wrap the result in float(...)",
+              _sparsity_case([np.ones((2, 3))], 0.0), formula),
+        Case("one layer, time and batch dimensions", "count over every dimension: steps, samples and neurons",
+              _sparsity_case([[[[1, 0, 0, 0]], [[0, 1, 1, 0]]]], 5 / 8), formula),
+        Case("two layers of different sizes are pooled, not averaged",
+              "add up the zeros of all layers and divide by all their entries; do not average the layers' fractions",
+              _sparsity_case([np.zeros((1, 8)), np.ones((1, 2))], 0.8), formula),
+        Case("any non-zero value is activity (ReLU outputs are not 0/1)", "an output is active when it is != 0",
+              _sparsity_case([[[0.0, 0.3, 2.5, 0.0]]], 0.5), formula),
+        Case("the inputs are not modified", "count with comparisons (x == 0), do not change the tensors",
+              _sparsity_unchanged, formula),
+        Case("hidden and output spikes of 8 samples over 25 steps", "use every layer of the list", _sparsity_random,
+              formula),
+    ]
+    return run_cases("7.2", "activation_sparsity", fn, cases, quiet=quiet)
+
+
+def _sparsity_unchanged(fn):
+    x = [torch.tensor([[0.0, 1.0], [2.0, 0.0]])]
+    before = snapshot(*x)
+    fn(x)
+    expect_unchanged(before, x, "the outputs")
+
+
+# ----------------------------------------------------------------------------- 7.3 pricing counts
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """The attributes of `labkit.energy.OpCounts` that exercise 7.3 reads (plus a dense count it must not price)."""
+
+    effective_macs: float
+    effective_acs: float
+    neuron_updates: float
+    dense: float = 0.0
+    kind: str = "snn"
+
+
+def _price_case(counts, prices, what="energy (µJ)"):
+    def run(fn):
+        mac, ac, neuron = prices
+        want = (counts.effective_macs * mac + counts.effective_acs * ac + counts.neuron_updates * neuron) * 1e-6
+        got = fn(counts, mac, ac, neuron)
+        if isinstance(got, bool) or not isinstance(got, numbers.Real):
+            raise Mismatch("a number of microjoules (a float)", f"{type(got).__name__} {show(got)}")
+        expect_close(got, want, what, atol=0.0, rtol=1e-9)
+
+    return run
+
+
+def _price_against_labkit(fn):
+    counts = _Counts(effective_macs=74_500.0, effective_acs=1.26e6, neuron_updates=12_750.0, dense=9.9e6)
+    for prices in ((4.6, 0.9, 9.2), (3.1, 0.1, 2.0)):
+        platform = {"e_mac_pj": prices[0], "e_ac_pj": prices[1], "e_neuron_pj": prices[2]}
+        want = energy_from_counts(counts, "digital45", platform).total_uj
+        expect_close(fn(counts, *prices), want, f"energy at prices {prices} (labkit.energy digital45)", atol=0.0,
+                      rtol=1e-9)
+
+
+def energy_uj(fn, *, quiet: bool = False) -> CheckResult:
+    """Check exercise 7.3, ``energy_uj(counts, e_mac_pj, e_ac_pj, e_neuron_pj) -> µJ per inference``."""
+    formula = "E [µJ] = (Effective_MACs · e_mac + Effective_ACs · e_ac + neuron updates · e_neuron) [pJ] · 1e-6"
+    cases = [
+        Case("an ANN: 1,000,000 MACs at 1 pJ are 1 µJ", "one pJ is 10^-6 µJ",
+              _price_case(_Counts(1e6, 0.0, 0.0), (1.0, 0.0, 0.0)), formula),
+        Case("an SNN's accumulates are priced at e_ac", "ACs have their own price, e_ac_pj",
+              _price_case(_Counts(0.0, 2e6, 0.0), (4.6, 0.9, 9.2)), formula),
+        Case("neuron updates cost e_neuron each", "every neuron update at every step is paid, spike or not",
+              _price_case(_Counts(0.0, 0.0, 12_750.0), (4.6, 0.9, 9.2)), formula),
+        Case("event-driven hardware pays the effective counts, not the dense ones",
+              "price Effective_MACs and Effective_ACs; counts.dense is what a GPU would pay",
+              _price_case(_Counts(5e4, 1e6, 1e4, dense=9.9e6), (4.6, 0.9, 9.2)), formula),
+        Case("the prices are arguments", "use e_mac_pj, e_ac_pj and e_neuron_pj, not the 45 nm numbers",
+              _price_case(_Counts(3e5, 2e5, 5e3), (0.2, 0.03, 1.0)), formula),
+        Case("agrees with labkit.energy's digital45 model", "sum the three products, then convert pJ to µJ",
+              _price_against_labkit, formula),
+    ]
+    return run_cases("7.3", "energy_uj", fn, cases, quiet=quiet)
