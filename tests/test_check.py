@@ -4,6 +4,8 @@ and wrong answers are caught at the right case with a hint."""
 from __future__ import annotations
 
 import ast
+import inspect
+import linecache
 import math
 from pathlib import Path
 
@@ -38,12 +40,18 @@ def _fresh_attempts():
 
 
 def _define(source: str, name: str):
-    """Execute a cell's imports, function and class definitions (not its demo lines) and return ``name``."""
+    """Execute a cell's imports, function and class definitions (not its demo lines) and return ``name``.
+
+    The source is registered with `linecache`, as IPython does for a notebook cell, so that
+    `inspect.getsource` finds it (exercise 8.3's function is sent to Lava's interpreter as source).
+    """
     tree = ast.parse(source)
     kept = (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)  # a class: an autograd.Function (4.2)
     tree.body = [node for node in tree.body if isinstance(node, kept)]
     namespace = {"np": np, "torch": torch, "math": math}
-    exec(compile(tree, f"<{name}>", "exec"), namespace)
+    filename = f"<cell {name} {abs(hash(source))}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    exec(compile(tree, filename, "exec"), namespace)
     return namespace[name]
 
 
@@ -51,7 +59,8 @@ def test_every_exercise_has_a_check_and_a_solution():
     names = {ex.values[0].name for ex in EXERCISES}
     expected = {"class_mean", "lif_update", "simulate_lif", "theoretical_rate", "rate_encode", "predicted_rmse",
                 "latency_encode", "latency_decode", "trace_step", "stdp_pairs", "name_neurons", "atan_surrogate_grad", "plasticity_coefficient_update",
-                "count_synaptic_ops", "quantize_weights", "pixel_events", "bin_events"}
+                "count_synaptic_ops", "quantize_weights", "pixel_events", "bin_events", "activation_sparsity", "energy_uj",
+                "loihi_lif_step", "lava_network", "recurrent_lif"}
     assert expected <= names, f"the chapters should hold the exercises {sorted(expected - names)}"
     for param in EXERCISES:
         ex = param.values[0]
@@ -183,6 +192,34 @@ def _mean_forgot_to_divide(images, labels, digit):
     return images[labels == digit].sum(dim=0)
 
 
+def _sparsity_mean_of_layers(outputs):
+    return float(np.mean([float((o == 0).float().mean()) for o in outputs]))
+
+
+def _energy_in_picojoules(counts, e_mac_pj, e_ac_pj, e_neuron_pj):
+    return counts.effective_macs * e_mac_pj + counts.effective_acs * e_ac_pj + counts.neuron_updates * e_neuron_pj
+
+
+def _loihi_step_floor_decay(a, u, v, layer):
+    threshold = layer.vth << 6
+    v = torch.where(v > threshold, 0, v)
+    u = (u * (4096 - layer.du - 1) >> 12) + (a << 6)
+    bias = torch.as_tensor(layer.bias_mant, dtype=torch.int64) << layer.bias_exp
+    v = ((v * (4096 - layer.dv) >> 12) + u + bias).clamp(-(2**23 - 1), 2**23 - 1)  # >> rounds down, not to zero
+    return v > threshold, u, v
+
+
+def _recurrent_untransposed(current, weight, params):
+    from labkit.neurons import lif_step
+
+    u, s, spikes, membranes = torch.zeros_like(current[0]), torch.zeros_like(current[0]), [], []
+    for t in range(current.shape[0]):
+        s, u = lif_step(current[t] + s @ weight, u, params)  # V s needs V's transpose here
+        spikes.append(s)
+        membranes.append(u)
+    return torch.stack(spikes), torch.stack(membranes)
+
+
 WRONG = [
     (check.lif_update, _lif_greater_equal, "exactly at threshold", ">="),
     (check.lif_update, _lif_reset_from_new, "crossing the threshold", "BEFORE its reset"),
@@ -201,6 +238,10 @@ WRONG = [
     (check.stdp_pairs, _stdp_post_trace_first, "simultaneous spikes", "BEFORE this step's post spikes"),
     (check.name_neurons, _names_by_sum, "MEAN response", "divide by"),
     (check.class_mean, _mean_forgot_to_divide, "their average, not their sum", "divide by"),
+    (check.activation_sparsity, _sparsity_mean_of_layers, "pooled, not averaged", "do not average"),
+    (check.energy_uj, _energy_in_picojoules, "1,000,000 MACs", "10^-6"),
+    (check.loihi_lif_step, _loihi_step_floor_decay, "rounded towards zero", "magnitude"),
+    (check.recurrent_lif, _recurrent_untransposed, "V[j, i]", "TRANSPOSE"),
 ]
 
 
@@ -248,3 +289,43 @@ def test_quiet_check_prints_nothing_but_keeps_messages(capsys):
     result = check.atan_surrogate_grad(lambda x, alpha: (alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2), quiet=True)
     assert capsys.readouterr().out == "", "quiet=True should print nothing"
     assert result.passed and result.messages, "the result keeps the verdict as messages"
+
+
+def _lava_network_dv_is_beta(spikes, layers, beta, threshold):
+    import numpy as np
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.dense.process import Dense
+    from lava.proc.io.source import RingBuffer
+    from lava.proc.lif.process import LIF
+    from lava.proc.monitor.process import Monitor
+
+    steps = len(spikes) + len(layers)
+    data = np.zeros((spikes.shape[1], steps))
+    data[:, : len(spikes)] = spikes.T
+    source = RingBuffer(data=data)
+    port = source.s_out
+    for weight, bias in layers:
+        dense, lif = Dense(weights=weight), LIF(shape=(len(bias),), du=1.0, dv=beta, vth=threshold, bias_mant=bias)
+        port.connect(dense.s_in)
+        dense.a_out.connect(lif.a_in)
+        port = lif.s_out
+    monitor = Monitor()
+    monitor.probe(port, steps)
+    source.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="floating_pt"))
+    record = monitor.get_data()[lif.name]["s_out"]
+    source.stop()
+    return record
+
+
+def test_a_lava_graph_with_beta_as_dv_fails_at_the_bias_case(capsys):
+    from labkit.loihi.lava_runner import lava_backend
+
+    if lava_backend() is None:
+        pytest.skip("Lava is not available (no .venv-lava): exercise 8.3 runs in Lava")
+    source = inspect.getsource(_lava_network_dv_is_beta)
+    result = check.lava_network(_define(source, "_lava_network_dv_is_beta"))
+    printed = capsys.readouterr().out
+    assert not result.passed and "bias alone" in (result.failed_case or ""), \
+        f"Lava's dv is the decay 1 - beta, not beta: the bias-only case catches it first:\n{printed}"
+    assert "dv is what decays" in printed, "the hint says what dv means"

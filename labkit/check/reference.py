@@ -6,7 +6,9 @@ from labkit's own function (chapters 0-3 wrap `labkit.neurons`, `labkit.encoding
     step = check.use(train_step, fallback=check.reference.train_step, exercise="4.3")
 
 Where labkit has the function itself, the chapters fall back to it directly (``ATan(alpha).derivative``,
-``labkit.neurons.spike``, ``labkit.readout.count_loss``, ``labkit.plasticity.stdp_update``).
+``labkit.neurons.spike``, ``labkit.readout.count_loss``, ``labkit.plasticity.stdp_update``; chapter 8:
+``labkit.loihi.quantize.loihi_lif_step``, ``labkit.loihi.quantize.quantize_weights``,
+``labkit.loihi.graph.run_network``).
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import torch
 
 from ..competitive import assign_labels
 from ..encoding import encode_latency, encode_rate
+from ..energy import energy_from_counts
 from ..experiments import difference_verdict
 from ..neurons import LIFParams, lif_sequence, lif_step
 from ..rules import RuleParams, UpdateRule
 from ..stdp import STDPParams, stdp_update
 
-__all__ = ["astdp_step", "class_mean", "coefficient_update", "latency_decode", "latency_encode", "lif_update",
-           "name_neurons", "paired_interval", "predicted_rmse", "rate_encode", "robustness_score", "seed_band",
-           "simulate_lif", "stdp_pairs", "theoretical_rate", "trace_step", "train_step"]
+__all__ = ["activation_sparsity", "astdp_step", "bin_events", "class_mean", "coefficient_update", "energy_uj",
+           "latency_decode", "latency_encode", "lif_update", "name_neurons", "paired_interval", "pixel_events",
+           "predicted_rmse", "rate_encode", "recurrent_lif", "robustness_score", "seed_band", "simulate_lif",
+           "stdp_pairs", "theoretical_rate", "trace_step", "train_step"]
 
 
 def train_step(model, optimizer, inputs, labels, loss_fn) -> float:
@@ -187,3 +191,54 @@ def class_mean(images, labels, digit):
     """Exercise 0.1: the mean image ``[28, 28]`` of the images whose label is ``digit``."""
     images, labels = torch.as_tensor(images), torch.as_tensor(labels)
     return images[labels == digit].mean(dim=0)
+
+
+# ----------------------------------------------------------------------------- chapter 7
+
+
+def activation_sparsity(outputs) -> float:
+    """Exercise 7.2: NeuroBench's activation sparsity, the zero entries of all ``outputs`` (one tensor per layer) over all entries."""
+    tensors = [torch.as_tensor(o) for o in outputs]
+    return float(sum(int((t == 0).sum()) for t in tensors) / sum(t.numel() for t in tensors))
+
+
+def energy_uj(counts, e_mac_pj, e_ac_pj, e_neuron_pj) -> float:
+    """Exercise 7.3: energy per inference in µJ of ``counts`` on `labkit.energy`'s sparsity-aware digital model at these prices."""
+    prices = {"e_mac_pj": e_mac_pj, "e_ac_pj": e_ac_pj, "e_neuron_pj": e_neuron_pj}
+    return energy_from_counts(counts, "digital45", prices).total_uj
+
+
+# ----------------------------------------------------------------------------- chapter 9
+
+
+def pixel_events(log_intensity, threshold):
+    """Exercise 9.1: signed event count per sample of one event-camera pixel (reference-reset model,
+    Gallego et al., TPAMI 2022, eq. 1): n_k = trunc((L_k − ref) / C), then ref moves by n_k·C."""
+    log_intensity = np.asarray(log_intensity, dtype=np.float64)
+    counts = np.zeros(len(log_intensity), dtype=np.int64)
+    level = log_intensity[0]
+    for k in range(1, len(log_intensity)):
+        counts[k] = math.trunc((log_intensity[k] - level) / threshold)
+        level += counts[k] * threshold
+    return counts
+
+
+def bin_events(events, num_bins, duration_us):
+    """Exercise 9.2: event counts ``[num_bins, 2, 34, 34]`` (bin, polarity, y, x), bin k = ⌊t · num_bins / duration_us⌋."""
+    frames = np.zeros((num_bins, 2, 34, 34), dtype=np.int64)
+    k = events["t"].astype(np.int64) * num_bins // duration_us
+    np.add.at(frames, (k, events["p"].astype(np.int64), events["y"].astype(np.int64), events["x"].astype(np.int64)), 1)
+    return frames
+
+
+def recurrent_lif(current, weight, params):
+    """Exercise 9.3: LIF neurons driven by ``current`` ``[T, B, n]`` plus their own spikes of the previous step
+    through ``weight`` V ``[n, n]`` (`labkit.neurons.lif_step`); returns (spikes, membrane), each ``[T, B, n]``."""
+    s = torch.zeros_like(current[0])
+    u = torch.zeros_like(current[0])
+    spikes, membranes = [], []
+    for t in range(current.shape[0]):
+        s, u = lif_step(current[t] + torch.nn.functional.linear(s, weight), u, params)
+        spikes.append(s)
+        membranes.append(u)
+    return torch.stack(spikes), torch.stack(membranes)

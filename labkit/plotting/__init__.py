@@ -19,7 +19,7 @@ from .training import plot_history
 from .astdp import plot_coefficients, plot_run_curves
 from .seeds import plot_spread
 from .energy import ENERGY_COLORS, plot_energy_breakdown, plot_energy_vs_steps, plot_layer_activity
-from .loihi import plot_agreement, plot_quantization_error, plot_weight_change_comparison
+from .loihi import plot_agreement, plot_quantization_error, plot_spike_differences, plot_weight_change_comparison
 from .events import plot_event_frames, plot_events_3d, plot_pixel_events, plot_saccade_path
 
 __all__ = [
@@ -49,4 +49,5 @@ __all__ = [
     "plot_events_3d",
     "plot_pixel_events",
     "plot_saccade_path",
+    "plot_spike_differences",
 ]

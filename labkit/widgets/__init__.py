@@ -8,7 +8,7 @@ output instead of a traceback. Tests call the view functions directly, at every 
 One module per concept: `~labkit.widgets.neurons`, `~labkit.widgets.coding`,
 `~labkit.widgets.stdp`, `~labkit.widgets.surrogate`, `~labkit.widgets.training`,
 `~labkit.widgets.astdp`, `~labkit.widgets.noise`, `~labkit.widgets.energy`,
-`~labkit.widgets.events`; what they share is in `~labkit.widgets.core`.
+`~labkit.widgets.events`, `~labkit.widgets.loihi`; what they share is in `~labkit.widgets.core`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from .astdp import (
 from .noise import noise_curves_from_summary, noise_explorer, noise_sigmas, noise_view
 from .energy import ENERGY_EXPLORER_PLATFORMS, ENERGY_EXPLORER_SLIDERS, energy_bars, energy_explorer, energy_view
 from .events import EVENT_CAMERA_SLIDERS, event_camera_explorer, event_camera_view
+from .loihi import QUANTIZATION_BITS, QuantizationSweep, quantization_explorer, quantization_sweep, quantization_view
 
 __all__ = [
     "render_view",
@@ -72,4 +73,9 @@ __all__ = [
     "EVENT_CAMERA_SLIDERS",
     "event_camera_explorer",
     "event_camera_view",
+    "QUANTIZATION_BITS",
+    "QuantizationSweep",
+    "quantization_explorer",
+    "quantization_sweep",
+    "quantization_view",
 ]
