@@ -641,3 +641,63 @@ def test_hybrid_dashboard_refuses_bad_data_and_sizes_before_building(kwargs, wor
     without a check."""
     with pytest.raises(ValueError, match=words):
         w.hybrid_dashboard(**kwargs)
+
+
+# ----------------------------------------------------------------------------- quantization_explorer (chapter 8)
+
+
+@pytest.fixture(scope="module")
+def quantization_case():
+    from labkit.models import SpikingMLP
+
+    model = SpikingMLP((30, 12, 4), seed=1)
+    g = torch.Generator().manual_seed(0)
+    spikes = (torch.rand(8, 20, 30, generator=g) < 0.3).numpy()
+    labels = torch.randint(0, 4, (20,), generator=g)
+    return model, spikes, labels, w.quantization_sweep(model, spikes, labels)
+
+
+def test_quantization_view_draws_at_both_ends_of_the_slider(quantization_case):
+    sweep = quantization_case[3]
+    lo, hi, _step = w.QUANTIZATION_BITS
+    assert sweep.bits == tuple(range(lo, hi + 1)), "the sweep holds every width the slider offers"
+    for bits in (lo, hi):
+        fig = w.quantization_view(sweep, bits)
+        assert isinstance(fig, Figure) and len(fig.axes) == 2, f"accuracy and rounding errors drawn at {bits} bits"
+
+
+def test_quantization_sweep_rounding_shrinks_with_every_bit(quantization_case):
+    sweep = quantization_case[3]
+    assert all(a > b for a, b in zip(sweep.steps, sweep.steps[1:])), "one more bit, a finer weight step"
+    for errors, step in zip(sweep.errors, sweep.steps):
+        assert np.abs(errors).max() <= step / 2 + 1e-9, "rounding to nearest keeps every error within half a step"
+    assert all(0.0 <= a <= 1.0 for a in sweep.accuracy + sweep.agreement), "accuracies are fractions"
+
+
+def test_quantization_view_refuses_a_width_it_did_not_compute(quantization_case):
+    with pytest.raises(ValueError, match="bits must be one of"):
+        w.quantization_view(quantization_case[3], 9)
+
+
+def test_quantization_explorer_draws_and_redraws(quantization_case):
+    model, spikes, labels, _ = quantization_case
+    box = w.quantization_explorer(model, spikes, labels, bits=8)
+    slider, out = box.children[0].children[0], box.children[-1]
+    assert out.outputs and "image/png" in out.outputs[0]["data"], "the explorer draws at once"
+    out.outputs = ()
+    slider.value = 3
+    assert out.outputs and "image/png" in out.outputs[0]["data"], "moving the slider redraws"
+
+
+def test_plot_spike_differences_counts_the_spikes_that_differ():
+    from labkit.plotting import plot_spike_differences
+
+    a = np.zeros((5, 3, 4), dtype=bool)
+    a[:2, 0, 1] = True                      # image 0: class 1 leads by 2 spikes
+    b = a.copy()
+    b[1, 0, 1], b[3, 0, 2] = False, True     # one spike lost, one gained: 2 differ
+    fig = plot_spike_differences(a, b)
+    heights = [patch.get_height() for patch in fig.axes[0].patches]
+    assert heights[:3] == [2, 0, 1], "two images identical, one with 2 differing spikes"
+    with pytest.raises(ValueError, match="time, images, classes"):
+        plot_spike_differences(a, b[:, :2])
