@@ -16,7 +16,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHAPTERS = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 # Chapters whose student edition still stops with an error (#20: they call an unwritten stub
 # without check.use). Strict: a chapter that is fixed fails here until it is taken off the list.
-STILL_BREAKING = {"07_energy.ipynb", "08_loihi.ipynb", "09_event_data.ipynb"}
+STILL_BREAKING: set[str] = set()
 
 
 @pytest.fixture(scope="module")
