@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from labkit.data import mnist_data
+from labkit.encoders import FrameEncoder
 from labkit.energy import count_ops
 from labkit.foundation.paths import REPO_ROOT
 from labkit.interop.neurobench import NeuroBenchNet, membrane_updates, neurobench_frames
@@ -45,7 +46,7 @@ def run_neurobench(model, frames, labels) -> dict:
 def test_neurobench_metrics_equal_labkits_counts(setting):
     model, frames, labels = setting
     theirs = run_neurobench(model, frames, labels)
-    ours = count_ops(model, frames, temporal=True, max_samples=None, device="cpu")
+    ours = count_ops(model, frames, encoder=FrameEncoder(), max_samples=None, device="cpu")
     syn = theirs["SynapticOperations"]
     assert syn["Effective_ACs"] == pytest.approx(ours.effective_acs, rel=1e-9), "spike-driven accumulates per digit"
     assert syn["Effective_MACs"] == pytest.approx(ours.effective_macs, abs=1e-9), "binary inputs: no MACs"
