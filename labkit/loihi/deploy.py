@@ -204,11 +204,13 @@ def compare(
     copies: int | None = None,
     stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
     progress: bool = False,
+    side_by_side: bool = False,
 ) -> Comparison:
     """Run the four back ends on input spikes ``[T, N, n_in]`` and collect everything `Comparison` reports.
 
     ``lava_modes`` selects the Lava runs (empty: torch only, e.g. where Lava is absent); ``copies``
-    None takes `DEFAULT_COPIES` per mode (the spikes do not depend on it). Every back
+    None takes `DEFAULT_COPIES` per mode (the spikes do not depend on it); ``side_by_side`` runs
+    the Lava modes at once, each in its own sidecar (where Lava runs in a sidecar). Every back
     end is read out by spike count (`READOUT`); the torch back ends are also read by the
     other readouts of `labkit.readout`, for reference (``torch_readouts``).
     """
@@ -225,27 +227,10 @@ def compare(
             readout: float((predict_from_spikes(out, membrane[None], readout=readout) == labels).mean())  # [1, N, C]: the summed membrane
             for readout in ("count", "count_membrane", "membrane")
         }
-    lava = {}
-    for mode in lava_modes:
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=spikes.shape[1], desc=f"Lava {mode}", unit="img")
-
-        def report(done: int, total: int, bar=bar) -> None:
-            if bar is not None:
-                bar.n = done
-                bar.refresh()
-
-        try:
-            result = run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, workers=workers, progress=report,
-                              copies=DEFAULT_COPIES[mode] if copies is None else copies, stall_timeout=stall_timeout)
-        finally:
-            if bar is not None:
-                bar.close()
+    lava = _lava_runs(bundle, spikes, lava_modes, chunk_size=chunk_size, workers=workers, copies=copies,
+                      stall_timeout=stall_timeout, progress=progress, side_by_side=side_by_side)
+    for mode, result in lava.items():
         name = f"lava_{mode}"
-        lava[mode] = result
         predictions[name] = result.predictions(READOUT)
         outs[name] = result.out_spikes
         counts[name] = result.layer_counts
@@ -258,6 +243,49 @@ def compare(
         for layer, err in zip(bundle.layers, errors)
     ]
     return Comparison(labels, predictions, outs, per_image, counts, lava, quant, READOUT, by_readout)
+
+
+def _lava_runs(bundle: Bundle, spikes: np.ndarray, modes: tuple[str, ...], *, chunk_size: int, workers: int,
+               copies: int | None, stall_timeout: float | None, progress: bool, side_by_side: bool) -> dict:
+    """{mode: LavaResult}, one mode after the other or, with ``side_by_side`` and a sidecar, all at once.
+
+    Side by side, each mode polls its own sidecar in a thread; an error or Ctrl-C in any of them
+    cancels the others, whose sidecars are then stopped (`labkit.loihi.sidecar`) before it is raised.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    bars = {}
+    if progress:
+        from tqdm.auto import tqdm
+
+        bars = {mode: tqdm(total=spikes.shape[1], desc=f"Lava {mode}", unit="img", position=i)
+                for i, mode in enumerate(modes)}
+    cancel = threading.Event()
+
+    def one(mode: str) -> LavaResult:
+        def report(done: int, total: int) -> None:
+            if mode in bars:
+                bars[mode].n = done
+                bars[mode].refresh()
+
+        return run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, workers=workers, progress=report,
+                        copies=DEFAULT_COPIES[mode] if copies is None else copies, stall_timeout=stall_timeout,
+                        cancel=cancel)
+
+    try:
+        if not side_by_side or len(modes) < 2 or lava_backend() != "sidecar":
+            return {mode: one(mode) for mode in modes}
+        with ThreadPoolExecutor(max_workers=len(modes), thread_name_prefix="labkit-lava") as pool:
+            futures = {mode: pool.submit(one, mode) for mode in modes}
+            try:
+                return {mode: future.result() for mode, future in futures.items()}
+            except BaseException:
+                cancel.set()  # the other sidecars stop within a poll; the pool then joins their threads
+                raise
+    finally:
+        for bar in bars.values():
+            bar.close()
 
 
 def lava_op_counts(bundle: Bundle, spikes_per_image: list[float]):
@@ -331,6 +359,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-size", type=int, default=500, help="images between two progress reports of Lava")
     parser.add_argument("--workers", type=int, default=1,
                         help="Lava networks run side by side per mode, each on a share of the images (default 1)")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="run Lava float and fixed point at the same time, each in its own sidecar")
     parser.add_argument("--copies", type=int, default=None,
                         help="copies of the network inside one Lava network, images at once "
                              "(default 2)")
@@ -373,7 +403,7 @@ def run(args: argparse.Namespace) -> int:
     spikes = encode_inputs(x, args.num_steps, seed=args.seed)
     comparison = compare(model, spikes, y.numpy(), bundle=bundle, lava_modes=modes, chunk_size=args.chunk_size,
                          workers=args.workers, copies=args.copies, stall_timeout=args.lava_stall_timeout or None,
-                         progress=not args.quiet)
+                         progress=not args.quiet, side_by_side=args.side_by_side)
     summary = comparison.summary()
     summary["energy_loihi_per_inference"] = _energy(bundle, comparison, summary)
     targets = _targets(summary)

@@ -78,6 +78,7 @@ def run_lava(
     progress: Callable[[int, int], None] | None = None,
     timeout: float | None = None,
     stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
+    cancel=None,
 ) -> LavaResult:
     """Run the bundled network in Lava on input spikes ``[T, N, n_in]`` (0/1), N images of T steps.
 
@@ -97,6 +98,7 @@ def run_lava(
         progress: called as ``progress(done, total)`` as images finish.
         timeout, stall_timeout: seconds after which a sidecar run is stopped, in all or without
             progress (`labkit.loihi.sidecar`; None: no limit).
+        cancel: a `threading.Event`; a sidecar run stops (`LavaSidecarError`) once another thread sets it.
 
     Raises:
         LavaUnavailable: if Lava is neither importable nor installed in a sidecar.
@@ -130,7 +132,7 @@ def run_lava(
     if backend == "sidecar" and python:
         return run_network_in_sidecar(python, bundle, spikes, mode, record=record, chunk_size=chunk_size,
                                       workers=workers, copies=copies, progress=progress, timeout=timeout,
-                                      stall_timeout=stall_timeout)
+                                      stall_timeout=stall_timeout, cancel=cancel)
     raise LavaUnavailable(
         "Lava is not available: it does not import in this interpreter, and no sidecar was found "
         "(looked for $LABKIT_LAVA_PYTHON and .venv-lava/bin/python in the repository). "

@@ -124,13 +124,14 @@ def run_in_sidecar(
     progress: Callable[[int, int], None] | None = None,
     timeout: float | None = None,
     stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
+    cancel=None,
     poll: float = 0.2,
 ) -> float:
     """Run ``python -m labkit.loihi.sidecar TASK`` until it writes ``output``; returns the wall seconds.
 
     ``files`` are passed as ``--NAME PATH``; the sidecar writes progress to a file beside
-    ``output``. Raises `LavaSidecarError` (module docstring for when); kills the sidecar's
-    process group on every exit.
+    ``output``. Raises `LavaSidecarError` (module docstring for when, and when ``cancel``, a
+    `threading.Event`, is set by another thread); kills the sidecar's process group on every exit.
     """
     work = output.parent
     progress_file, log_file = work / "progress.txt", work / "sidecar.log"
@@ -154,6 +155,8 @@ def run_in_sidecar(
                         progress(*state)
                 if code is not None:
                     break
+                if cancel is not None and cancel.is_set():
+                    raise LavaSidecarError("the Lava sidecar was stopped because the run was cancelled")
                 if timeout is not None and now - started > timeout:
                     raise LavaSidecarError(f"the Lava sidecar did not finish within {timeout:.0f} s; it was stopped "
                                            "(raise the timeout, or run fewer images)")
@@ -179,7 +182,7 @@ def run_in_sidecar(
 
 def run_network_in_sidecar(python: str, bundle: Bundle, spikes: np.ndarray, mode: str, *, record: str,
                            chunk_size: int, workers: int, copies: int = 1, progress=None, timeout=None,
-                           stall_timeout=DEFAULT_STALL_TIMEOUT) -> LavaResult:
+                           stall_timeout=DEFAULT_STALL_TIMEOUT, cancel=None) -> LavaResult:
     """`labkit.loihi.lava_parallel.run_parallel` in the sidecar; the same `LavaResult`."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="labkit-lava-") as tmp:
@@ -189,7 +192,8 @@ def run_network_in_sidecar(python: str, bundle: Bundle, spikes: np.ndarray, mode
         options = ["--mode", mode, "--record", record, "--chunk-size", str(chunk_size), "--workers", str(workers),
                    "--copies", str(copies)]
         run_in_sidecar(python, "network", {"bundle": tmp / "bundle.npz", "inputs": tmp / "inputs.npz"}, options,
-                       tmp / "result.npz", progress=progress, timeout=timeout, stall_timeout=stall_timeout)
+                       tmp / "result.npz", progress=progress, timeout=timeout, stall_timeout=stall_timeout,
+                       cancel=cancel)
         return load_result(tmp / "result.npz", "sidecar", time.perf_counter() - started)
 
 
