@@ -314,7 +314,7 @@ def test_deploy_command_writes_the_four_way_result(lava, tmp_path):
     model_path = tmp_path / "model.pt"
     torch.save(SpikingMLP((784, 40, 20, 10), seed=0).state_dict(), model_path)  # not the paper's size
     code = main(["deploy", "--model", str(model_path), "--images", "8", "--source", "bundled",
-                 "--out", str(tmp_path), "--quiet", "--chunk-size", "4", "--workers", "2"])
+                 "--out", str(tmp_path), "--quiet", "--chunk-size", "4", "--workers", "2", "--side-by-side"])
     assert code == 0
     result = json.loads((tmp_path / "deploy.json").read_text())
     assert set(result["accuracy"]) == {"torch_float", "torch_quantized", "lava_float", "lava_fixed"}

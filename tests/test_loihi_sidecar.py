@@ -211,6 +211,21 @@ def test_a_dead_lava_process_is_noticed_by_the_stall_watchdog():
         kill_all(processes)
 
 
+def test_a_cancelled_run_stops_its_sidecar():
+    cancel = threading.Event()
+    run = Run(cancel=cancel)
+    sidecar, processes = run.processes()
+    try:
+        cancel.set()  # what deploy --side-by-side does to the other mode when one fails or Ctrl-C arrives
+        run.thread.join(60)
+        assert not run.thread.is_alive() and isinstance(run.error, LavaSidecarError), \
+            f"the run ends with a LavaSidecarError, got {run.error!r}"
+        assert "cancelled" in str(run.error)
+        assert not wait_gone(processes), "and its sidecar's processes are stopped"
+    finally:
+        kill_all(processes)
+
+
 def test_ctrl_c_in_the_lab_stops_every_lava_process(tmp_path):
     caller = start_caller(tmp_path)
     processes: set[int] = set()
