@@ -144,7 +144,7 @@ def test_astdp_dashboard_trains_in_jupyterlab(browser):
     try:
         with jupyterlab(NOTEBOOKS) as lab, screenshot_on_failure(page, "jupyterlab-05_astdp"):
             open_notebook(page, lab, ASTDP)
-            run_all_cells(page)
+            run_all_cells(page, timeout_ms=600_000)  # the chapter trains several small networks: ~90 s on a quiet 2-core machine
             errors = cell_errors(page)
             assert not errors, "running the chapter top to bottom raised:\n" + "\n".join(errors)
 
