@@ -3,7 +3,8 @@
     entry       cli, __main__                                   the command line
     teaching    check/, plotting/, widgets/, exercises          by chapter concept
     studies     experiments, tune, stdp_baseline                the paper's tables, tuning
-    workflows   data/, training/, energy, loihi/, plasticity    datasets, loops, energy, Lava
+    workflows   data/, training/, energy, loihi/, interop/,     datasets, loops, energy, Lava,
+                plasticity                                      NIR and NeuroBench
     science     neurons, encoding, encoders, sparse, stdp,      the models and their maths
                 competitive, models, rules, noise, readout
     foundation  foundation/                                     errors, validation, I/O, seeds,
@@ -38,7 +39,8 @@ LAYERS_OF = {
     **dict.fromkeys(("labkit.neurons", "labkit.encoding", "labkit.encoders", "labkit.sparse", "labkit.stdp",
                      "labkit.competitive", "labkit.models", "labkit.rules", "labkit.noise", "labkit.readout"),
                     "science"),
-    **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.plasticity"),
+    **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.interop",
+                     "labkit.plasticity"),
                     "workflows"),
     **dict.fromkeys(("labkit.experiments", "labkit.tune", "labkit.stdp_baseline"), "studies"),
     **dict.fromkeys(("labkit.check", "labkit.plotting", "labkit.widgets", "labkit.exercises"), "teaching"),

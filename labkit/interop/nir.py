@@ -48,6 +48,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from ..loihi.bundle import Bundle
 from ..models import SpikingMLP
 from ..neurons import LIFParams
 
@@ -61,8 +62,6 @@ _FORMS = ("unit_r", "r_tau")
 
 
 def _float_layers(source) -> tuple[list[tuple[np.ndarray, np.ndarray]], LIFParams]:
-    from ..loihi.bundle import Bundle
-
     if isinstance(source, Bundle):
         layers = [(np.asarray(l.weight, np.float32), np.asarray(l.bias, np.float32)) for l in source.layers]
         return layers, LIFParams(beta=source.beta, threshold=source.threshold, reset="zero")
