@@ -277,7 +277,10 @@ def _menu(page, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}$")).click()
 
 
-_PROMPTS = f"[...document.querySelectorAll('{_PANEL} .jp-CodeCell .jp-InputPrompt')]"
+# Prompts of code cells whose input is shown: a collapsed solution cell (jupyter.source_hidden) shows a
+# placeholder instead, whose prompt never displays an execution count.
+_PROMPTS = (f"[...document.querySelectorAll('{_PANEL} .jp-CodeCell .jp-InputPrompt')]"
+            ".filter(e => e.offsetParent !== null && !e.classList.contains('jp-Placeholder-prompt'))")
 
 
 def run_all_cells(page, *, timeout_ms: float = 180_000) -> None:
