@@ -263,3 +263,18 @@ def test_paired_comparison_gives_the_t_interval_and_says_it_in_words():
     mixed = ex.paired_comparison(rules, "sum")
     assert mixed["n"] == 3 and mixed["verdict"] == "not established" and "cannot be told apart" in mixed["in_words"]
     assert ex.paired_comparison(rules, "stdp")["in_words"].startswith("No seed"), "nothing to pair yet"
+
+
+def test_a_run_on_event_frames_sizes_and_probes_its_network_through_the_data_encoder():
+    """Frames [N, T, 2, 4, 4]: the network takes 2·4·4 inputs per step, and the hidden sparsity is
+    measured on the frames made time-first (the FrameEncoder), not on a rate code of them."""
+    from labkit.training import Data
+
+    g = torch.Generator().manual_seed(0)
+    frames = (torch.rand(6, 5, 2, 4, 4, generator=g) < 0.3).float()
+    data = Data(frames, torch.arange(6) % 10, frames, torch.arange(6) % 10, temporal=True, name="nmnist-sim")
+    model = ex_runs._make_model(ex_runs.RunSpec("nmnist-sim", "bp", 0, 1), data)
+    assert model.sizes[0] == 2 * 4 * 4, "features per time step, not T times them"
+    with torch.no_grad():
+        expected = model(frames.transpose(0, 1)).spikes[1].mean().item()
+    assert ex_runs._hidden_sparsity(model, data, torch.device("cpu")) == expected, "frames are fed as stored"

@@ -64,7 +64,7 @@ def reproduce(
     command = "labkit " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith("labkit") else None
     if not report_only:
         data = _load_data(dataset, quick)
-        if data.temporal and "stdp_only" in rules:
+        if data.encoder.temporal and "stdp_only" in rules:
             rules = tuple(r for r in rules if r != "stdp_only")  # the competitive layer is for static images
         from tqdm.auto import tqdm
 

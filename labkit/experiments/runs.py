@@ -14,7 +14,6 @@ from pathlib import Path
 import torch
 
 from ..competitive import CompetitiveParams, classify
-from ..encoding import encode_rate
 from ..foundation.io import read_json, save_torch, write_json, write_text
 from ..foundation.paths import REPO_ROOT
 from ..foundation.seeds import Stream, epoch_generator, pass_seed
@@ -69,7 +68,7 @@ FINISHED_FILES = ("eval.json", "history.json", "model.pt")
 
 
 def _make_model(spec: RunSpec, data: Data):
-    n_in = int(math.prod(data.train_x.shape[2:] if data.temporal else data.train_x.shape[1:]))
+    n_in = int(math.prod(data.encoder.static(data.train_x[:1]).shape[1:]))  # features per step, from the encoder
     sizes = (n_in, 500, 10)
     if spec.rule == "ann":
         return ANNBaseline(sizes, seed=spec.seed)
@@ -77,12 +76,12 @@ def _make_model(spec: RunSpec, data: Data):
 
 
 def _hidden_sparsity(model, data: Data, device) -> float | None:
-    """Hidden-layer spikes per neuron per step on the first 1,000 test inputs."""
+    """Hidden-layer spikes per neuron per step on the first 1,000 test inputs, encoded by the data's encoder."""
     if not isinstance(model, SpikingMLP):
         return None
 
     x = data.test_x[:1000].to(device)
-    inputs = x.transpose(0, 1) if data.temporal else encode_rate(x, 25, generator=torch.Generator(device).manual_seed(0))
+    inputs = data.encoder(x, 25, torch.Generator(device).manual_seed(0))
     with torch.no_grad():
         out = model.to(device)(inputs)
     return out.spikes[1].mean().item()
@@ -135,7 +134,7 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
     noise = {
         f"{sigma:g}": evaluate_readouts(model, data.test_x, data.test_y, noise_sigma=sigma, encoder=data.encoder,
                                         seed=spec.seed, device=device)
-        for sigma in (NOISE_LEVELS if not data.temporal else (0.0,))
+        for sigma in (NOISE_LEVELS if not data.encoder.temporal else (0.0,))  # pixel noise is for images, not frames
     }
     clean = noise["0"]
     result = {

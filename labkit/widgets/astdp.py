@@ -416,7 +416,7 @@ def hybrid_dashboard(data=None, *, hidden: int | None = None, train_size: int | 
         data = mnist_data("bundled", train_limit=train_size, test_limit=test_size)
     else:
         data = as_data(data, classes=10)
-        if data.temporal:
+        if data.encoder.temporal:
             raise ValueError("hybrid_dashboard trains on images ([N, ...] in [0, 1]), not temporal (event) data")
         data = data._replace(train_x=data.train_x[:train_size], train_y=data.train_y[:train_size],
                              test_x=data.test_x[:test_size], test_y=data.test_y[:test_size])
