@@ -223,6 +223,26 @@ def test_nmnist_sim_frames_are_clipped_tonic_frames_of_the_simulated_events(bund
     assert np.array_equal(d.train_x.numpy(), expected), "frames = tonic's ToFrame over fixed bins, clipped to 1"
 
 
+def test_one_binning_counts_tonic_frames_and_marks_the_training_frames(digits):
+    """`event_counts` is tonic's ToFrame over fixed bins; `bin_to_frames` is where it counts > 0; the
+    event-camera view and the exercise's reference use `event_counts` itself."""
+    from labkit.check import reference
+    from labkit.data.frames import bin_to_frames, event_counts
+
+    params = SaccadeParams()
+    events = simulate_saccades(digits[:3], rng=np.random.default_rng(5), params=params)
+    to_frame = tonic.transforms.ToFrame(sensor_size=NMNIST_SENSOR_SIZE, time_window=params.duration_us / 7,
+                                        start_time=0, end_time=params.duration_us)
+    counts = [event_counts(e, 7, params.duration_us) for e in events]
+    for c, e in zip(counts, events):
+        assert np.array_equal(c, to_frame(e)), "counts per bin, polarity and pixel = tonic's ToFrame"
+        assert np.array_equal(reference.bin_events(e, 7, params.duration_us), c), "the reference is the same binning"
+    b = np.concatenate([np.full(len(e), i) for i, e in enumerate(events)])
+    flat = np.concatenate(events)
+    frames = bin_to_frames(b, flat["x"], flat["y"], flat["t"], flat["p"], 3, 7, params.duration_us)
+    assert np.array_equal(frames, np.stack(counts) > 0), "a training frame is 1 where at least one event fell"
+
+
 def test_nmnist_sim_data_is_cached_and_reloaded(bundled_root):
     first = data.nmnist_sim_data(8, 4, num_bins=5, root=bundled_root, source="bundled")
     files = list((bundled_root / "cache").glob("nmnist-sim-*.npz"))

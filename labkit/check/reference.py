@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..competitive import assign_labels
+from ..data.frames import event_counts
 from ..encoding import encode_latency, encode_rate
 from ..energy import energy_from_counts
 from ..experiments import difference_verdict
@@ -225,10 +226,7 @@ def pixel_events(log_intensity, threshold):
 
 def bin_events(events, num_bins, duration_us):
     """Exercise 9.2: event counts ``[num_bins, 2, 34, 34]`` (bin, polarity, y, x), bin k = ⌊t · num_bins / duration_us⌋."""
-    frames = np.zeros((num_bins, 2, 34, 34), dtype=np.int64)
-    k = events["t"].astype(np.int64) * num_bins // duration_us
-    np.add.at(frames, (k, events["p"].astype(np.int64), events["y"].astype(np.int64), events["x"].astype(np.int64)), 1)
-    return frames
+    return event_counts(events, num_bins, duration_us)
 
 
 def recurrent_lif(current, weight, params):

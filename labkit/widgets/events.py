@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..data import NMNIST_SENSOR_SIZE, SaccadeParams, simulate_saccades
+from ..data.frames import event_counts
 from ..foundation.errors import LabkitError
 from ..foundation.memory import check_memory
 from ..plotting import plot_event_frames
@@ -81,10 +82,7 @@ def event_camera_view(image, contrast_threshold: float, num_bins: int, noise_rat
     image = _one_digit(image)
     _check_event_memory(image, params, num_bins)
     (events,) = simulate_saccades(image[None], rng=np.random.default_rng(seed), params=params)
-    side = 34
-    frames = np.zeros((num_bins, 2, side, side))
-    bins = events["t"] * num_bins // params.duration_us
-    np.add.at(frames, (bins, events["p"].astype(int), events["y"], events["x"]), 1)
+    frames = event_counts(events, num_bins, params.duration_us)
     spikes = int((frames > 0).sum())
     fig = Figure(figsize=(1.25 * min(num_bins, 10), 1.25 * -(-num_bins // 10) + 0.9), layout="constrained")
     plot_event_frames(frames, bin_us=params.duration_us / num_bins, fig=fig,
