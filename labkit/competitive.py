@@ -45,6 +45,7 @@ from torch import nn
 
 from .encoding import encode_rate
 from .foundation.runtime import cpu_threads
+from .foundation.validation import check_choice, check_int, check_number, check_type
 from .neurons import LIFParams
 from .stdp import STDPParams, stdp_update
 
@@ -81,29 +82,18 @@ class CompetitiveParams:
     gain: float = 1.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.lif, LIFParams):
-            raise ValueError(f"CompetitiveParams.lif must be a LIFParams, got {type(self.lif).__name__}")
-        if self.lif.reset != "zero":
-            raise ValueError(f"CompetitiveParams.lif.reset must be 'zero' (winners reset to 0), got {self.lif.reset!r}")
-        if not isinstance(self.stdp, STDPParams):
-            raise ValueError(f"CompetitiveParams.stdp must be an STDPParams, got {type(self.stdp).__name__}")
-        if self.stdp.w_min != 0.0 or self.stdp.w_max <= 0:
-            raise ValueError(
-                f"CompetitiveParams.stdp needs w_min = 0 and w_max > 0 (excitatory weights), got "
-                f"w_min={self.stdp.w_min!r}, w_max={self.stdp.w_max!r}"
-            )
-        if isinstance(self.winners, bool) or not isinstance(self.winners, int) or self.winners < 1:
-            raise ValueError(f"CompetitiveParams.winners must be an integer >= 1, got {self.winners!r}")
-        if not (isinstance(self.inhibition, (int, float)) and 0.0 <= self.inhibition <= 1.0):
-            raise ValueError(f"CompetitiveParams.inhibition must be in [0, 1], got {self.inhibition!r}")
-        if not (isinstance(self.theta_plus, (int, float)) and math.isfinite(self.theta_plus) and self.theta_plus >= 0):
-            raise ValueError(f"CompetitiveParams.theta_plus must be a finite number >= 0, got {self.theta_plus!r}")
-        if not (isinstance(self.theta_tau, (int, float)) and self.theta_tau > 0):
-            raise ValueError(f"CompetitiveParams.theta_tau must be > 0 images (inf: no decay), got {self.theta_tau!r}")
-        if not (isinstance(self.w_sum, (int, float)) and math.isfinite(self.w_sum) and self.w_sum > 0):
-            raise ValueError(f"CompetitiveParams.w_sum must be a finite number > 0, got {self.w_sum!r}")
-        if not (isinstance(self.gain, (int, float)) and math.isfinite(self.gain) and self.gain > 0):
-            raise ValueError(f"CompetitiveParams.gain must be a finite number > 0, got {self.gain!r}")
+        check_type("CompetitiveParams.lif", self.lif, LIFParams)
+        check_choice("CompetitiveParams.lif.reset", self.lif.reset, ("zero",), unit="a winner's membrane returns to 0")
+        check_type("CompetitiveParams.stdp", self.stdp, STDPParams)
+        check_choice("CompetitiveParams.stdp.w_min", self.stdp.w_min, (0.0,), unit="excitatory weights")
+        check_number("CompetitiveParams.stdp.w_max", self.stdp.w_max, minimum=0.0, above=True)
+        check_int("CompetitiveParams.winners", self.winners, 1)
+        check_number("CompetitiveParams.inhibition", self.inhibition, minimum=0.0, maximum=1.0)
+        check_number("CompetitiveParams.theta_plus", self.theta_plus, minimum=0.0)
+        check_number("CompetitiveParams.theta_tau", self.theta_tau, minimum=0.0, above=True, finite=False,
+                     unit="images; inf: no decay")
+        check_number("CompetitiveParams.w_sum", self.w_sum, minimum=0.0, above=True)
+        check_number("CompetitiveParams.gain", self.gain, minimum=0.0, above=True)
 
 
 def normalize_weights(weight: torch.Tensor, params: CompetitiveParams = CompetitiveParams()) -> torch.Tensor:

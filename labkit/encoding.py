@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import torch
 
+from .foundation.validation import check_int
 from .sparse import SpikeIndex
 
 __all__ = ["RateCode", "check_intensities", "decode_rate", "encode_latency", "encode_rate", "encode_rate_indexed"]
@@ -49,8 +50,7 @@ def check_intensities(images: torch.Tensor) -> None:
 
 
 def _check_steps(num_steps: int) -> None:
-    if not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+    check_int("num_steps", num_steps, 1)
 
 
 def encode_rate(

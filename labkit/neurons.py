@@ -28,12 +28,13 @@ Magazine 36(6), 2019). The forward pass is always the exact step.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import torch
 from torch import nn
+
+from .foundation.validation import check_choice, check_number
 
 __all__ = [
     "ATan",
@@ -64,12 +65,9 @@ class LIFParams:
     reset: Reset = "subtract"
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.beta, (int, float)) and 0.0 <= self.beta <= 1.0):
-            raise ValueError(f"LIFParams.beta must be a number in [0, 1] (decay per step), got {self.beta!r}")
-        if not (isinstance(self.threshold, (int, float)) and math.isfinite(self.threshold) and self.threshold > 0):
-            raise ValueError(f"LIFParams.threshold must be a finite number > 0, got {self.threshold!r}")
-        if self.reset not in ("subtract", "zero"):
-            raise ValueError(f"LIFParams.reset must be 'subtract' or 'zero', got {self.reset!r}")
+        check_number("LIFParams.beta", self.beta, minimum=0.0, maximum=1.0, unit="decay per step")
+        check_number("LIFParams.threshold", self.threshold, minimum=0.0, above=True)
+        check_choice("LIFParams.reset", self.reset, ("subtract", "zero"))
 
     @classmethod
     def from_tau(cls, tau: float, dt: float = 1.0, **kwargs) -> LIFParams:
@@ -101,8 +99,7 @@ class ATan:
     alpha: float = 2.0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.alpha, numbers.Real) and math.isfinite(self.alpha) and self.alpha > 0):
-            raise ValueError(f"ATan.alpha must be a finite number > 0, got {self.alpha!r}")
+        check_number("ATan.alpha", self.alpha, minimum=0.0, above=True)
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         y = (math.pi / 2 * self.alpha) * x
@@ -128,8 +125,7 @@ class FastSigmoid:
     slope: float = 25.0
 
     def __post_init__(self) -> None:
-        if not self.slope > 0:
-            raise ValueError(f"FastSigmoid.slope must be > 0, got {self.slope!r}")
+        check_number("FastSigmoid.slope", self.slope, minimum=0.0, above=True)
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         y = self.slope * x.abs()

@@ -92,10 +92,8 @@ class RuleParams:
         check_number("eta2 (η2)", self.eta2, minimum=0)
         if self.eta1 == 0 and self.eta2 == 0:
             raise ValueError("eta1 (η1) and eta2 (η2) are both 0: nothing would learn; make one of them > 0")
-        if not (isinstance(self.kappa, (int, float)) and 0 <= self.kappa <= 1):
-            raise ValueError(f"kappa (κ) must be in [0, 1], got {self.kappa!r}")
-        if not (0 <= self.c_init <= 1):
-            raise ValueError(f"c_init must be in [0, 1], got {self.c_init!r}")
+        check_number("kappa (κ)", self.kappa, minimum=0.0, maximum=1.0)
+        check_number("c_init", self.c_init, minimum=0.0, maximum=1.0)
 
 
 class UpdateRule:

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .foundation.validation import check_number, check_order
 from .sparse import spike_matmul_t
 
 __all__ = ["STDPParams", "clip_weights", "decay_matrix", "stdp_update", "stdp_window", "traces", "window_matrix"]
@@ -75,15 +76,12 @@ class STDPParams:
 
     def __post_init__(self) -> None:
         for name in ("A_plus", "A_minus"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"STDPParams.{name} must be a finite number >= 0, got {value!r}")
+            check_number(f"STDPParams.{name}", getattr(self, name), minimum=0.0)
         for name in ("tau_plus", "tau_minus"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"STDPParams.{name} must be a finite number > 0 (time steps), got {value!r}")
-        if not (math.isfinite(self.w_min) and math.isfinite(self.w_max) and self.w_min < self.w_max):
-            raise ValueError(f"STDPParams needs finite w_min < w_max, got {self.w_min!r}, {self.w_max!r}")
+            check_number(f"STDPParams.{name}", getattr(self, name), minimum=0.0, above=True, unit="time steps")
+        check_number("STDPParams.w_min", self.w_min)
+        check_number("STDPParams.w_max", self.w_max)
+        check_order("STDPParams.w_min", self.w_min, "STDPParams.w_max", self.w_max)
 
     @property
     def decay_plus(self) -> float:

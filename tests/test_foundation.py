@@ -9,7 +9,9 @@ refused without running the code it carries.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
+import math
 import os
 import pathlib
 import stat
@@ -21,6 +23,7 @@ import torch
 from labkit.foundation import io, seeds, tables, validation
 from labkit.foundation.errors import LabkitError
 from labkit.foundation.paths import REPO_ROOT
+from labkit.neurons import LIFParams
 
 FOUNDATION = pathlib.Path(io.__file__).parent
 
@@ -172,6 +175,58 @@ def test_validation_phrases_each_kind_of_error_one_way():
         validation.check_choice("reset", "one", ("subtract", "zero"))
     assert validation.check_number("x", 2) == 2.0 and validation.check_int("n", None, allow_none=True) is None
     assert issubclass(LabkitError, ValueError), "user errors are ValueErrors"
+    with pytest.raises(LabkitError, match=r"^bits must be an integer in \[2, 8\], got 9$"):
+        validation.check_int("bits", 9, 2, maximum=8)
+    with pytest.raises(LabkitError, match=r"^sigma must be a finite number in \[0, 0.5\) \(a fraction\), got 0.5$"):
+        validation.check_number("sigma", 0.5, minimum=0, maximum=0.5, below=True, unit="a fraction")
+    with pytest.raises(LabkitError, match=r"^lif must be a LIFParams, got an int$"):
+        validation.check_type("lif", 3, LIFParams)
+    with pytest.raises(LabkitError, match=r"^w_min must be < w_max, got 1 and 0$"):
+        validation.check_order("w_min", 1, "w_max", 0)
+    assert validation.check_number("tau", math.inf, minimum=0, above=True, finite=False) == math.inf, "inf allowed"
+    with pytest.raises(LabkitError, match=r"^tau must be a number > 0, got nan$"):
+        validation.check_number("tau", math.nan, minimum=0, above=True, finite=False)
+
+
+def _records():
+    """(build a record with one bad field, the field's name as the message must start) for every parameter record."""
+    from labkit.competitive import CompetitiveParams
+    from labkit.data import SaccadeParams
+    from labkit.energy import PLATFORMS
+    from labkit.loihi.bundle import Bundle
+    from labkit.loihi.quantize import QuantConfig
+    from labkit.neurons import ATan, FastSigmoid
+    from labkit.rules import RuleParams
+    from labkit.stdp import STDPParams
+    from labkit.tune.config import TuneConfig
+
+    platform = next(iter(PLATFORMS.values()))  # an EnergyModel class
+    constant = dataclasses.fields(platform)[0].name
+    return [
+        (lambda: LIFParams(beta=1.5), "LIFParams.beta", r"in \[0, 1\]"),
+        (lambda: LIFParams(reset="one"), "LIFParams.reset", "'subtract' or 'zero'"),
+        (lambda: ATan(alpha=-1.0), "ATan.alpha", "> 0"),
+        (lambda: FastSigmoid(slope=0.0), "FastSigmoid.slope", "> 0"),
+        (lambda: STDPParams(tau_plus=0.0), "STDPParams.tau_plus", r"> 0 \(time steps\)"),
+        (lambda: STDPParams(w_min=1.0, w_max=0.0), "STDPParams.w_min", "< STDPParams.w_max"),
+        (lambda: CompetitiveParams(lif=LIFParams()), "CompetitiveParams.lif.reset", "'zero'"),
+        (lambda: CompetitiveParams(winners=0), "CompetitiveParams.winners", "integer >= 1"),
+        (lambda: CompetitiveParams(theta_tau=0.0), "CompetitiveParams.theta_tau", "> 0"),
+        (lambda: RuleParams(kappa=2.0), r"kappa \(κ\)", r"in \[0, 1\]"),
+        (lambda: SaccadeParams(threshold_sigma=0.5), "SaccadeParams.threshold_sigma", r"in \[0, 0.5\)"),
+        (lambda: SaccadeParams(saccade_us=5), "SaccadeParams.saccade_us", r"integer in \[1000, "),
+        (lambda: QuantConfig(weight_bits=9), "QuantConfig.weight_bits", r"integer in \[2, 8\]"),
+        (lambda: TuneConfig(val_fraction=0.0), "val_fraction", r"in \(0, 0.5\]"),
+        (lambda: platform(**{constant: -1.0}), f"{platform.__name__}.{constant}", ">= 0"),
+        (lambda: Bundle(layers=(), beta=0.9, threshold=1.0), "Bundle.layers", "at least one"),
+    ]
+
+
+@pytest.mark.parametrize("build, field, remedy", _records(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_parameter_record_names_the_field_and_what_it_must_be(build, field, remedy):
+    """One phrasing for the records' checks: ``{field} must …{what to pass}…, got {value}``."""
+    with pytest.raises(LabkitError, match=rf"^{field} must .*{remedy}.*"):
+        build()
 
 
 # ----------------------------------------------------------------------------- tables

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..foundation.validation import check_int
 from .record import Data
 from .events import NMNIST_SENSOR_SIZE
 from .files import data_dir
@@ -130,10 +131,8 @@ def load_nmnist(
         FileNotFoundError: N-MNIST is not there; the message says how to get it.
     """
     check_split(split)
-    if not (isinstance(num_bins, int) and num_bins >= 1):
-        raise ValueError(f"num_bins must be an integer >= 1, got {num_bins!r}")
-    if limit is not None and not (isinstance(limit, int) and limit >= 1):
-        raise ValueError(f"limit must be an integer >= 1, got {limit!r}")
+    check_int("num_bins", num_bins, 1)
+    check_int("limit", limit, 1, allow_none=True)
     folder = _nmnist_dir(root)
     key = {"v": 1, "split": split, "num_bins": num_bins, "denoise": bool(denoise),
            "filter_time_us": filter_time_us, "limit": limit}

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import torch
 
+from ..foundation.validation import check_int
 from .record import Data
 from .events import NMNIST_SENSOR_SIZE
 from .files import data_dir
@@ -48,10 +49,8 @@ def nmnist_sim_data(
     are not comparable with published N-MNIST results.
     """
     for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not (isinstance(value, int) and value >= 0):
-            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    if not (isinstance(num_bins, int) and num_bins >= 1):
-        raise ValueError(f"num_bins must be an integer >= 1, got {num_bins!r}")
+        check_int(name, value, 0)
+    check_int("num_bins", num_bins, 1)
     if not isinstance(params, SaccadeParams):
         raise ValueError(f"params must be a SaccadeParams, got {type(params).__name__}")
     if source not in ("auto", "full", "bundled"):

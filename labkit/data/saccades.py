@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..foundation.validation import check_int, check_number
 from .events import EVENT_DTYPE, NMNIST_SENSOR_SIZE, NMNIST_TIME_BITS
 
 __all__ = ["SaccadeParams", "iter_simulated", "saccade_path", "simulate_saccades"]
@@ -55,23 +56,16 @@ class SaccadeParams:
     noise_rate_hz: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.saccade_us, int) and 1_000 <= self.saccade_us <= (2**NMNIST_TIME_BITS - 1) // 3):
-            raise ValueError(
-                f"saccade_us must be an integer in [1000, {(2**NMNIST_TIME_BITS - 1) // 3}] µs "
-                f"(three saccades must fit N-MNIST's 23-bit timestamps), got {self.saccade_us!r}"
-            )
-        if not (math.isfinite(self.amplitude_px) and 0 < self.amplitude_px <= 8):
-            raise ValueError(f"amplitude_px must be in (0, 8] pixels, got {self.amplitude_px!r}")
-        if not (math.isfinite(self.contrast_threshold) and self.contrast_threshold > 0):
-            raise ValueError(f"contrast_threshold (C) must be a finite number > 0, got {self.contrast_threshold!r}")
-        if not (0 <= self.threshold_sigma < 0.5):
-            raise ValueError(f"threshold_sigma must be in [0, 0.5), got {self.threshold_sigma!r}")
-        if not (math.isfinite(self.dark_level) and self.dark_level > 0):
-            raise ValueError(f"dark_level (ε) must be a finite number > 0, got {self.dark_level!r}")
-        if not (isinstance(self.steps_per_saccade, int) and self.steps_per_saccade >= 2):
-            raise ValueError(f"steps_per_saccade must be an integer >= 2, got {self.steps_per_saccade!r}")
-        if not (math.isfinite(self.noise_rate_hz) and self.noise_rate_hz >= 0):
-            raise ValueError(f"noise_rate_hz must be a finite number >= 0, got {self.noise_rate_hz!r}")
+        check_int("SaccadeParams.saccade_us", self.saccade_us, 1_000, maximum=(2**NMNIST_TIME_BITS - 1) // 3,
+                  unit="µs; three saccades must fit N-MNIST's 23-bit timestamps")
+        check_number("SaccadeParams.amplitude_px", self.amplitude_px, minimum=0.0, maximum=8.0, above=True,
+                     unit="pixels")
+        check_number("SaccadeParams.contrast_threshold (C)", self.contrast_threshold, minimum=0.0, above=True)
+        check_number("SaccadeParams.threshold_sigma", self.threshold_sigma, minimum=0.0, maximum=0.5, below=True,
+                     unit="a fraction of C")
+        check_number("SaccadeParams.dark_level (ε)", self.dark_level, minimum=0.0, above=True)
+        check_int("SaccadeParams.steps_per_saccade", self.steps_per_saccade, 2)
+        check_number("SaccadeParams.noise_rate_hz", self.noise_rate_hz, minimum=0.0, unit="events per pixel per s")
 
     @property
     def duration_us(self) -> int:
@@ -244,8 +238,7 @@ def iter_simulated(images, rng, params: SaccadeParams, chunk_size: int, progress
     """Yield (start, n, b, x, y, t, p) for consecutive chunks of digits (flat, sorted by b then t)."""
     if not isinstance(params, SaccadeParams):
         raise ValueError(f"params must be a SaccadeParams, got {type(params).__name__}")
-    if not (isinstance(chunk_size, int) and chunk_size >= 1):
-        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+    check_int("chunk_size", chunk_size, 1)
     if rng is None:
         rng = np.random.default_rng(0)
     elif not isinstance(rng, np.random.Generator):

@@ -51,6 +51,7 @@ from torch import nn
 from ..data.record import Data
 from ..encoders import Encoder, RateEncoder, frames_if_temporal
 from ..foundation.runtime import resolve_device
+from ..foundation.validation import check_int
 from ..models import SNNOutput, SpikingMLP
 
 __all__ = ["Kind", "LayerOps", "OpCounts", "Plasticity", "activation_sparsity", "active_neuron_updates", "connection_sparsity", "count_ops", "dense_synaptic_ops", "effective_synaptic_ops", "footprint", "is_binary"]
@@ -205,8 +206,7 @@ class OpCounts:
         do not change. (Rate-coded inputs are stationary; the first steps of a LIF layer, while
         the membranes charge, make this a slight approximation.) ANN counts are returned as is.
         """
-        if not isinstance(num_steps, int) or num_steps < 1:
-            raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+        check_int("num_steps", num_steps, 1)
         if self.kind == "ann" or num_steps == self.num_steps:
             return self
         k = num_steps / self.num_steps
@@ -304,8 +304,7 @@ def _inputs_of(data_or_inputs, max_samples: int | None, encoder: Encoder | None)
             f"inputs [N, ...], got {type(data_or_inputs).__name__}"
         )
     if max_samples is not None:
-        if not isinstance(max_samples, int) or max_samples < 1:
-            raise ValueError(f"max_samples must be an integer >= 1 or None, got {max_samples!r}")
+        check_int("max_samples", max_samples, 1)
         x = x[:max_samples]
     if len(x) == 0:
         raise ValueError("no inputs to count on: data_or_inputs is empty")
@@ -436,10 +435,8 @@ def count_ops(
         plasticity: ``"stdp"`` also counts the synaptic updates of on-chip pairwise STDP.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     """
-    if not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    check_int("num_steps", num_steps, 1)
+    check_int("batch_size", batch_size, 1)
     if plasticity not in ("none", "stdp"):
         raise ValueError(f"plasticity must be 'none' or 'stdp', got {plasticity!r}")
     encoder = frames_if_temporal(encoder, temporal)

@@ -17,10 +17,10 @@ definitions above (and its tests check them on hand-counted examples) instead of
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar, Mapping
 
+from ..foundation.validation import check_number
 from .counts import OpCounts
 
 __all__ = ["A100", "A100Model", "DAVIES", "DEFAULT_PLATFORMS", "DenseModel", "DigitalModel", "EnergyModel", "HOROWITZ", "LoihiModel", "MAC_45NM", "NEURON_UPDATE_45NM", "PJ", "PLATFORMS", "make_platform"]
@@ -61,14 +61,8 @@ class EnergyModel:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            value = getattr(self, f.name)
-            if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-                    and value >= 0):
-                unit = f.metadata.get("unit", "")
-                raise ValueError(
-                    f"{type(self).__name__}.{f.name} must be a finite number >= 0{' (' + unit + ')' if unit else ''}, "
-                    f"got {value!r}"
-                )
+            check_number(f"{type(self).__name__}.{f.name}", getattr(self, f.name), minimum=0.0,
+                         unit=f.metadata.get("unit") or None)
 
     @classmethod
     def constants(cls) -> tuple[str, ...]:

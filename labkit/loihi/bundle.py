@@ -27,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..foundation.errors import LabkitError
 from ..foundation.io import write_atomic
+from ..foundation.validation import check_int, check_number
 
 __all__ = ["FORMAT_VERSION", "Bundle", "LayerBundle", "bundles_equal", "load_bundle", "save_bundle"]
 
@@ -66,11 +68,11 @@ class LayerBundle:
     def __post_init__(self) -> None:
         w, b = np.asarray(self.weight), np.asarray(self.bias)
         if w.ndim != 2:
-            raise ValueError(f"LayerBundle.weight must be a 2-D matrix [n_out, n_in], got shape {w.shape}")
+            raise LabkitError(f"LayerBundle.weight must be a 2-D matrix [n_out, n_in], got shape {w.shape}")
         if b.shape != (w.shape[0],):
-            raise ValueError(f"LayerBundle.bias must have shape ({w.shape[0]},), got {b.shape}")
+            raise LabkitError(f"LayerBundle.bias must have shape ({w.shape[0]},), got {b.shape}")
         if np.shape(self.weight_mant) != w.shape or np.shape(self.bias_mant) != b.shape:
-            raise ValueError("LayerBundle: weight_mant and bias_mant must have the shapes of weight and bias")
+            raise LabkitError("LayerBundle: weight_mant and bias_mant must have the shapes of weight and bias")
 
     @property
     def n_in(self) -> int:
@@ -101,16 +103,13 @@ class Bundle:
 
     def __post_init__(self) -> None:
         if not self.layers:
-            raise ValueError("Bundle.layers must hold at least one layer")
+            raise LabkitError("Bundle.layers must hold at least one layer")
         for prev, nxt in zip(self.layers, self.layers[1:]):
             if prev.n_out != nxt.n_in:
-                raise ValueError(f"Bundle.layers do not chain: a layer with {prev.n_out} outputs feeds one with {nxt.n_in} inputs")
-        if not 0.0 <= self.beta <= 1.0:
-            raise ValueError(f"Bundle.beta must lie in [0, 1], got {self.beta!r}")
-        if not self.threshold > 0:
-            raise ValueError(f"Bundle.threshold must be > 0, got {self.threshold!r}")
-        if not (isinstance(self.num_steps, (int, np.integer)) and self.num_steps >= 1):
-            raise ValueError(f"Bundle.num_steps must be an integer >= 1, got {self.num_steps!r}")
+                raise LabkitError(f"Bundle.layers do not chain: a layer with {prev.n_out} outputs feeds one with {nxt.n_in} inputs")
+        check_number("Bundle.beta", self.beta, minimum=0.0, maximum=1.0, unit="decay per step")
+        check_number("Bundle.threshold", self.threshold, minimum=0.0, above=True)
+        check_int("Bundle.num_steps", self.num_steps, 1)
 
     @property
     def sizes(self) -> tuple[int, ...]:

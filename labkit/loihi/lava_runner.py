@@ -33,6 +33,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
+from ..foundation.validation import check_int
 from .bundle import Bundle, load_bundle
 from .lava_network import LAVA_TAGS
 from .lava_parallel import run_parallel
@@ -57,12 +58,6 @@ __all__ = [
 
 Mode = Literal["float", "fixed"]
 Record = Literal["counts", "spikes"]
-
-
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def run_lava(
@@ -110,9 +105,9 @@ def run_lava(
         raise ValueError(f"mode must be 'float' or 'fixed', got {mode!r}")
     if record not in ("counts", "spikes"):
         raise ValueError(f"record must be 'counts' or 'spikes', got {record!r}")
-    chunk_size = _check_int("chunk_size", chunk_size, 1)
-    workers = _check_int("workers", workers, 1)
-    copies = _check_int("copies", copies, 1)
+    chunk_size = int(check_int("chunk_size", chunk_size, 1))
+    workers = int(check_int("workers", workers, 1))
+    copies = int(check_int("copies", copies, 1))
     spikes = np.asarray(spikes)
     if spikes.ndim != 3 or spikes.shape[2] != bundle.sizes[0]:
         raise ValueError(

@@ -52,6 +52,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..foundation.validation import check_int
 from ..models import SNNOutput
 from .bundle import Bundle, LayerBundle
 
@@ -97,10 +98,8 @@ class QuantConfig:
     min_vth: int = 128
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.weight_bits, int) and 2 <= self.weight_bits <= 8):
-            raise ValueError(f"QuantConfig.weight_bits must be an integer in [2, 8], got {self.weight_bits!r}")
-        if not (isinstance(self.min_vth, int) and 1 <= self.min_vth <= VTH_MAX):
-            raise ValueError(f"QuantConfig.min_vth must be an integer in [1, {VTH_MAX}], got {self.min_vth!r}")
+        check_int("QuantConfig.weight_bits", self.weight_bits, 2, maximum=8)
+        check_int("QuantConfig.min_vth", self.min_vth, 1, maximum=VTH_MAX)
 
     @property
     def mant_step(self) -> int:

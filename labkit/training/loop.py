@@ -32,6 +32,7 @@ from ..foundation.allocator import keep_freed_memory
 from ..foundation.errors import LabkitError
 from ..foundation.runtime import resolve_device
 from ..foundation.seeds import Stream, epoch_generator
+from ..foundation.validation import check_int
 from ..models import ANNBaseline, SNNOutput, SpikingMLP
 from ..readout import DEFAULT_LOSS, NATURAL_READOUT, check_readout, loss_function, paper_loss, predict
 from ..rules import RuleParams, UpdateRule, make_rule
@@ -139,12 +140,9 @@ def train(
         TrainingDiverged: the loss or weights became NaN/inf (says where; nothing is saved over;
             a non-finite loss is caught before it reaches the weights).
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    if not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+    check_int("epochs", epochs, 1)
+    check_int("batch_size", batch_size, 1)
+    check_int("num_steps", num_steps, 1)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path")
     if not isinstance(model, (SpikingMLP, ANNBaseline)):

@@ -10,6 +10,7 @@ import torch
 
 from ..data import load_mnist
 from ..foundation import paper
+from ..foundation.validation import check_choice, check_int, check_number
 from ..data.record import Data
 
 __all__ = ["DATASETS", "DEFAULT_PARAMS", "SearchSpace", "TuneConfig", "split_validation", "tuning_data"]
@@ -72,18 +73,12 @@ class TuneConfig:
     num_steps: int = 25
 
     def __post_init__(self) -> None:
-        if self.rule not in ("sum", "adaptive"):
-            raise ValueError(f"rule must be 'sum' or 'adaptive' (the rules with both η1 and η2), got {self.rule!r}")
-        if self.dataset not in DATASETS:
-            raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {self.dataset!r}")
+        check_choice("rule", self.rule, ("sum", "adaptive"), unit="the rules with both η1 and η2")
+        check_choice("dataset", self.dataset, sorted(DATASETS))
         for name in ("epochs", "hidden", "num_steps"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.train_limit is not None and (not isinstance(self.train_limit, int) or self.train_limit < 20):
-            raise ValueError(f"train_limit must be an integer >= 20 or None, got {self.train_limit!r}")
-        if not (isinstance(self.val_fraction, (int, float)) and 0 < self.val_fraction <= 0.5):
-            raise ValueError(f"val_fraction must be in (0, 0.5], got {self.val_fraction!r}")
+            check_int(name, getattr(self, name), 1)
+        check_int("train_limit", self.train_limit, 20, allow_none=True)
+        check_number("val_fraction", self.val_fraction, minimum=0.0, maximum=0.5, above=True)
 
 
 def split_validation(labels: torch.Tensor, fraction: float = 0.2) -> tuple[torch.Tensor, torch.Tensor]:

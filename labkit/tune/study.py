@@ -8,6 +8,7 @@ import warnings
 from dataclasses import asdict
 from pathlib import Path
 
+from ..foundation.validation import check_int
 from ..models import SpikingMLP
 from ..training import TrainingDiverged, train
 from .config import SearchSpace, TuneConfig, tuning_data
@@ -220,8 +221,7 @@ def optimize(
     """
     import optuna
 
-    if not isinstance(trials, int) or trials < 0:
-        raise ValueError(f"trials must be an integer >= 0, got {trials!r}")
+    check_int("trials", trials, 0)
     study = open_study(config, space, storage=storage, study_name=study_name, out=out, heartbeat=heartbeat,
                        sampler_seed=sampler_seed)
     try:

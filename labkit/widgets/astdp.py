@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from ..data import fast_mode, mnist_data
 from ..foundation.memory import check_memory
+from ..foundation.validation import check_int
 from ..models import SpikingMLP
 from ..plotting import plot_run_curves
 from ..rules import make_rule
@@ -404,8 +405,7 @@ def hybrid_dashboard(data=None, *, hidden: int | None = None, train_size: int | 
         raise ValueError(f"epochs must be an integer in [{lo}, {hi}], got {epochs!r}")
     for name, value in (("hidden", hidden), ("batch_size", batch_size), ("train_size", train_size),
                         ("test_size", test_size)):
-        if value is not None and not (isinstance(value, int) and value >= 1):
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        check_int(name, value, 1, allow_none=True)
     # The network's weights, gradients and Adam's two moments (16 B per weight), and a batch's spikes,
     # membranes and their gradients over T = 25 steps (about 8 tensors of 4 B per neuron-step).
     inputs = 784 if data is None or not hasattr(data, "train_x") else int(np.prod(data.train_x.shape[1:]))

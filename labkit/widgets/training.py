@@ -6,6 +6,7 @@ import io
 
 from matplotlib.figure import Figure
 
+from ..foundation.validation import check_int
 from ..plotting import plot_history
 from ..training import History
 
@@ -22,8 +23,7 @@ class TrainingMonitor:
     """
     def __init__(self, label: str = "SNN", *, max_epochs: int | None = None, every: int = 10,
                  reference: dict | None = None, show: bool = True):
-        if not (isinstance(every, int) and every >= 1):
-            raise ValueError(f"every must be an integer >= 1 (redraw every that many batches), got {every!r}")
+        check_int("every", every, 1, unit="redraw every that many batches")
         self.label, self.max_epochs, self.every = label, max_epochs, every
         self.reference = dict(reference or {})
         self.show = show
