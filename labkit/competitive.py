@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -47,6 +48,7 @@ from .encoding import encode_rate
 from .foundation.runtime import cpu_threads
 from .foundation.validation import check_choice, check_int, check_number, check_type
 from .neurons import LIFParams
+from .noise import DEFAULT_NOISE, noisy_input
 from .stdp import STDPParams, stdp_update
 
 __all__ = ["COMPETITIVE_STDP", "CompetitiveLayer", "CompetitiveParams", "assign_labels", "classify", "competitive_forward", "competitive_update", "confusion_matrix", "init_competitive_weights", "normalize_weights"]
@@ -220,6 +222,19 @@ def confusion_matrix(targets: torch.Tensor, predictions: torch.Tensor, n_classes
     return torch.bincount(index, minlength=n_classes * n_classes).view(n_classes, n_classes)
 
 
+@dataclass(frozen=True)
+class _GainRateCode:
+    """The layer's own rate code (`encode_rate` with its gain) in the shape `labkit.noise` encodes with."""
+    gain: float
+    temporal: ClassVar[bool] = False
+
+    def __call__(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return encode_rate(x, num_steps, gain=self.gain, generator=generator)
+
+    def static(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
 class CompetitiveLayer(nn.Module):
     """A thin module around the competitive layer's pure functions; W, θ and the labels are buffers.
 
@@ -262,13 +277,18 @@ class CompetitiveLayer(nn.Module):
     @torch.no_grad()
     def respond(
         self, images: torch.Tensor, num_steps: int = 25, *, batch_size: int = 1000, seed: int = 0,
+        noise_sigma: float = 0.0, noise: str = DEFAULT_NOISE, noise_generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """Spike counts ``[n_images, n_neurons]`` with learning off (deterministic for a given seed)."""
+        """Spike counts ``[n_images, n_neurons]`` with learning off (deterministic for a given seed), optionally
+        under input noise ``noise_sigma`` put in by the protocol ``noise`` (`labkit.noise`) from ``noise_generator``."""
         generator = torch.Generator(device=self.weight.device).manual_seed(seed)
+        code = _GainRateCode(self.params.gain)
         counts = []
         for start in range(0, len(images), batch_size):
             x = images[start : start + batch_size].to(self.weight.device)
-            counts.append(self(self.encode(x, num_steps, generator)).sum(dim=0).cpu())
+            spikes = noisy_input(noise, x, noise_sigma, encoder=code, num_steps=num_steps, noise=noise_generator,
+                                 code=generator)
+            counts.append(self(spikes.flatten(2)).sum(dim=0).cpu())
         return torch.cat(counts) if counts else torch.zeros(0, self.n_neurons)
 
     @torch.no_grad()

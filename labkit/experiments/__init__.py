@@ -27,7 +27,9 @@ checkpoint) and then writes ``summary.json``, CSV tables, figures and ``report.m
 The package: :mod:`~labkit.experiments.runs` (one run: train, resume or reuse, evaluate),
 :mod:`~labkit.experiments.statistics` (over seeds), :mod:`~labkit.experiments.report` (tables and
 verdicts), :mod:`~labkit.experiments.figures`, :mod:`~labkit.experiments.claims` (the paper's
-figures the report compares with) and :mod:`~labkit.experiments.command` (``labkit reproduce``).
+figures the report compares with), :mod:`~labkit.experiments.command` (``labkit reproduce``),
+:mod:`~labkit.experiments.noise_study` (every run under each noise protocol of `labkit.noise`,
+``scripts/noise_study.py``) and :mod:`~labkit.experiments.noise_report` (the report's section on it).
 """
 
 from __future__ import annotations

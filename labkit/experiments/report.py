@@ -17,6 +17,7 @@ from ..models import ANNBaseline, SpikingMLP
 from ..readout import DEFAULT_LOSS, READOUTS
 from .claims import LABELS, PAPER_ABLATION, PAPER_NOISE, PAPER_TABLE1
 from .figures import write_figures, write_raster_figure
+from .noise_report import collect_noise_study, noise_protocol_lines, noise_protocol_tables
 from .statistics import difference_verdict, paired_comparison, paired_differences, statistic, seed_stats, summarize, verdict
 
 __all__ = ["claim_verdicts", "markdown_table", "report_tables", "write_report"]
@@ -138,6 +139,9 @@ def write_report(out_root: Path, dataset: str, *, command: str | None = None, lo
     summary["table1"], summary["noise_table"], summary["ablation_table"] = table1, noise, ablation
     summary["paired"] = [paired_comparison(summary["rules"], rule, "bp", key) for rule in ("adaptive", "sum")
                          for key in ("test_acc", ("noise_acc", "0.3"))]
+    study = collect_noise_study(folder / "noise_protocols")
+    if study:
+        summary["noise_protocols"] = noise_protocol_tables(study)
     write_json(folder / "summary.json", summary)
     _write_csv(table1, folder / "table1.csv")
     _write_csv(noise, folder / "noise.csv")
@@ -186,6 +190,7 @@ def write_report(out_root: Path, dataset: str, *, command: str | None = None, lo
     lines += ["## Noise robustness: test accuracy (%) under Gaussian input noise", "",
               "Noise `x + σ·N(0,1)` is added to the pixels and clipped to [0, 1] before rate coding.", "",
               markdown_table(noise)]
+    lines += noise_protocol_lines(folder / "noise_protocols", markdown_table)
     lines += ["## Ablations: change of the A-STDP hybrid's accuracy (points)", "", markdown_table(ablation)]
     conv = []
     for rule, entry in rules.items():

@@ -18,7 +18,7 @@ from ..foundation.io import read_json, save_torch, write_json, write_text
 from ..foundation.paths import REPO_ROOT
 from ..foundation.seeds import Stream, epoch_generator, pass_seed
 from ..models import ANNBaseline, SpikingMLP
-from ..noise import add_noise
+from ..noise import DEFAULT_NOISE
 from ..readout import DEFAULT_LOSS
 from ..training import Data, History, evaluate_readouts, train
 from ..training.competitive import train_competitive
@@ -132,8 +132,8 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
     save_torch(folder / "model.pt", model.state_dict())
     readout = history.config["readout"]
     noise = {
-        f"{sigma:g}": evaluate_readouts(model, data.test_x, data.test_y, noise_sigma=sigma, encoder=data.encoder,
-                                        seed=spec.seed, device=device)
+        f"{sigma:g}": evaluate_readouts(model, data.test_x, data.test_y, noise_sigma=sigma, noise=DEFAULT_NOISE,
+                                        encoder=data.encoder, seed=spec.seed, device=device)
         for sigma in (NOISE_LEVELS if not data.encoder.temporal else (0.0,))  # pixel noise is for images, not frames
     }
     clean = noise["0"]
@@ -148,6 +148,7 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
         "test_readouts": clean["accuracy"],
         "silent_fraction": clean["silent_fraction"],
         "tie_fraction": clean["tie_fraction"],
+        "noise_protocol": DEFAULT_NOISE,
         "noise_acc": {sigma: r["accuracy"][readout] for sigma, r in noise.items()},
         "noise_readouts": noise,
         "hidden_spikes_per_neuron_step": _hidden_sparsity(model, data, next(model.parameters()).device),
@@ -244,8 +245,9 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
         if sigma == 0:
             noise["0"] = res.test_acc
             continue
-        x = add_noise(data.test_x, sigma, epoch_generator(spec.seed, Stream.EVAL_NOISE))
-        pred = classify(layer.respond(x, num_steps, seed=test_seed), labels, n_classes)
+        counts = layer.respond(data.test_x, num_steps, seed=test_seed, noise_sigma=sigma, noise=DEFAULT_NOISE,
+                               noise_generator=epoch_generator(spec.seed, Stream.EVAL_NOISE))
+        pred = classify(counts, labels, n_classes)
         noise[f"{sigma:g}"] = (pred == data.test_y.cpu()).double().mean().item()
     details = asdict(res)
     result = {
@@ -255,6 +257,7 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
         "epochs": spec.epochs,
         "test_acc": res.test_acc,
         "readout": "labelled-neuron vote",
+        "noise_protocol": DEFAULT_NOISE,
         "noise_acc": noise,
         "hidden_spikes_per_neuron_step": res.spikes_per_image / (layer.n_neurons * num_steps),
         "epochs_to_90": None,

@@ -1,9 +1,10 @@
 """Evaluation: a trained network's test accuracy, its predicted classes, and every readout at once.
 
-Each evaluator runs the same forward passes over the test inputs in batches: Gaussian input
-noise ``x + σ·N(0, 1)`` clipped to [0, 1] first (the paper's robustness test uses σ = 0.3), then
-the inputs' encoder (`labkit.encoders`: the rate code for images, frames made time-first for
-event data). Noise and spikes come from the named streams EVAL_NOISE and EVAL_CODE of
+Each evaluator runs the same forward passes over the test inputs in batches: input noise of
+level σ as the protocol ``noise`` puts it in (`labkit.noise.NOISE_PROTOCOLS`; the default
+``"pixel_clip"`` adds ``σ·N(0, 1)`` to the pixels and clips to [0, 1]; the paper's robustness
+test uses σ = 0.3), through the inputs' encoder (`labkit.encoders`: the rate code for images,
+frames made time-first for event data). Noise and spikes come from the named streams EVAL_NOISE and EVAL_CODE of
 `labkit.foundation.seeds`, so a given seed gives the same numbers every time and in every
 evaluator: ``evaluate(..., readout=r)`` equals ``evaluate_readouts(...)["accuracy"][r]`` and is
 the share of `predict_classes` that matches the labels.
@@ -23,7 +24,7 @@ from ..foundation.errors import LabkitError
 from ..foundation.runtime import resolve_device
 from ..foundation.seeds import Stream, epoch_generator
 from ..models import ANNBaseline
-from ..noise import add_noise
+from ..noise import DEFAULT_NOISE, check_noise, noisy_input, noisy_static
 from ..readout import ReadoutTally, check_readout, predict
 from .inputs import as_images, as_labels
 
@@ -39,10 +40,11 @@ def model_inputs(model: nn.Module, x: torch.Tensor, encoder: Encoder, num_steps:
     return encoder(x, num_steps, generator)
 
 
-def _test_outputs(model, x, y, *, noise_sigma, num_steps, encoder, batch_size, seed, device) -> Iterator:
+def _test_outputs(model, x, y, *, noise_sigma, noise, num_steps, encoder, batch_size, seed, device) -> Iterator:
     """Forward passes over ``x`` in batches: yields ``(output, labels)`` (labels None without ``y``)."""
     if not (math.isfinite(noise_sigma) and noise_sigma >= 0):
         raise ValueError(f"noise_sigma must be a finite number >= 0, got {noise_sigma!r}")
+    check_noise(noise)
     encoder = encoder or RateEncoder()
     x = as_images(x, "x", temporal=encoder.temporal)
     if y is not None:
@@ -57,9 +59,13 @@ def _test_outputs(model, x, y, *, noise_sigma, num_steps, encoder, batch_size, s
     try:
         for start in range(0, len(x), batch_size):
             xb = x[start : start + batch_size].to(device)
-            xb = add_noise(xb, noise_sigma, g_noise)
             labels = None if y is None else y[start : start + batch_size]
-            yield model(model_inputs(model, xb, encoder, num_steps, g_code)), labels
+            if isinstance(model, ANNBaseline):
+                inputs = noisy_static(noise, xb, noise_sigma, encoder=encoder, num_steps=num_steps, noise=g_noise)
+            else:
+                inputs = noisy_input(noise, xb, noise_sigma, encoder=encoder, num_steps=num_steps, noise=g_noise,
+                                     code=g_code)
+            yield model(inputs), labels
     finally:
         model.train()
 
@@ -70,6 +76,7 @@ def predict_classes(
     x: torch.Tensor,
     *,
     noise_sigma: float = 0.0,
+    noise: str = DEFAULT_NOISE,
     num_steps: int = 25,
     encoder: Encoder | None = None,
     batch_size: int = 1000,
@@ -80,14 +87,15 @@ def predict_classes(
 ) -> torch.Tensor:
     """The class ``model`` predicts for every input of ``x`` (read with ``readout``), as a CPU tensor.
 
+    ``noise``: where noise of level ``noise_sigma`` enters (`labkit.noise.NOISE_PROTOCOLS`).
     ``encoder``: how inputs become spikes (default: the rate code; `labkit.encoders.FrameEncoder`
     for frames ``[N, T, …]``). ``temporal`` is deprecated (``temporal=True`` is ``encoder=FrameEncoder()``).
     """
     check_readout(readout)
     encoder = frames_if_temporal(encoder, temporal)
     predictions = [predict(output, readout).cpu() for output, _ in _test_outputs(
-        model, x, None, noise_sigma=noise_sigma, num_steps=num_steps, encoder=encoder, batch_size=batch_size,
-        seed=seed, device=device)]
+        model, x, None, noise_sigma=noise_sigma, noise=noise, num_steps=num_steps, encoder=encoder,
+        batch_size=batch_size, seed=seed, device=device)]
     return torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.long)
 
 
@@ -98,6 +106,7 @@ def evaluate(
     y: torch.Tensor,
     *,
     noise_sigma: float = 0.0,
+    noise: str = DEFAULT_NOISE,
     num_steps: int = 25,
     encoder: Encoder | None = None,
     batch_size: int = 1000,
@@ -107,12 +116,13 @@ def evaluate(
     temporal: bool | None = None,
 ) -> float:
     """Test accuracy in [0, 1] read with ``readout`` (`labkit.readout.READOUTS`), optionally under
-    Gaussian input noise (module docstring); the predictions themselves: `predict_classes`."""
+    input noise ``noise_sigma`` put in by the protocol ``noise`` (module docstring); the predictions
+    themselves: `predict_classes`."""
     check_readout(readout)
     encoder = frames_if_temporal(encoder, temporal)
     predictions, targets = [], []
-    for output, labels in _test_outputs(model, x, y, noise_sigma=noise_sigma, num_steps=num_steps, encoder=encoder,
-                                        batch_size=batch_size, seed=seed, device=device):
+    for output, labels in _test_outputs(model, x, y, noise_sigma=noise_sigma, noise=noise, num_steps=num_steps,
+                                        encoder=encoder, batch_size=batch_size, seed=seed, device=device):
         predictions.append(predict(output, readout).cpu())
         targets.append(labels.cpu())
     if not targets:
@@ -127,6 +137,7 @@ def evaluate_readouts(
     y: torch.Tensor,
     *,
     noise_sigma: float = 0.0,
+    noise: str = DEFAULT_NOISE,
     num_steps: int = 25,
     encoder: Encoder | None = None,
     batch_size: int = 1000,
@@ -138,7 +149,7 @@ def evaluate_readouts(
     digits: `labkit.readout.ReadoutTally.summary`."""
     encoder = frames_if_temporal(encoder, temporal)
     tally = ReadoutTally()
-    for output, labels in _test_outputs(model, x, y, noise_sigma=noise_sigma, num_steps=num_steps, encoder=encoder,
-                                        batch_size=batch_size, seed=seed, device=device):
+    for output, labels in _test_outputs(model, x, y, noise_sigma=noise_sigma, noise=noise, num_steps=num_steps,
+                                        encoder=encoder, batch_size=batch_size, seed=seed, device=device):
         tally.add(output, labels)
     return tally.summary()

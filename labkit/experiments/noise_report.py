@@ -1,0 +1,184 @@
+"""The report's noise-protocol section: where the noise enters, and which protocol gives the paper's figures.
+
+Reads the files ``<dataset>/noise_protocols/<rule>_s<seed>.json`` that `scripts/noise_study.py`
+writes (`labkit.experiments.noise_study`) and turns them into
+
+* a table at σ = 0.3 (whole test set): one row per protocol, one column per model (mean ± standard
+  deviation over seeds), the paired hybrid − BP differences with their 95 % intervals, and the
+  paper's figures in the first row;
+* a table of the whole sweep σ ∈ {0, 0.1, 0.2, 0.3, 0.5} per protocol and model (σ ≠ 0.3 on the
+  study's subset of test digits);
+* a verdict per protocol: does it give the paper's 88.4 % (BP) and 91.6 % (hybrid), and is the
+  hybrid more robust than BP under it (paired seeds, `labkit.experiments.statistics.difference_verdict`)?
+
+A lab figure "gives" a paper figure when they are within two standard deviations of one run's
+accuracy: the spread between the lab's seeds and the sampling error of a test accuracy on the
+digits measured, combined (the paper's figure is one run).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..foundation import paper
+from ..foundation.io import read_json
+from ..noise import NOISE_PROTOCOLS
+from .claims import LABELS
+from .statistics import difference_verdict, seed_stats
+
+__all__ = ["collect_noise_study", "noise_protocol_lines", "noise_protocol_tables", "paper_match"]
+
+_RULES = ("bp", "sum", "adaptive", "ann", "stdp_only")
+_SHORT = {"bp": "BP", "sum": "sum", "adaptive": "A-STDP", "ann": "ANN", "stdp_only": "STDP-only"}
+_HYBRIDS = ("adaptive", "sum")
+
+
+def collect_noise_study(folder: Path) -> dict:
+    """``{rule: {protocol: {σ: {seed: (accuracy %, n_test)}}}}`` from the study files in ``folder``; ``{}`` if none."""
+    study: dict = {}
+    for path in sorted(Path(folder).glob("*.json")):
+        record = read_json(path, what="noise study")
+        for protocol, levels in record.get("protocols", {}).items():
+            for sigma, piece in levels.items():
+                study.setdefault(record["rule"], {}).setdefault(protocol, {}).setdefault(sigma, {})[
+                    int(record["seed"])] = (100 * piece["accuracy"], int(piece["n_test"]))
+    return study
+
+
+def _cell(study: dict, rule: str, protocol: str, sigma: str) -> dict:
+    values = study.get(rule, {}).get(protocol, {}).get(sigma, {})
+    stats = seed_stats([acc for acc, _ in values.values()])
+    stats["n_test"] = min((n for _, n in values.values()), default=0)
+    stats["seeds"] = sorted(values)
+    return stats
+
+
+def _fmt(stats: dict) -> str:
+    if not stats["n"]:
+        return "—"
+    if stats["n"] == 1:
+        return f"{stats['mean']:.2f} (n=1)"
+    return f"{stats['mean']:.2f} ± {stats['std']:.2f} (n={stats['n']})"
+
+
+def paper_match(stats: dict, figure: float) -> bool | None:
+    """Whether the lab's accuracy ``stats`` (a `seed_stats` record with ``n_test``) is within two standard
+    deviations of one run of the paper's ``figure`` (%): seed spread and sampling error combined."""
+    if not stats["n"]:
+        return None
+    p = min(max(stats["mean"] / 100, 0.0), 1.0)
+    sampling = 100 * math.sqrt(p * (1 - p) / max(stats["n_test"], 1))
+    return abs(stats["mean"] - figure) <= 2 * math.sqrt(stats["std"] ** 2 + sampling ** 2)
+
+
+def _paired(study: dict, rule: str, protocol: str, sigma: str) -> dict:
+    a = study.get(rule, {}).get(protocol, {}).get(sigma, {})
+    b = study.get("bp", {}).get(protocol, {}).get(sigma, {})
+    seeds = sorted(a.keys() & b.keys())
+    diffs = [a[s][0] - b[s][0] for s in seeds]
+    if not diffs:
+        return {"n": 0, "seeds": [], "mean": None, "low": None, "high": None, "verdict": "not run"}
+    level = sum(b[s][0] for s in seeds) / len(seeds)
+    verdict, half = difference_verdict(diffs, level, n_test=min(b[s][1] for s in seeds))
+    mean = sum(diffs) / len(diffs)
+    return {"n": len(diffs), "seeds": seeds, "mean": mean, "low": mean - half, "high": mean + half,
+            "verdict": verdict}
+
+
+def _interval(c: dict) -> str:
+    if not c["n"]:
+        return "—"
+    return f"{c['mean']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}] (n={c['n']})"
+
+
+def noise_protocol_tables(study: dict, sigma: float = paper.NOISE_SIGMA) -> dict:
+    """The section's rows: ``"at_sigma"`` (protocol × model at ``sigma``, paired differences), ``"sweep"``
+    (protocol × model × σ means) and ``"verdicts"`` (per protocol)."""
+    key = f"{sigma:g}"
+    hybrid_gain = paper.NOISE_ACCURACY["adaptive"] - paper.NOISE_ACCURACY["bp"]
+    protocols = [p for p in NOISE_PROTOCOLS if any(p in study.get(rule, {}) for rule in _RULES)]
+    at_sigma = [{"protocol": "paper (not stated)", **{_SHORT[r]: None for r in _RULES},
+                 "BP": paper.NOISE_ACCURACY["bp"], "sum": paper.NOISE_ACCURACY["adaptive"],
+                 "A-STDP": paper.NOISE_ACCURACY["adaptive"],
+                 "A-STDP − BP [95%]": f"{hybrid_gain:+.2f} (one run)",
+                 "sum − BP [95%]": "—"}]
+    sweep, verdicts = [], []
+    for protocol in protocols:
+        cells = {rule: _cell(study, rule, protocol, key) for rule in _RULES}
+        paired = {rule: _paired(study, rule, protocol, key) for rule in _HYBRIDS}
+        at_sigma.append({"protocol": protocol, **{_SHORT[r]: _fmt(cells[r]) for r in _RULES},
+                         "A-STDP − BP [95%]": _interval(paired["adaptive"]),
+                         "sum − BP [95%]": _interval(paired["sum"])})
+        levels = sorted({s for rule in _RULES for s in study.get(rule, {}).get(protocol, {})}, key=float)
+        for rule in _RULES:
+            if protocol in study.get(rule, {}):
+                row = {"protocol": protocol, "model": _SHORT[rule]}
+                for s in levels:
+                    c = _cell(study, rule, protocol, s)
+                    row[f"σ={s}"] = c["mean"]
+                row["digits (σ≠0.3)"] = min((c["n_test"] for s in levels if s != key
+                                             for c in [_cell(study, rule, protocol, s)] if c["n"]), default=None)
+                sweep.append(row)
+        verdicts.append({"protocol": protocol, "bp": cells["bp"], "adaptive": cells["adaptive"], "sum": cells["sum"],
+                         "bp_match": paper_match(cells["bp"], paper.NOISE_ACCURACY["bp"]),
+                         "hybrid_match": paper_match(cells["adaptive"], paper.NOISE_ACCURACY["adaptive"]),
+                         "paired": paired})
+    return {"at_sigma": at_sigma, "sweep": sweep, "verdicts": verdicts}
+
+
+def _verdict_line(v: dict) -> str:
+    bp, hyb = v["bp"], v["adaptive"]
+    if not bp["n"]:
+        return f"- `{v['protocol']}`: no BP run measured yet."
+    said = {True: "matches", False: "does not match", None: "—"}
+    parts = [f"BP {bp['mean']:.2f}% ({said[v['bp_match']]} the paper's {paper.NOISE_ACCURACY['bp']:.1f})"]
+    if hyb["n"]:
+        parts.append(f"A-STDP {hyb['mean']:.2f}% ({said[v['hybrid_match']]} {paper.NOISE_ACCURACY['adaptive']:.1f})")
+    if v["sum"]["n"]:
+        parts.append(f"sum {v['sum']['mean']:.2f}%")
+    both = v["bp_match"] and v["hybrid_match"]
+    gives = ("**gives the paper's figures**" if both else
+             "gives the paper's BP figure only" if v["bp_match"] else
+             "gives the paper's hybrid figure only" if v["hybrid_match"] else "**does not give the paper's figures**")
+    robust = []
+    for rule in _HYBRIDS:
+        c = v["paired"][rule]
+        if c["n"]:
+            word = {"reproduced": "more robust than BP", "contradicted": "less robust than BP",
+                    "not established": "not distinguishable from BP"}[c["verdict"]]
+            robust.append(f"{LABELS[rule]} − BP {c['mean']:+.2f} points, 95 % interval {c['low']:+.2f} to "
+                          f"{c['high']:+.2f} on {c['n']} paired seed{'s' * (c['n'] > 1)}: **{word}**")
+    return (f"- `{v['protocol']}` ({NOISE_PROTOCOLS[v['protocol']][0]}): {', '.join(parts)}; it {gives}. "
+            + ("; ".join(robust) + "." if robust else "No paired hybrid seeds yet."))
+
+
+def noise_protocol_lines(folder: Path, markdown_table) -> list[str]:
+    """The report section (Markdown lines) from the study files in ``folder``; ``[]`` when there are none.
+    ``markdown_table`` formats rows (the report's own formatter)."""
+    study = collect_noise_study(folder)
+    if not study:
+        return []
+    t = noise_protocol_tables(study)
+    subset = sorted({row["digits (σ≠0.3)"] for row in t["sweep"] if row["digits (σ≠0.3)"]})
+    lines = ["## Noise robustness by protocol: where the noise enters", "",
+             "The paper does not say where its Gaussian noise enters a network that reads spikes. Each protocol "
+             "of `labkit.noise` is one answer (equations in its docstring); every finished run was measured under "
+             "each (`scripts/noise_study.py`, files in `noise_protocols/`), with its own seed and readout. "
+             "`pixel_clip` is the protocol of the table above (equal to the runs' own `noise_acc`).", "",
+             f"Accuracy (%) at σ = {paper.NOISE_SIGMA} on all test digits, mean ± sd over seeds; the paired "
+             "columns give hybrid − BP on the same seeds with the 95 % interval (Student's t; one seed: the "
+             "sampling error).", "", markdown_table(t["at_sigma"]),
+             "The whole sweep, mean over seeds (%); σ = 0.3 on all 10,000 test digits, the other levels on the "
+             f"first {', '.join(map(str, subset)) or '—'} test digits (a fixed subset). `current` changes the "
+             "encoding itself, so its σ = 0 is the clean image read as a direct current.", "",
+             markdown_table(t["sweep"]), "Verdicts per protocol (a lab figure matches the paper's when they are "
+             "within two standard deviations of one run: seed spread and sampling error combined):", ""]
+    lines += [_verdict_line(v) for v in t["verdicts"]]
+    matching = ", ".join(f"`{v['protocol']}`" for v in t["verdicts"] if v["bp_match"] and v["hybrid_match"])
+    robust = ", ".join(f"`{v['protocol']}`" for v in t["verdicts"]
+                       if v["paired"]["adaptive"]["verdict"] == "reproduced")
+    figures = f"{paper.NOISE_ACCURACY['bp']:.1f} / {paper.NOISE_ACCURACY['adaptive']:.1f}"
+    lines += ["", f"- In short: the paper's {figures} (BP / hybrid) come out under {matching or 'no protocol'}; "
+                  f"the A-STDP hybrid is more robust than BP under {robust or 'none of them'}.", ""]
+    return lines
