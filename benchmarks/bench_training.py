@@ -357,7 +357,8 @@ def dashboard_child(device: str, threads: int | None) -> int:
     peak_kib = peak / 1024 if sys.platform == "darwin" else peak
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "hidden": dashboard.hidden,
                       "train": len(dashboard.data.train_x), "test": len(dashboard.data.test_x),
-                      "peak_rss_mib": peak_kib / 1024, **settings}))
+                      "peak_rss_mib": peak_kib / 1024, "test_acc": dashboard.runs[-1].summary().clean_mean,
+                      **settings.as_row()}))
     return 0
 
 
@@ -551,9 +552,10 @@ def main() -> int:
         summary.append(
             f"- the chapter-5 dashboard's default run (`labkit.widgets.hybrid_dashboard()`, Train: rule "
             f"{run['rule']}, {run['hidden']} hidden neurons, {run['train']:,} training digits, {run['epochs']} "
-            f"epochs, tested on {run['test']:,} digits during and after the run): {run['seconds']:.1f} s wall, "
+            f"epochs, batch {run['batch_size']}, tested on {run['test']:,} digits during and after the run): {run['seconds']:.1f} s wall, "
             f"{run['cpu_seconds']:.1f} s CPU, "
-            f"peak RSS {run['peak_rss_mib']:.0f} MiB"
+            f"peak RSS {run['peak_rss_mib']:.0f} MiB, test accuracy {100 * run['test_acc']:.1f} % "
+            f"(benchmarks/bench_dashboard.py times it next to the bp step)"
         )
 
     command = "python benchmarks/bench_training.py " + " ".join(a for a in sys.argv[1:])

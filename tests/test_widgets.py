@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import re
 
@@ -13,7 +15,7 @@ import torch
 from matplotlib.figure import Figure
 
 import labkit.training
-import labkit.widgets.astdp
+import labkit.training.live
 from labkit import widgets as w
 from labkit.data import mnist_data
 
@@ -333,12 +335,12 @@ def tiny_digits():
 
 
 def tiny_dashboard(data, **kwargs) -> w.HybridDashboard:
-    return w.hybrid_dashboard(data, **{"hidden": 16, "batch_size": 32, "epochs": 1, **kwargs})
+    return w.hybrid_dashboard(data, **{"hidden": 16, "batch_size": 32, "epochs": 1, "example": False, **kwargs})
 
 
 def accuracies(text: str) -> list[float]:
-    """The percentages a result text reports (clean first, then noisy)."""
-    return [float(v) for v in re.findall(r"(\d+(?:\.\d+)?) %", text)]
+    """The bold percentages a result text reports (clean first, then noisy): the means."""
+    return [float(v) for v in re.findall(r"<b>(\d+(?:\.\d+)?)(?: ± \d+(?:\.\d+)?)? %</b>", text)]
 
 
 def press_train(dash: w.HybridDashboard):
@@ -351,27 +353,29 @@ def press_train(dash: w.HybridDashboard):
 def test_hybrid_dashboard_exposes_its_controls_for_browser_tests(tiny_digits):
     dash = tiny_dashboard(tiny_digits)
     assert dash.train_button.description == "Train" and dash.stop_button.description == "Stop"
-    assert "labkit-eta1" in dash.eta1._dom_classes, "the η1 slider carries the CSS class browser tests look for"
-    assert "labkit-result" in dash.result._dom_classes, "the result widget carries the CSS class labkit-result"
+    for control, css in ((dash.eta1, "labkit-eta1"), (dash.result, "labkit-result"), (dash.seed, "labkit-seed"),
+                         (dash.n_seeds, "labkit-seeds"), (dash.kappa, "labkit-kappa"),
+                         (dash.export_button, "labkit-export")):
+        assert css in control._dom_classes, f"the control carries the CSS class {css} browser tests look for"
     assert "accuracy" not in dash.result.value.lower(), "before a run the result text shows no accuracy yet"
     assert list(dash.rule.options) == ["bp", "stdp", "sum", "adaptive"]
     assert isinstance(dash.widget, ipywidgets.VBox) and "application/vnd.jupyter.widget-view+json" in \
         dash._repr_mimebundle_(), "ending a cell with the dashboard displays it"
-    assert dash.plot.outputs, "an empty frame is drawn before the first run"
+    assert dash.plot.outputs, "a frame is drawn before the first run"
+    assert isinstance(dash.advanced, ipywidgets.Accordion), "κ and the STDP amplitudes sit in an accordion"
+    assert dash.export_button.disabled, "nothing to export before a run"
 
 
-def test_rate_sliders_are_log_scales_with_zero(tiny_digits):
+def test_rate_sliders_are_log_sliders_fine_enough_to_tune(tiny_digits):
     dash = tiny_dashboard(tiny_digits)
-    eta1 = [v for _, v in dash.eta1.options]
-    eta2 = [v for _, v in dash.eta2.options]
-    assert eta1[0] == 0 and eta1[1:] == pytest.approx([1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]), \
-        "η1: 0, then 1e-4…1e-1"
-    assert eta2[0] == 0 and eta2[1:] == pytest.approx([1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]), \
-        "η2: 0, then 1e-5…1e-2"
-    for choices in (eta1, eta2):
-        ratios = np.array(choices[2:]) / np.array(choices[1:-1])
-        assert np.all((ratios > 2) & (ratios < 4)), "log scale: each step multiplies the rate by about 3"
-    assert [label for label, _ in dash.eta1.options][:3] == ["0", "1e-4", "3e-4"], "labels read as powers of ten"
+    for slider, (lo, hi) in ((dash.eta1, w.HYBRID_ETA1_RANGE), (dash.eta2, w.HYBRID_ETA2_RANGE),
+                             (dash.a_plus, w.HYBRID_A_RANGE), (dash.a_minus, w.HYBRID_A_RANGE)):
+        assert isinstance(slider, ipywidgets.FloatLogSlider) and slider.base == 10
+        assert (10 ** slider.min, 10 ** slider.max) == pytest.approx((lo, hi)), "the slider spans its range"
+        assert 10 ** slider.step <= 1.3, "each notch multiplies the rate by at most 1.3 (10 notches a decade)"
+    dash.eta1.value = 0.02
+    assert dash.eta1.value == pytest.approx(0.02, rel=0.15), "a rate between the old 1-3-10 grid can be chosen"
+    assert w.HYBRID_ETA1_RANGE[1] >= 1, "η1 reaches the values where chapter 5 sees STDP hurt"
 
 
 def test_train_button_trains_and_reports_clean_and_noisy_accuracy(tiny_digits):
@@ -379,15 +383,100 @@ def test_train_button_trains_and_reports_clean_and_noisy_accuracy(tiny_digits):
     history = press_train(dash)
     assert history is not None and history.epochs == 2, "a run of the chosen number of epochs"
     text = dash.result.value
-    assert "accuracy" in text.lower(), "the result text names the accuracy"
+    assert "accuracy" in text.lower() and "binomial" in text, "the result names the accuracy and its sampling error"
     clean, noisy = accuracies(text)
     assert 0 <= clean <= 100 and 0 <= noisy <= 100, "two percentages: clean and noisy test accuracy"
-    run = dash.runs[-1]
-    assert run.digits[0] == 0 and run.digits[-1] == 2 * 64, "the curve runs from 0 to epochs × training digits"
-    assert len(run.coefficient) == len(run.digits), "adaptive: one mean c per curve point"
-    assert all(0 <= c <= 1 for point in run.coefficient for c in point), "plasticity coefficients stay in [0, 1]"
+    (result,) = dash.runs[-1].results
+    assert result.digits[0] == 0 and result.digits[-1] == 2 * 64, "the curve runs from 0 to epochs × training digits"
+    assert len(result.coefficient) == len(result.digits), "adaptive: one mean c per curve point"
+    assert all(0 <= c <= 1 for point in result.coefficient for c in point), "plasticity coefficients stay in [0, 1]"
+    assert result.clean == history.test_acc[-1], "the final accuracy is the end-of-run test, read as training read it"
     assert not dash.train_button.disabled and dash.stop_button.disabled, "buttons are reset after the run"
     assert dash.plot.outputs and "image/png" in dash.plot.outputs[0]["data"], "the learning curve is drawn"
+    assert dash.runs[-1].label.startswith("#1 adaptive"), "runs are numbered and named by their rule"
+
+
+def test_three_seeds_give_a_band_and_mean_plus_minus_sd(tiny_digits):
+    """The acceptance test of the several-seeds mode: three seeds, a mean curve with a band, mean ± sd."""
+    dash = tiny_dashboard(tiny_digits, n_seeds=3, seed=4)
+    press_train(dash)
+    run = dash.runs[-1]
+    assert [r.seed for r in run.results] == [4, 5, 6], "N seeds from the chosen one: seed, seed + 1, seed + 2"
+    finals = [r.clean for r in run.results]
+    curves = {tuple(r.accuracy) for r in run.results}
+    assert len(curves) > 1, "different seeds give different runs"
+    summary = run.summary()
+    assert summary.n_seeds == 3 and summary.clean_mean == pytest.approx(np.mean(finals))
+    assert summary.clean_sd == pytest.approx(np.std(finals, ddof=1)), "sd over the three seeds (n − 1)"
+    p = summary.clean_mean
+    assert summary.clean_binomial == pytest.approx((p * (1 - p) / 32) ** 0.5), "binomial error of 32 test digits"
+    text = dash.result.value
+    assert f"{100 * p:.1f} ± {100 * summary.clean_sd:.1f} %" in text and "3 seeds" in text, \
+        "the result states mean ± sd over the seeds"
+    assert f"± {100 * summary.clean_binomial:.1f}" in text, "and the binomial sampling error"
+    fig = w.hybrid_view(dash.runs)
+    bands = [c for c in fig.axes[0].collections if type(c).__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
+    assert len(bands) == 1, "the accuracy panel draws one band (± sd over seeds) for the three-seed run"
+    vertices = bands[0].get_paths()[0].vertices
+    lo, hi = 100 * (summary.clean_mean - summary.clean_sd), 100 * (summary.clean_mean + summary.clean_sd)
+    at_end = vertices[np.isclose(vertices[:, 0], 64)][:, 1]
+    assert min(at_end) == pytest.approx(lo, abs=1e-6) and max(at_end) == pytest.approx(hi, abs=1e-6), \
+        "at the last point the band spans mean − sd to mean + sd"
+
+
+def test_seed_control_makes_runs_repeatable_and_distinct(tiny_digits):
+    dash = tiny_dashboard(tiny_digits)
+    press_train(dash)
+    press_train(dash)
+    dash.seed.value = 1
+    press_train(dash)
+    a, b, c = (r.results[0] for r in dash.runs)
+    assert a.accuracy == b.accuracy and a.clean == b.clean, "the same seed repeats the same run"
+    assert (a.accuracy, a.noisy) != (c.accuracy, c.noisy), "another seed is another run"
+
+
+def test_kappa_control_changes_the_runs_settings(tiny_digits):
+    """The acceptance test of the κ control: what the slider says is what the run trains with."""
+    dash = tiny_dashboard(tiny_digits)
+    assert not dash.kappa.disabled, "κ can be set for adaptive"
+    dash.kappa.value = 0.5
+    dash.a_plus.value, dash.a_minus.value = 0.002, 0.003
+    assert dash.settings().kappa == 0.5
+    press_train(dash)
+    assert dash.live.settings.kappa == 0.5 and "κ=0.5" in dash.runs[-1].label
+    params = dash.live.settings.rule_params()
+    assert params["kappa"] == 0.5 and params["stdp"].A_plus == pytest.approx(0.002) \
+        and params["stdp"].A_minus == pytest.approx(0.003), "κ and A± reach the rule"
+    dash.kappa.value = 0.0
+    press_train(dash)
+    c_frozen = dash.runs[-1].results[0].coefficient
+    assert all(c == [1.0, 1.0] for c in c_frozen), "κ = 0: the coefficients never move from c = 1"
+    assert any(c != [1.0, 1.0] for c in dash.runs[-2].results[0].coefficient), "κ = 0.5: they do"
+    dash.rule.value = "sum"
+    assert dash.kappa.disabled, "κ is greyed out for the rules without adaptation"
+
+
+def test_csv_export_holds_every_run(tiny_digits, tmp_path):
+    """The acceptance test of the export: every run's settings and every seed's curve, by button and by call."""
+    dash = tiny_dashboard(tiny_digits)
+    press_train(dash)
+    dash.rule.value, dash.n_seeds.value = "bp", 2
+    press_train(dash)
+    text = dash.export_csv()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["run"] for r in rows} == {"1", "2"}, "both runs are exported"
+    assert [r["label"] for r in rows if r["run"] == "2"][0] == dash.runs[1].label
+    for number, run in enumerate(dash.runs, start=1):
+        for seed_result in run.results:
+            mine = [r for r in rows if r["run"] == str(number) and r["seed"] == str(seed_result.seed)]
+            assert [int(r["digits_seen"]) for r in mine] == seed_result.digits, "every curve point of every seed"
+            assert [float(r["test_accuracy"]) for r in mine] == pytest.approx(seed_result.accuracy, rel=1e-5)
+    assert {r["rule"] for r in rows} == {"adaptive", "bp"} and all(r["eta1"] == "" for r in rows if r["rule"] == "bp")
+    dash.export_path = tmp_path / "runs.csv"
+    assert not dash.export_button.disabled
+    dash.export_button.click()
+    assert (tmp_path / "runs.csv").read_text() == text, "the button writes the same CSV"
+    assert "download" in dash.export_link.value and "data:text/csv;base64," in dash.export_link.value
 
 
 @pytest.mark.parametrize("rule", ["bp", "stdp", "sum", "adaptive"])
@@ -397,14 +486,18 @@ def test_every_rule_trains_from_the_dashboard(tiny_digits, rule):
         "the rate a rule ignores is greyed out"
     assert press_train(dash) is not None, f"{rule} trains"
     assert "accuracy" in dash.result.value.lower() and len(accuracies(dash.result.value)) == 2
-    assert bool(dash.runs[-1].coefficient) == (rule != "bp"), "c is recorded exactly for the rules that use STDP"
+    assert bool(dash.runs[-1].results[0].coefficient) == (rule != "bp"), \
+        "c is recorded exactly for the rules that use STDP"
 
 
 ENDS = {
-    "eta1": (w.HYBRID_ETA1_CHOICES[1], w.HYBRID_ETA1_CHOICES[-1]),  # 0 is tested with η2 = 0 below
-    "eta2": (w.HYBRID_ETA2_CHOICES[0], w.HYBRID_ETA2_CHOICES[-1]),
+    "eta1": (10 ** -4, 10.0),
+    "eta2": (10 ** -5, 10 ** -2),
     "noise": (w.HYBRID_NOISE_SLIDER[0], w.HYBRID_NOISE_SLIDER[1]),
     "epochs": (w.HYBRID_EPOCH_SLIDER[0], w.HYBRID_EPOCH_SLIDER[1]),
+    "kappa": (w.HYBRID_KAPPA_SLIDER[0], w.HYBRID_KAPPA_SLIDER[1]),
+    "a_plus": w.HYBRID_A_RANGE,
+    "a_minus": w.HYBRID_A_RANGE,
 }
 
 
@@ -412,7 +505,7 @@ ENDS = {
 def test_every_slider_at_its_extremes_gives_a_result(tiny_digits, name, value):
     dash = tiny_dashboard(tiny_digits)
     getattr(dash, name).value = value
-    assert getattr(dash, name).value == value, f"{name} can be set to {value}"
+    assert getattr(dash, name).value == pytest.approx(value), f"{name} can be set to {value}"
     press_train(dash)
     assert dash.error is None, f"{name} = {value}: the run ends without an error"
     text = dash.result.value
@@ -420,30 +513,20 @@ def test_every_slider_at_its_extremes_gives_a_result(tiny_digits, name, value):
     if name == "noise":
         assert f"σ = {value:.2f}" in text, "the result states the test noise it used"
     if name == "epochs":
-        assert dash.history.epochs == value and dash.runs[-1].digits[-1] == value * 64
+        assert dash.history.epochs == value and dash.runs[-1].results[0].digits[-1] == value * 64
 
 
-def test_eta1_zero_alone_is_fine_but_both_zero_shows_a_message(tiny_digits):
+def test_bad_settings_show_a_message_instead_of_training(tiny_digits, monkeypatch):
     dash = tiny_dashboard(tiny_digits)
-    dash.eta1.value = 0.0
-    assert press_train(dash) is not None, "η1 = 0 with η2 > 0 is plain backprop and trains"
-    dash.eta2.value = 0.0
+    monkeypatch.setattr(dash, "settings", lambda: labkit.training.LiveSettings(seeds=(1, 1)))
     dash.train_button.click()
-    assert not dash.running and len(dash.runs) == 1, "η1 = η2 = 0: no run is started"
-    assert "nothing would learn" in dash.result.value and "accuracy" not in dash.result.value.lower(), \
-        "η1 = η2 = 0: the dashboard says why instead of training"
-
-
-@pytest.mark.parametrize(("rule", "zero"), [("bp", "eta2"), ("stdp", "eta1")])
-def test_a_rule_whose_only_rate_is_zero_shows_a_message(tiny_digits, rule, zero):
-    dash = tiny_dashboard(tiny_digits, rule=rule)
-    getattr(dash, zero).value = 0.0
-    assert dash.run(wait=True) is None and not dash.runs, f"{rule} with {zero} = 0 does not start"
-    assert "Cannot train" in dash.result.value and "Traceback" not in dash.result.value
+    assert not dash.running and not dash.runs, "refused settings start no run"
+    assert "Cannot train" in dash.result.value and "differ" in dash.result.value and \
+        "Traceback" not in dash.result.value
 
 
 def test_stop_button_stops_a_run(tiny_digits):
-    dash = tiny_dashboard(tiny_digits, batch_size=8, epochs=10)  # 80 batches: far longer than the click
+    dash = tiny_dashboard(tiny_digits, batch_size=8, epochs=10, n_seeds=3)  # 240 batches: far longer than the click
     dash.train_button.click()
     assert dash.running and not dash.stop_button.disabled, "while training, Stop is enabled"
     dash.train_button.click()  # a second press while running is ignored
@@ -451,8 +534,9 @@ def test_stop_button_stops_a_run(tiny_digits):
     history = dash.wait(RUN_TIMEOUT)
     assert history is not None and history.stopped_early, "Stop ends the run early"
     assert dash.progress.value < dash.progress.max, "fewer batches ran than the run would have had"
-    assert len(dash.runs) == 1 and dash.runs[-1].stopped, "one run, marked as stopped"
-    assert dash.runs[-1].digits[-1] < 10 * 64, "the curve ends where the run stopped"
+    (result,) = dash.runs[-1].results
+    assert len(dash.runs) == 1 and result.stopped, "one run, one seed begun, marked as stopped"
+    assert result.digits[-1] < 10 * 64, "the curve ends where the run stopped"
     assert "Stopped" in dash.result.value and len(accuracies(dash.result.value)) == 2, \
         "a stopped run still reports the accuracy it reached"
 
@@ -461,7 +545,7 @@ def test_divergence_shows_a_message_not_a_traceback(tiny_digits, monkeypatch):
     def diverging_train(*args, **kwargs):
         raise labkit.training.TrainingDiverged("training diverged at epoch 1, batch 3: the loss became nan.")
 
-    monkeypatch.setattr(labkit.widgets.astdp, "train", diverging_train)
+    monkeypatch.setattr(labkit.training.live, "train", diverging_train)
     dash = tiny_dashboard(tiny_digits)
     assert press_train(dash) is None, "a diverged run returns no history"
     assert "diverged" in dash.result.value and "Traceback" not in dash.result.value
@@ -473,47 +557,76 @@ def test_an_unexpected_failure_is_reported_in_the_dashboard(tiny_digits, monkeyp
     def broken_train(*args, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(labkit.widgets.astdp, "train", broken_train)
+    monkeypatch.setattr(labkit.training.live, "train", broken_train)
     dash = tiny_dashboard(tiny_digits)
     press_train(dash)
     assert "failed" in dash.result.value and "out of memory" in dash.result.value
 
 
 def test_noise_slider_after_a_run_retests_without_retraining(tiny_digits):
-    dash = tiny_dashboard(tiny_digits, noise=0.0)
+    dash = tiny_dashboard(tiny_digits, noise=0.0, n_seeds=2)
     press_train(dash)
     clean, noisy = accuracies(dash.result.value)
     assert clean == noisy, "σ = 0: the noisy accuracy is the clean one"
     weights = dash.model.layers[0].weight.detach().clone()
     dash.noise.value = 1.0
     assert "σ = 1.00" in dash.result.value and accuracies(dash.result.value)[0] == clean, \
-        "moving σ re-tests the same network: clean accuracy unchanged, the noisy one updated"
+        "moving σ re-tests the same networks: clean accuracy unchanged, the noisy one updated"
+    assert all(r.noise_sigma == 1.0 for r in dash.runs[-1].results), "every seed's network is re-tested"
     assert torch.equal(weights, dash.model.layers[0].weight), "re-testing does not train"
     assert len(dash.runs) == 1
 
 
-def test_earlier_runs_stay_on_the_plot(tiny_digits):
+def test_earlier_runs_stay_on_the_plot_labelled(tiny_digits):
     dash = tiny_dashboard(tiny_digits)
     press_train(dash)
     dash.rule.value = "bp"
     press_train(dash)
-    assert [r.rule for r in dash.runs] == ["adaptive", "bp"], "each finished run is kept for comparison"
+    assert [r.settings.rule for r in dash.runs] == ["adaptive", "bp"], "each finished run is kept for comparison"
     fig = w.hybrid_view(dash.runs)
-    labels = [line.get_label() for line in fig.axes[0].lines]
-    assert labels == [r.label for r in dash.runs], "accuracy panel: one curve per run, the current one last"
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == [r.label for r in dash.runs], "accuracy panel: one labelled curve per run, the current one last"
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["#1", "#2"], "final accuracies by run number"
 
 
-def test_hybrid_view_draws_without_pyplot(tiny_digits):
+def test_accuracy_axis_is_scaled_to_the_runs():
+    """A fixed 0–100 % axis hid differences of half a point; the axis now fits the curves and their error bars."""
+    settings = labkit.training.LiveSettings(seeds=(0, 1))
+    results = [labkit.training.live.SeedResult(s, digits=[0, 100, 200], accuracy=[0.1, a - 0.05, a], clean=a, noisy=a)
+               for s, a in ((0, 0.80), (1, 0.81))]
+    run = labkit.training.RecordedRun("#1 sum", settings, results, n_train=100, n_test=10_000)
+    lo, hi = w.hybrid_view([run]).axes[0].get_ylim()
+    assert 70 < lo < 75 and 81 < hi < 85, f"the axis fits 75–81 % (not 0–100): got {lo:.1f}–{hi:.1f}"
+
+
+def test_static_readers_see_the_committed_example_before_a_run(tiny_digits):
+    examples = w.load_example_runs()
+    assert examples, f"{w.EXAMPLE_RUNS} holds the example runs (scripts/dashboard_example.py writes it)"
+    assert all(r.example and r.summary() is not None for r in examples)
+    assert all(len(r.results) >= 2 for r in examples), "the example shows a band: several seeds"
+    dash = w.hybrid_dashboard(tiny_digits, hidden=16, batch_size=32, epochs=1)
+    assert dash.shown_runs() == dash.examples, "before the first run the figure draws the example"
+    fig = w.hybrid_view(dash.shown_runs())
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [r.label for r in examples]
+    press_train(dash)
+    assert dash.shown_runs() == dash.runs, "after a run the figure shows the student's runs"
+
+
+def test_hybrid_view_draws_without_pyplot():
     before = plt.get_fignums()
-    run = w.HybridRun("adaptive", 0.01, 1e-3, 1, digits=[0, 10], accuracy=[0.1, 0.5], coefficient=[[1, 1], [0.9, 1]])
-    assert isinstance(w.hybrid_view([]), Figure) and isinstance(w.hybrid_view([run]), Figure)
+    settings = labkit.training.LiveSettings()
+    result = labkit.training.live.SeedResult(0, digits=[0, 10], accuracy=[0.1, 0.5], coefficient=[[1, 1], [0.9, 1]],
+                                             clean=0.5, noisy=0.4)
+    run = labkit.training.RecordedRun("#1 adaptive", settings, [result], n_train=10, n_test=20)
+    assert isinstance(w.hybrid_view([]), Figure) and isinstance(w.hybrid_view([run], scale=1.4), Figure)
     assert plt.get_fignums() == before, "the view opens no pyplot figure"
 
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"rule": "hebb"}, "rule"), ({"eta1": 0.02}, "eta1"), ({"eta2": 0.5}, "eta2"), ({"noise": 1.5}, "noise"),
-     ({"epochs": 0}, "epochs"), ({"hidden": 0}, "hidden")],
+    [({"rule": "hebb"}, "rule"), ({"eta1": 20.0}, "eta1"), ({"eta2": 0.5}, "eta2"), ({"noise": 1.5}, "noise"),
+     ({"epochs": 0}, "epochs"), ({"hidden": 0}, "hidden"), ({"n_seeds": 11}, "n_seeds"), ({"kappa": 2.0}, "kappa"),
+     ({"a_plus": 0.0}, "a_plus"), ({"seed": -1}, "seed")],
 )
 def test_hybrid_dashboard_rejects_bad_initial_values(tiny_digits, kwargs, field):
     with pytest.raises(ValueError, match=field):

@@ -6,6 +6,8 @@
 * :mod:`~labkit.training.checkpoint`  the one resume rule, for both loops
 * :mod:`~labkit.training.inputs`      the inputs checked at the door (`Data`, images, labels, keywords)
 * :mod:`~labkit.training.competitive` `train_competitive`, the unsupervised STDP layer's loop
+* :mod:`~labkit.training.live`        `LiveRun`, training in the background for one or several seeds,
+  reporting as it goes (what the chapter-5 dashboard drives; no widgets)
 
 `train` is deterministic for a given seed: the batch order and the rate-code spikes of epoch e
 come from the named seed streams of `labkit.foundation.seeds`, so a run resumed from the
@@ -21,11 +23,15 @@ from .competitive import CompetitiveResult, train_competitive
 from .history import History, TrainingDiverged
 from .evaluation import evaluate, evaluate_readouts, predict_classes
 from .loop import load_checkpoint, paper_loss, predict, train
+from .live import LiveRun, LiveSettings, RecordedRun, runs_csv, summarize
 
 __all__ = [
     "CompetitiveResult",
     "Data",
     "History",
+    "LiveRun",
+    "LiveSettings",
+    "RecordedRun",
     "TrainingDiverged",
     "evaluate",
     "evaluate_readouts",
@@ -34,6 +40,8 @@ __all__ = [
     "predict",
     "predict_classes",
     "resolve_device",
+    "runs_csv",
+    "summarize",
     "train",
     "train_competitive",
 ]

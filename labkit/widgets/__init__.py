@@ -7,7 +7,7 @@ output instead of a traceback. Tests call the view functions directly, at every 
 
 One module per concept: `~labkit.widgets.neurons`, `~labkit.widgets.coding`,
 `~labkit.widgets.stdp`, `~labkit.widgets.surrogate`, `~labkit.widgets.training`,
-`~labkit.widgets.astdp`, `~labkit.widgets.noise`, `~labkit.widgets.energy`,
+`~labkit.widgets.astdp` (with its figure, `~labkit.widgets.astdp_view`), `~labkit.widgets.noise`, `~labkit.widgets.energy`,
 `~labkit.widgets.events`, `~labkit.widgets.loihi`; what they share is in `~labkit.widgets.core`.
 """
 
@@ -20,17 +20,21 @@ from .stdp import STDP_WINDOW_SLIDERS, stdp_window_explorer, stdp_window_view
 from .surrogate import SURROGATE_EXPLORER_SLIDERS, surrogate_explorer, surrogate_view
 from .training import TrainingMonitor
 from .astdp import (
+    EXAMPLE_RUNS,
+    HYBRID_A_RANGE,
     HYBRID_EPOCH_SLIDER,
-    HYBRID_ETA1_CHOICES,
-    HYBRID_ETA2_CHOICES,
+    HYBRID_ETA1_RANGE,
+    HYBRID_ETA2_RANGE,
+    HYBRID_KAPPA_SLIDER,
     HYBRID_NOISE_SLIDER,
     HYBRID_RULES,
+    HYBRID_SEEDS_SLIDER,
     HybridDashboard,
-    HybridRun,
     hybrid_config_error,
     hybrid_dashboard,
-    hybrid_view,
+    load_example_runs,
 )
+from .astdp_view import hybrid_view
 from .noise import noise_curves_from_summary, noise_explorer, noise_sigmas, noise_view
 from .energy import ENERGY_EXPLORER_PLATFORMS, ENERGY_EXPLORER_SLIDERS, energy_bars, energy_explorer, energy_view
 from .events import EVENT_CAMERA_SLIDERS, event_camera_explorer, event_camera_view
@@ -51,16 +55,20 @@ __all__ = [
     "surrogate_explorer",
     "surrogate_view",
     "TrainingMonitor",
+    "EXAMPLE_RUNS",
+    "HYBRID_A_RANGE",
     "HYBRID_EPOCH_SLIDER",
-    "HYBRID_ETA1_CHOICES",
-    "HYBRID_ETA2_CHOICES",
+    "HYBRID_ETA1_RANGE",
+    "HYBRID_ETA2_RANGE",
+    "HYBRID_KAPPA_SLIDER",
     "HYBRID_NOISE_SLIDER",
     "HYBRID_RULES",
+    "HYBRID_SEEDS_SLIDER",
     "HybridDashboard",
-    "HybridRun",
     "hybrid_config_error",
     "hybrid_dashboard",
     "hybrid_view",
+    "load_example_runs",
     "noise_curves_from_summary",
     "noise_explorer",
     "noise_sigmas",

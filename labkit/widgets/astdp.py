@@ -1,45 +1,51 @@
-"""The A-STDP dashboard: train rules side by side with chosen η1, η2 and input noise, and watch them learn."""
+"""The A-STDP dashboard: train rules with chosen η1, η2, κ, STDP amplitudes and seeds, and watch them learn.
+
+The dashboard is the controls around a `labkit.training.live.LiveRun` (which trains in the
+background and knows nothing of widgets) and the pure figure `labkit.widgets.astdp_view.hybrid_view`.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import ipywidgets as widgets
+import matplotlib
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..data import fast_mode, mnist_data
+from ..foundation.io import read_json, write_text
 from ..foundation.memory import check_memory
+from ..foundation.paths import REPO_ROOT
 from ..foundation.validation import check_int
-from ..models import SpikingMLP
-from ..plotting import plot_run_curves
-from ..rules import make_rule
-from ..training import TrainingDiverged, evaluate, train
+from ..rules import HYBRID_STDP, make_rule
+from ..training import TrainingDiverged
 from ..training.inputs import as_data
-from .core import dashboard, figure_bundle
+from ..training.live import LiveRun, LiveSettings, RecordedRun, runs_csv
+from .astdp_view import hybrid_view, rate_label, run_label
+from .core import figure_bundle
 
 __all__ = [
-    "HYBRID_EPOCH_SLIDER", "HYBRID_ETA1_CHOICES", "HYBRID_ETA2_CHOICES", "HYBRID_NOISE_SLIDER", "HYBRID_RULES",
-    "HybridDashboard", "HybridRun", "hybrid_config_error", "hybrid_dashboard", "hybrid_view",
+    "EXAMPLE_RUNS", "HYBRID_A_RANGE", "HYBRID_EPOCH_SLIDER", "HYBRID_ETA1_RANGE", "HYBRID_ETA2_RANGE",
+    "HYBRID_KAPPA_SLIDER", "HYBRID_NOISE_SLIDER", "HYBRID_RULES", "HYBRID_SEEDS_SLIDER", "HybridDashboard",
+    "hybrid_config_error", "hybrid_dashboard", "load_example_runs",
 ]
 
+#: (min, max) of the log sliders, and their step in decades (10 steps per decade: ×1.26 a step).
+HYBRID_ETA1_RANGE = (1e-4, 10.0)
+HYBRID_ETA2_RANGE = (1e-5, 1e-2)
+HYBRID_A_RANGE = (1e-4, 1e-1)
+LOG_STEP = 0.1
 
-#: η1 choices of `hybrid_dashboard`: 0 (STDP off) and a log scale from 1e-4 to 1e-1.
-HYBRID_ETA1_CHOICES = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
-
-
-#: η2 choices: 0 (gradient off) and a log scale from 1e-5 to 1e-2.
-HYBRID_ETA2_CHOICES = (0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
-
-
-#: (min, max, step) of the test-noise σ slider and of the epochs slider.
+#: (min, max, step) of the linear sliders.
 HYBRID_NOISE_SLIDER = (0.0, 1.0, 0.05)
 HYBRID_EPOCH_SLIDER = (1, 10, 1)
-
+HYBRID_KAPPA_SLIDER = (0.0, 1.0, 0.01)
+HYBRID_SEEDS_SLIDER = (1, 10, 1)
 
 #: The rules of `hybrid_dashboard`, with the tooltip that explains each.
 HYBRID_RULES = {
@@ -49,13 +55,8 @@ HYBRID_RULES = {
     "adaptive": "A-STDP: η1·diag(c)·STDP + Adam step, c adapted from the gradient",
 }
 
-
-def _rate_label(value: float) -> str:
-    """0 → "0", 3e-4 → "3e-4" (a short log-scale label)."""
-    if value == 0:
-        return "0"
-    mantissa, exponent = f"{value:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
+#: The example the figure shows before the first run (written by scripts/dashboard_example.py).
+EXAMPLE_RUNS = REPO_ROOT / "results" / "dashboard" / "example_runs.json"
 
 
 def hybrid_config_error(rule: str, eta1: float, eta2: float) -> str | None:
@@ -70,133 +71,116 @@ def hybrid_config_error(rule: str, eta1: float, eta2: float) -> str | None:
         return "the rule stdp learns only through STDP, and η1 = 0: nothing would learn. Raise η1."
     if eta1 == 0 and eta2 == 0:
         return f"η1 = η2 = 0 with the rule {rule}: nothing would learn. Raise η1 or η2."
+    rates = {"bp": {"eta2": eta2}, "stdp": {"eta1": eta1}}.get(rule, {"eta1": eta1, "eta2": eta2})
     try:
-        make_rule(rule, **_rule_rates(rule, eta1, eta2))
+        make_rule(rule, **rates)
     except ValueError as exc:
         return str(exc)
     return None
 
 
-def _rule_rates(rule: str, eta1: float, eta2: float) -> dict:
-    """The rates a rule takes: bp ignores η1, stdp ignores η2 (their sliders are greyed out)."""
-    return {"bp": {"eta2": eta2}, "stdp": {"eta1": eta1}}.get(rule, {"eta1": eta1, "eta2": eta2})
+def load_example_runs(path=EXAMPLE_RUNS) -> list[RecordedRun]:
+    """The recorded example runs at ``path`` (each marked ``example``); [] when the file is absent."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    records = [RecordedRun.from_dict(values) for values in read_json(path, what="dashboard example")["runs"]]
+    for r in records:
+        r.example = True
+    return records
 
 
-@dataclass
-class HybridRun:
-    """One run of the dashboard: its settings, test-accuracy curve and mean plasticity coefficients."""
-    rule: str
-    eta1: float
-    eta2: float
-    epochs: int
-    digits: list[int] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    coefficient: list[list[float]] = field(default_factory=list)  # per point: mean c of each STDP layer
-    clean: float | None = None
-    noisy: float | None = None
-    noise_sigma: float = 0.0
-    stopped: bool = False
-    error: str | None = None
-
-    @property
-    def label(self) -> str:
-        rates = {"bp": f"η2={_rate_label(self.eta2)}", "stdp": f"η1={_rate_label(self.eta1)}"}.get(
-            self.rule, f"η1={_rate_label(self.eta1)}, η2={_rate_label(self.eta2)}")
-        return f"{self.rule} ({rates})"
-
-
-def hybrid_view(runs, *, max_digits: int | None = None) -> Figure:
-    """Test accuracy against training digits seen (left) and mean plasticity coefficient c (right).
-
-    ``runs`` are `HybridRun` records, oldest first; the last is drawn in colour. Pure: no state.
-    """
-    fig = Figure(figsize=(9, 3.3), layout="constrained")
-    ax_acc, ax_c = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-    shown = [r for r in runs if r.digits][-8:]
-    plot_run_curves([(r.label, r.digits, r.accuracy) for r in shown], ax_acc, scale=100, ylim=(0, 100),
-                    title="test accuracy during training")
-    if max_digits:
-        ax_acc.set_xlim(0, max_digits)
-    with_c = [r for r in shown if r.coefficient]
-    for k, r in enumerate(with_c):
-        current = r is shown[-1]
-        c = np.asarray(r.coefficient, dtype=float)
-        for layer in range(c.shape[1]):
-            ax_c.plot(r.digits[: len(c)], c[:, layer], "-" if layer == 0 else "--",
-                      color=f"C{layer}" if current else "0.7", lw=1.8 if current else 0.9,
-                      label=(f"layer {layer + 1}" if current else None))
-    ax_c.set_ylim(-0.03, 1.05)
-    ax_c.set_xlabel("training digits seen")
-    ax_c.set_ylabel("mean plasticity coefficient c")
-    ax_c.set_title("A-STDP: c per layer (sum: c ≡ 1)")
-    if max_digits:
-        ax_c.set_xlim(0, max_digits)
-    if ax_c.lines and shown[-1].coefficient:
-        ax_c.legend(fontsize="x-small", loc="lower left")
-    elif shown and not shown[-1].coefficient:
-        ax_c.text(0.5, 0.5, f"{shown[-1].rule}: no STDP, no c", transform=ax_c.transAxes, ha="center", color="0.4")
-    ax_c.grid(alpha=0.3)
-    return fig
+def _log_slider(description: str, value: float, bounds: tuple[float, float], css: str, layout, style):
+    lo, hi = (math.log10(b) for b in bounds)
+    slider = widgets.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=LOG_STEP, description=description,
+                                    continuous_update=False, readout_format=".2e", style=style, layout=layout)
+    slider.add_class(css)
+    return slider
 
 
 class HybridDashboard:
     """Train a small spiking network with bp, stdp, sum or adaptive (A-STDP) from sliders.
 
-    The controls are attributes: ``rule``, ``eta1``, ``eta2``, ``noise`` (test-time σ),
-    ``epochs``, ``train_button``, ``stop_button``; the outcome shows in ``result`` (an HTML
-    widget: the final clean and noisy test accuracy, or a message saying what went wrong),
-    ``status``, ``progress`` and ``plot``. Training runs in a background thread, so the notebook
-    stays responsive; `run` starts one (``wait=True`` blocks until it ends, for tests and
-    scripts), `stop` ends it after the current batch. Every finished run stays in ``runs``
-    and is drawn, in grey, under the next one. Display the dashboard by ending a cell with it.
+    The controls are attributes: ``rule``, ``eta1``, ``eta2`` (log sliders), ``noise`` (test-time
+    σ), ``epochs``, ``seed`` and ``n_seeds`` (a run trains seeds seed, seed + 1, … seed + N − 1),
+    and, in the ``advanced`` accordion, ``kappa`` (κ, adaptive only), ``a_plus`` and ``a_minus``
+    (the STDP amplitudes); ``train_button``, ``stop_button``, ``export_button``. The outcome
+    shows in ``result`` (mean ± sd over seeds and the binomial sampling error, or a message
+    saying what went wrong), ``status``, ``progress`` and ``plot``.
+
+    Training runs in the background (`labkit.training.live.LiveRun`), so the notebook stays
+    responsive; `run` starts one (``wait=True`` blocks until it ends), `stop` ends it after the
+    current batch. Every run is kept in ``runs`` (`RecordedRun`, labelled ``#1``, ``#2``, …),
+    drawn beside the next ones and written by `export_csv`. Before the first run the figure
+    shows ``examples`` (runs recorded earlier). Display the dashboard by ending a cell with it.
     """
+
     def __init__(self, data, *, hidden: int, batch_size: int, seed: int, device, rule: str, eta1: float,
-                 eta2: float, noise: float, epochs: int, evals_per_epoch: int = 4):
-        self.data, self.hidden, self.batch_size, self.seed = data, hidden, batch_size, seed
-        self.device, self.evals_per_epoch = device, evals_per_epoch
-        self.runs: list[HybridRun] = []
-        self.current: HybridRun | None = None
+                 eta2: float, noise: float, epochs: int, n_seeds: int = 1, kappa: float = 0.05,
+                 a_plus: float = HYBRID_STDP.A_plus, a_minus: float = HYBRID_STDP.A_minus, evals_per_epoch: int = 4,
+                 examples: list[RecordedRun] | None = None, presentation: bool = False,
+                 export_path: str | Path = "dashboard_runs.csv"):
+        self.data, self.hidden, self.batch_size = data, hidden, batch_size
+        self.device, self.evals_per_epoch, self.presentation = device, evals_per_epoch, presentation
+        self.export_path = Path(export_path)
+        self.examples = list(examples or [])
+        self.runs: list[RecordedRun] = []
+        self.live: LiveRun | None = None
+        self._drawing_live: LiveRun | None = None  # the run in progress, drawn until it is recorded in runs
         self.model = None
         self.history = None
-        self.rule_object = None
         self.error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
         self._draw_lock = threading.Lock()
         self._drawn_at = -math.inf
-        self.redraw_interval = 1.0  # seconds between live redraws during a run (a redraw takes ~0.1 s)
+        self.redraw_interval = 1.0  # seconds between live redraws during a run
 
         style = {"description_width": "initial"}
-        layout = widgets.Layout(width="340px")
-        self.rule = widgets.ToggleButtons(options=list(HYBRID_RULES), value=rule, description="rule",
-                                          style=style, tooltips=[HYBRID_RULES[r] for r in HYBRID_RULES])
-        self.eta1 = widgets.SelectionSlider(options=[(_rate_label(v), v) for v in HYBRID_ETA1_CHOICES], value=eta1,
-                                            description="η1 (STDP)", continuous_update=False, style=style,
-                                            layout=layout)
-        self.eta2 = widgets.SelectionSlider(options=[(_rate_label(v), v) for v in HYBRID_ETA2_CHOICES], value=eta2,
-                                            description="η2 (Adam)", continuous_update=False, style=style,
-                                            layout=layout)
+        layout = widgets.Layout(width="420px" if presentation else "340px")
+        self.rule = widgets.ToggleButtons(options=list(HYBRID_RULES), value=rule, description="rule", style=style,
+                                          tooltips=[HYBRID_RULES[r] for r in HYBRID_RULES])
+        self.eta1 = _log_slider("η1 (STDP)", eta1, HYBRID_ETA1_RANGE, "labkit-eta1", layout, style)
+        self.eta2 = _log_slider("η2 (Adam)", eta2, HYBRID_ETA2_RANGE, "labkit-eta2", layout, style)
         lo, hi, step = HYBRID_NOISE_SLIDER
         self.noise = widgets.FloatSlider(value=noise, min=lo, max=hi, step=step, description="test noise σ",
                                          continuous_update=False, readout_format=".2f", style=style, layout=layout)
         lo, hi, step = HYBRID_EPOCH_SLIDER
         self.epochs = widgets.IntSlider(value=epochs, min=lo, max=hi, step=step, description="epochs",
                                         continuous_update=False, style=style, layout=layout)
+        self.seed = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed", style=style,
+                                           layout=widgets.Layout(width="160px"))
+        lo, hi, step = HYBRID_SEEDS_SLIDER
+        self.n_seeds = widgets.IntSlider(value=n_seeds, min=lo, max=hi, step=step, description="seeds (N)",
+                                         continuous_update=False, style=style, layout=layout,
+                                         tooltip="train N seeds of these settings: seed, seed + 1, …")
+        lo, hi, step = HYBRID_KAPPA_SLIDER
+        self.kappa = widgets.FloatSlider(value=kappa, min=lo, max=hi, step=step, description="κ (c step, adaptive)",
+                                         continuous_update=False, readout_format=".2f", style=style, layout=layout)
+        self.a_plus = _log_slider("A+ (potentiation)", a_plus, HYBRID_A_RANGE, "labkit-a-plus", layout, style)
+        self.a_minus = _log_slider("A− (depression)", a_minus, HYBRID_A_RANGE, "labkit-a-minus", layout, style)
+        self.advanced = widgets.Accordion(children=[widgets.VBox([self.kappa, widgets.HBox([self.a_plus,
+                                                                                            self.a_minus])])])
+        self.advanced.set_title(0, "advanced: κ and the STDP amplitudes")
+        self.advanced.selected_index = None
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play",
-                                           tooltip="train a fresh network with these settings")
+                                           tooltip="train fresh networks with these settings")
         self.stop_button = widgets.Button(description="Stop", button_style="warning", icon="stop", disabled=True,
                                           tooltip="stop the run after the current batch")
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="", layout=widgets.Layout(width="200px"))
+        self.export_button = widgets.Button(description="Export CSV", icon="download", disabled=True,
+                                            tooltip="every run's settings and curve as a CSV file")
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="200px"))
         self.status = widgets.Label(value="")
         self.result = widgets.HTML(value=self._hint())
-        self.plot = widgets.Output(layout=widgets.Layout(min_height="280px"))
-        for w, css in ((self.rule, "labkit-rule"), (self.eta1, "labkit-eta1"), (self.eta2, "labkit-eta2"),
-                       (self.noise, "labkit-noise"), (self.epochs, "labkit-epochs"),
+        self.export_link = widgets.HTML(value="")
+        self.plot = widgets.Output(layout=widgets.Layout(min_height="330px"))
+        for w, css in ((self.rule, "labkit-rule"), (self.noise, "labkit-noise"), (self.epochs, "labkit-epochs"),
+                       (self.seed, "labkit-seed"), (self.n_seeds, "labkit-seeds"), (self.kappa, "labkit-kappa"),
                        (self.train_button, "labkit-train"), (self.stop_button, "labkit-stop"),
-                       (self.result, "labkit-result"), (self.status, "labkit-status")):
+                       (self.export_button, "labkit-export"), (self.result, "labkit-result"),
+                       (self.status, "labkit-status"), (self.plot, "labkit-plot")):
             w.add_class(css)
         self.train_button.on_click(lambda _button: self.run(wait=False))
         self.stop_button.on_click(lambda _button: self.stop())
+        self.export_button.on_click(lambda _button: self._export_clicked())
         self.rule.observe(self._on_rule, names="value")
         self.noise.observe(self._on_noise, names="value")
         self._on_rule()
@@ -205,10 +189,14 @@ class HybridDashboard:
             self.rule,
             widgets.HBox([self.eta1, self.eta2]),
             widgets.HBox([self.noise, self.epochs]),
-            widgets.HBox([self.train_button, self.stop_button, self.progress, self.status]),
+            widgets.HBox([self.n_seeds, self.seed]),
+            self.advanced,
+            widgets.HBox([self.train_button, self.stop_button, self.progress, self.status, self.export_button]),
             self.result,
+            self.export_link,
             self.plot,
         ])
+        self.widget.add_class("labkit-dashboard")
 
     # -- display ---------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
@@ -217,171 +205,216 @@ class HybridDashboard:
     def _hint(self) -> str:
         n_train, n_test = len(self.data.train_x), len(self.data.test_x)
         return (f"Choose a rule and rates, then press <b>Train</b>: a {self.data.train_x[0].numel()}-{self.hidden}-10 "
-                f"spiking network learns from {n_train:,} digits and is tested on {n_test:,} others.")
+                f"spiking network learns from {n_train:,} digits and is tested on {n_test:,} others "
+                f"(on so few, a score near 80 % carries a binomial sampling error of ±"
+                f"{100 * math.sqrt(0.16 / n_test):.1f} points: use several seeds to see what else moves it).")
 
-    def _show(self, html: str) -> None:
-        self.result.value = html
+    def _show(self, text: str) -> None:
+        self.result.value = text
+
+    def shown_runs(self) -> list[RecordedRun]:
+        """What the figure draws: the finished runs and the one in progress (the examples while there are none)."""
+        runs = list(self.runs)
+        live = self._drawing_live
+        if live is not None:
+            runs.append(RecordedRun.of(live, run_label(live.settings, len(self.runs) + 1)))
+        return runs or self.examples
 
     def _redraw(self) -> None:
-        runs = self.runs + ([self.current] if self.current is not None and self.current not in self.runs else [])
-        max_digits = max((r.epochs for r in runs), default=1) * len(self.data.train_x)
-        with self._draw_lock:
-            self.plot.outputs = (figure_bundle(hybrid_view(runs, max_digits=max_digits)),)
+        runs = self.shown_runs()
+        max_digits = max((r.settings.epochs * r.n_train for r in runs), default=None)
+        scale = 1.35 if self.presentation else 1.0
+        with self._draw_lock, matplotlib.rc_context({"font.size": 10 * scale}):
+            self.plot.outputs = (figure_bundle(hybrid_view(runs, max_digits=max_digits, scale=scale)),)
             self._drawn_at = time.monotonic()
 
     # -- controls --------------------------------------------------------------------------
     def _on_rule(self, _change=None) -> None:
-        self.eta1.disabled = self.rule.value == "bp"
-        self.eta2.disabled = self.rule.value == "stdp"
+        rule = self.rule.value
+        self.eta1.disabled = self.a_plus.disabled = self.a_minus.disabled = rule == "bp"
+        self.eta2.disabled = rule == "stdp"
+        self.kappa.disabled = rule != "adaptive"
 
     def _on_noise(self, _change=None) -> None:
-        """A new σ after a run: re-test the trained network (no retraining)."""
-        run = self.runs[-1] if self.runs else None
-        if self.running or self.model is None or run is None or run.clean is None:
+        """A new σ after a run: re-test the trained networks of the last run (no retraining)."""
+        if self.running or self.live is None or not self.runs or self.live.error is not None:
             return
-        run.noisy, run.noise_sigma = self._test(self.noise.value), self.noise.value
-        self._show(self._result_html(run))
+        self.live.retest(self.noise.value)
+        self.runs[-1] = RecordedRun.of(self.live, self.runs[-1].label)
+        self._show(self._result_html(self.runs[-1]))
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self.live is not None and self.live.running
 
-    def settings(self) -> dict:
-        """The current control values: rule, eta1, eta2, noise, epochs."""
-        return {"rule": self.rule.value, "eta1": self.eta1.value, "eta2": self.eta2.value,
-                "noise": self.noise.value, "epochs": self.epochs.value}
+    def settings(self) -> LiveSettings:
+        """The run the controls describe now (`LiveSettings`)."""
+        seeds = tuple(range(self.seed.value, self.seed.value + self.n_seeds.value))
+        return LiveSettings(rule=self.rule.value, eta1=self.eta1.value, eta2=self.eta2.value, kappa=self.kappa.value,
+                            a_plus=self.a_plus.value, a_minus=self.a_minus.value, epochs=self.epochs.value,
+                            seeds=seeds, hidden=self.hidden, batch_size=self.batch_size, noise=self.noise.value,
+                            evals_per_epoch=self.evals_per_epoch)
 
     # -- running ---------------------------------------------------------------------------
     def run(self, wait: bool = False, timeout: float | None = None):
-        """Train a fresh network with the current settings (what the Train button does).
+        """Train fresh networks with the current settings (what the Train button does).
 
-        Returns immediately, or with ``wait=True`` once the run ended, returning its
-        `labkit.training.History` (None when the settings were refused or the run failed:
-        ``result`` then says why). While a run is going on, a second call does nothing.
+        Returns immediately, or with ``wait=True`` once the run ended, returning the `History`
+        of its last seed (None when the settings were refused or the run failed: ``result``
+        then says why). While a run is going on, a second call does nothing.
         """
         if self.running:
             return self.wait(timeout) if wait else None
-        s = self.settings()
-        problem = hybrid_config_error(s["rule"], s["eta1"], s["eta2"])
-        if problem is not None:
-            self._show(f"<span style='color:#b00'><b>Cannot train:</b> {html.escape(problem)}</span>")
+        try:
+            settings = self.settings()
+            live = LiveRun(self.data, settings, device=self.device, on_event=self._on_event)
+        except ValueError as exc:
+            self._show(f"<span style='color:#b00'><b>Cannot train:</b> {html.escape(str(exc))}</span>")
             return None
-
-        self.rule_object = make_rule(s["rule"], **_rule_rates(s["rule"], s["eta1"], s["eta2"]))
-        self.model = SpikingMLP((self.data.train_x[0].numel(), self.hidden, 10), seed=self.seed)
-        self.current = HybridRun(s["rule"], s["eta1"], s["eta2"], s["epochs"])
-        self.history, self.error = None, None
-        self._stop.clear()
+        self.live, self.history, self.model, self.error = live, None, None, None
         self.train_button.disabled, self.stop_button.disabled = True, False
-        batches = -(-len(self.data.train_x) // self.batch_size)
-        self.progress.max, self.progress.value = batches * s["epochs"], 0
+        self.progress.max, self.progress.value = live.batches_per_seed() * len(settings.seeds), 0
         self.status.value = "starting…"
-        self._show(f"Training <b>{html.escape(self.current.label)}</b> for {s['epochs']} epoch(s)… "
-                   "the result appears here when the run ends.")
-        self._thread = threading.Thread(target=self._work, args=(self.current, s), daemon=True,
-                                        name="labkit-hybrid-dashboard")
-        self._thread.start()
+        seeds = len(settings.seeds)
+        self._show(f"Training <b>{html.escape(run_label(settings, len(self.runs) + 1))}</b> for {settings.epochs} "
+                   f"epoch(s){f' per seed ({seeds} networks)' if seeds > 1 else ''}… the result appears here when "
+                   "the run ends.")
+        self._drawing_live = live
+        live.start()
         return self.wait(timeout) if wait else None
 
     def stop(self) -> None:
         """Ask the running training to stop after its current batch (what the Stop button does)."""
         if self.running:
-            self._stop.set()
+            self.live.stop()
             self.status.value = "stopping…"
 
     def wait(self, timeout: float | None = None):
-        """Block until the current run ends (or ``timeout`` seconds pass); returns its History or None."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        """Block until the current run ends (or ``timeout`` seconds pass); returns its last History or None."""
+        if self.live is not None:
+            self.live.wait(timeout)  # the live run's last event (done) is handled in its thread before it ends
         return None if self.running else self.history
 
-    def _test(self, sigma: float) -> float:
-
-        return evaluate(self.model, self.data.test_x, self.data.test_y, noise_sigma=sigma, seed=self.seed,
-                        device=self.device)
-
-    def _record(self, run: HybridRun, digits: int, accuracy: float) -> None:
-        run.digits.append(digits)
-        run.accuracy.append(accuracy)
-        rule = self.rule_object
-        if rule is not None and rule.uses_stdp:  # before train() binds the rule, c is still c_init
-            run.coefficient.append([c.mean().item() for c in rule.coefficients]
-                                   or [rule.params.c_init] * len(self.model.layers))
-        if time.monotonic() - self._drawn_at >= self.redraw_interval:
+    def _on_event(self, event: dict) -> None:
+        """Called by the live run's thread for every event."""
+        kind, live = event["kind"], self.live
+        if kind == "progress":
+            done = live.settings.seeds.index(event["seed"]) * event["batches"] + event["batch"] + 1
+            self.progress.value = done
+            seeds = live.settings.seeds
+            prefix = f"seed {event['seed']} ({seeds.index(event['seed']) + 1}/{len(seeds)}), " if len(seeds) > 1 else ""
+            self.status.value = (f"{prefix}epoch {event['epoch'] + 1}/{live.settings.epochs}, "
+                                 f"batch {event['batch'] + 1}/{event['batches']}")
+        elif kind == "point" and time.monotonic() - self._drawn_at >= self.redraw_interval:
             self._redraw()
+        elif kind == "done":
+            self._done(event)
 
-    def _work(self, run: HybridRun, s: dict) -> None:
-        """The background thread: train, record test accuracy a few times per epoch, report."""
-        n = len(self.data.train_x)
-        marks: set[int] = set()
-        seen = [0]  # training digits seen so far
-
-        def callback(info: dict):
-            if info["kind"] == "batch":
-                b, batches = info["batch"], info["batches"]
-                if not marks:
-                    k = max(1, min(self.evals_per_epoch, batches))
-                    marks.update(round((j + 1) * batches / k) - 1 for j in range(k - 1))
-                self.progress.value = info["epoch"] * batches + b + 1
-                seen[0] = info["epoch"] * n + min((b + 1) * self.batch_size, n)
-                self.status.value = f"epoch {info['epoch'] + 1}/{s['epochs']}, batch {b + 1}/{batches}"
-                if b in marks and not self._stop.is_set():
-                    self._record(run, seen[0], self._test(0.0))
-            else:  # end of an epoch: train() has just tested the network
-                self._record(run, (info["epoch"] + 1) * n, info["history"].test_acc[-1])
-            return not self._stop.is_set()
-
+    def _done(self, event: dict) -> None:
+        live, self._drawing_live = self.live, None
         try:
-            self._record(run, 0, self._test(0.0))
-            self.history = train(self.model, self.rule_object, self.data, s["epochs"], batch_size=self.batch_size,
-                                 seed=self.seed, device=self.device, progress=False, eval_train=False,
-                                 callback=callback)
-            run.stopped = self.history.stopped_early
-            run.clean, run.noise_sigma = self._test(0.0), self.noise.value
-            run.noisy = self._test(run.noise_sigma)
-            if run.stopped:  # end the curve where the run stopped
-                self._record(run, seen[0], run.clean)
-            self._show(self._result_html(run))
-        except TrainingDiverged as exc:
-            self.error, run.error = exc, str(exc)
-            self._show(f"<span style='color:#b00'><b>The run diverged.</b> {html.escape(str(exc))}</span>")
-        except Exception as exc:  # a failed run shows a message in the dashboard, never a traceback
-            self.error, run.error = exc, f"{type(exc).__name__}: {exc}"
-            self._show(f"<span style='color:#b00'><b>The run failed</b> ({html.escape(run.error)}).</span>")
-        finally:
-            self.runs.append(run)
-            self.current = None
-            self.train_button.disabled, self.stop_button.disabled = False, True
-            self.status.value = "stopped" if run.stopped else ("failed" if run.error else "done")
+            record = RecordedRun.of(live, run_label(live.settings, len(self.runs) + 1))
+            finished = [r for r in live.results if r.history is not None]
+            if finished:
+                self.model, self.history = finished[-1].model, finished[-1].history
+            if any(r.digits for r in record.results):
+                self.runs.append(record)
+            if isinstance(live.error, TrainingDiverged):
+                self.error = live.error
+                self._show(f"<span style='color:#b00'><b>The run diverged.</b> {html.escape(str(live.error))}</span>")
+            elif live.error is not None:
+                self.error = live.error
+                self._show(f"<span style='color:#b00'><b>The run failed</b> ({html.escape(event['error'])}).</span>")
+            else:
+                self._show(self._result_html(record))
+            self.status.value = "stopped" if live.stopped else ("failed" if live.error else "done")
+            self.export_button.disabled = not self.runs
             try:
                 self._redraw()
             except Exception as exc:  # drawing must not hide the result above
                 self.status.value = f"(plot failed: {type(exc).__name__})"
+        finally:
+            self.train_button.disabled, self.stop_button.disabled = False, True
 
-    def _result_html(self, run: HybridRun) -> str:
-        head = (f"Stopped early: test accuracy so far of <b>{html.escape(run.label)}</b>"
-                if run.stopped else
-                f"Test accuracy of <b>{html.escape(run.label)}</b> after {run.epochs} epoch(s)")
+    def _result_html(self, record: RecordedRun) -> str:
+        summary = record.summary()
+        if summary is None:
+            return f"<b>{html.escape(record.label)}</b> stopped before its first seed finished."
+        stopped = any(r.stopped for r in record.results) or summary.n_seeds < len(record.settings.seeds)
+        seeds = [r.seed for r in record.results if r.clean is not None]
+        head = ("Stopped early: test accuracy so far" if stopped else
+                f"Test accuracy after {record.settings.epochs} epoch(s)")
+        n = f"{summary.n_test:,} test digits"
+        if summary.n_seeds == 1:
+            spread = (f"clean <b>{100 * summary.clean_mean:.1f} %</b> (± {100 * summary.clean_binomial:.1f} binomial "
+                      f"sampling error of the {n}), with input noise σ = {record.results[0].noise_sigma:.2f}: "
+                      f"<b>{100 * summary.noisy_mean:.1f} %</b> (± {100 * summary.noisy_binomial:.1f})")
+            who = f"seed {seeds[0]}"
+        else:
+            spread = (f"clean <b>{100 * summary.clean_mean:.1f} ± {100 * summary.clean_sd:.1f} %</b> (mean ± sd over "
+                      f"{summary.n_seeds} seeds; binomial sampling error of the {n} ± "
+                      f"{100 * summary.clean_binomial:.1f}), with input noise σ = "
+                      f"{record.results[0].noise_sigma:.2f}: <b>{100 * summary.noisy_mean:.1f} ± "
+                      f"{100 * summary.noisy_sd:.1f} %</b> (± {100 * summary.noisy_binomial:.1f})")
+            who = f"seeds {', '.join(map(str, seeds))}"
         note = ""
-        if run.rule == "adaptive" and run.eta2 == 0:
+        if record.settings.rule == "adaptive" and record.settings.eta2 == 0:
             note = " (with η2 = 0 there is no gradient, so c never adapts: this is the stdp rule)"
-        return (f"{head} on {len(self.data.test_x):,} test digits: clean <b>{100 * run.clean:.1f} %</b>, "
-                f"with input noise σ = {run.noise_sigma:.2f}: <b>{100 * run.noisy:.1f} %</b>{note}")
+        return f"{head} of <b>{html.escape(record.label)}</b> ({who}) on {n}: {spread}{note}"
+
+    # -- export ------------------------------------------------------------------------------
+    def export_csv(self, path: str | Path | None = None) -> str:
+        """Every run's settings and curve as CSV (`labkit.training.live.runs_csv`); also written to ``path``."""
+        text = runs_csv(self.runs)
+        if path is not None:
+            write_text(path, text)
+        return text
+
+    def _export_clicked(self) -> None:
+        text = self.export_csv(self.export_path)
+        data = base64.b64encode(text.encode()).decode("ascii")
+        self.export_link.value = (f"Wrote {len(self.runs)} run(s) to <code>{html.escape(str(self.export_path))}</code>"
+                                  f" — <a download='{html.escape(self.export_path.name)}' "
+                                  f"href='data:text/csv;base64,{data}'>download</a>")
+
+
+def _check_initial(rule, eta1, eta2, noise, epochs, n_seeds, seed, kappa, a_plus, a_minus) -> None:
+    if rule not in HYBRID_RULES:
+        raise ValueError(f"rule must be one of {', '.join(HYBRID_RULES)}, got {rule!r}")
+    for name, value, (lo, hi) in (("eta1 (η1)", eta1, HYBRID_ETA1_RANGE), ("eta2 (η2)", eta2, HYBRID_ETA2_RANGE),
+                                  ("a_plus (A+)", a_plus, HYBRID_A_RANGE), ("a_minus (A−)", a_minus, HYBRID_A_RANGE)):
+        if not (isinstance(value, (int, float)) and lo <= value <= hi):
+            raise ValueError(f"{name} must be in [{lo:g}, {hi:g}] (the slider's range), got {value!r}")
+    for name, value, (lo, hi, _) in (("noise (test-time σ)", noise, HYBRID_NOISE_SLIDER),
+                                     ("kappa (κ)", kappa, HYBRID_KAPPA_SLIDER)):
+        if not (isinstance(value, (int, float)) and lo <= value <= hi):
+            raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+    for name, value, (lo, hi, _) in (("epochs", epochs, HYBRID_EPOCH_SLIDER), ("n_seeds", n_seeds, HYBRID_SEEDS_SLIDER)):
+        if not (isinstance(value, int) and lo <= value <= hi):
+            raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    if not (isinstance(seed, int) and 0 <= seed <= 10**6):
+        raise ValueError(f"seed must be an integer in [0, 1000000], got {seed!r}")
 
 
 def hybrid_dashboard(data=None, *, hidden: int | None = None, train_size: int | None = None,
                      test_size: int | None = None, rule: str = "adaptive", eta1: float = 0.01, eta2: float = 1e-3,
-                     noise: float = 0.3, epochs: int | None = None, batch_size: int = 128, seed: int = 0,
-                     device: str = "auto") -> HybridDashboard:
+                     noise: float = 0.3, epochs: int | None = None, n_seeds: int = 1, seed: int = 0,
+                     kappa: float = 0.05, a_plus: float = HYBRID_STDP.A_plus, a_minus: float = HYBRID_STDP.A_minus,
+                     batch_size: int = 64, evals_per_epoch: int = 4, device: str = "auto", example: bool = True,
+                     presentation: bool = False) -> HybridDashboard:
     """A dashboard that trains a spiking network with the chosen rule, live (chapter 5).
 
     Args:
         data: a `labkit.training.Data` of images; default the bundled MNIST subset, of which
             ``train_size`` / ``test_size`` digits are used (2,000 / 500; 600 / 200 in fast mode).
         hidden: hidden LIF neurons (default 200; 50 in fast mode; the paper uses 500).
-        rule, eta1, eta2, noise, epochs: the controls' initial values (η1 and η2 must be among
-            ``HYBRID_ETA1_CHOICES`` and ``HYBRID_ETA2_CHOICES``).
-        batch_size, seed, device: passed to `labkit.training.train`.
+        rule, eta1, eta2, noise, epochs, n_seeds, seed, kappa, a_plus, a_minus: the controls'
+            initial values (within the sliders' ranges, ``HYBRID_*``).
+        batch_size: training minibatch (64: twice the updates of the paper's 128 on this small budget).
+        evals_per_epoch: test points per epoch on the learning curve.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        example: show the committed example runs (`EXAMPLE_RUNS`) before the first run.
+        presentation: larger controls and figure (a projector; `make demo`).
 
     Returns:
         a `HybridDashboard`; end a cell with it to display it.
@@ -391,20 +424,9 @@ def hybrid_dashboard(data=None, *, hidden: int | None = None, train_size: int | 
     epochs = epochs if epochs is not None else (1 if fast else 2)
     train_size = train_size if train_size is not None else (None if data is not None else (600 if fast else 2000))
     test_size = test_size if test_size is not None else (None if data is not None else (200 if fast else 500))
-    if rule not in HYBRID_RULES:
-        raise ValueError(f"rule must be one of {', '.join(HYBRID_RULES)}, got {rule!r}")
-    if eta1 not in HYBRID_ETA1_CHOICES:
-        raise ValueError(f"eta1 (η1) must be one of {HYBRID_ETA1_CHOICES}, got {eta1!r}")
-    if eta2 not in HYBRID_ETA2_CHOICES:
-        raise ValueError(f"eta2 (η2) must be one of {HYBRID_ETA2_CHOICES}, got {eta2!r}")
-    lo, hi, _ = HYBRID_NOISE_SLIDER
-    if not lo <= noise <= hi:
-        raise ValueError(f"noise (test-time σ) must be in [{lo}, {hi}], got {noise!r}")
-    lo, hi, _ = HYBRID_EPOCH_SLIDER
-    if not (isinstance(epochs, int) and lo <= epochs <= hi):
-        raise ValueError(f"epochs must be an integer in [{lo}, {hi}], got {epochs!r}")
+    _check_initial(rule, eta1, eta2, noise, epochs, n_seeds, seed, kappa, a_plus, a_minus)
     for name, value in (("hidden", hidden), ("batch_size", batch_size), ("train_size", train_size),
-                        ("test_size", test_size)):
+                        ("test_size", test_size), ("evals_per_epoch", evals_per_epoch)):
         check_int(name, value, 1, allow_none=True)
     # The network's weights, gradients and Adam's two moments (16 B per weight), and a batch's spikes,
     # membranes and their gradients over T = 25 steps (about 8 tensors of 4 B per neuron-step).
@@ -423,4 +445,6 @@ def hybrid_dashboard(data=None, *, hidden: int | None = None, train_size: int | 
     if len(data.train_x) == 0 or len(data.test_x) == 0:
         raise ValueError("data needs at least one training and one test image")
     return HybridDashboard(data, hidden=hidden, batch_size=batch_size, seed=seed, device=device, rule=rule,
-                           eta1=eta1, eta2=eta2, noise=noise, epochs=epochs)
+                           eta1=eta1, eta2=eta2, noise=noise, epochs=epochs, n_seeds=n_seeds, kappa=kappa,
+                           a_plus=a_plus, a_minus=a_minus, evals_per_epoch=evals_per_epoch,
+                           examples=load_example_runs() if example else [], presentation=presentation)
