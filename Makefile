@@ -3,12 +3,14 @@
 #                        edits), then open JupyterLab on its first chapter: for students
 #   make lab-instructor  set up, then open JupyterLab on the instructor notebooks in notebooks/
 #                        (solutions included): for instructors and for editing the course
+#   make demo    set up, then serve the chapter-5 dashboard as a standalone page (Voilà, no code
+#                shown, large for a projector) behind a fresh token printed with its URL: for class
 #   make test    set up, then run the whole test suite (library, notebooks, book, browser)
 SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONHASHSEED := 0
 
-.PHONY: setup lab lab-instructor test test-fast book reproduce reproduce-quick bench student clean
+.PHONY: setup lab lab-instructor demo test test-fast book reproduce reproduce-quick bench student clean
 
 setup:
 	@bash scripts/setup.sh
@@ -22,6 +24,9 @@ lab: setup
 
 lab-instructor: setup
 	$(PY) -m jupyterlab $(ROOT_FLAG) --notebook-dir=. notebooks/00_welcome.ipynb
+
+demo: setup
+	$(PY) scripts/demo.py
 
 test: setup
 	@bash scripts/test.sh

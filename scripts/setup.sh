@@ -58,7 +58,9 @@ if [ "$(cat $STAMPS/main 2>/dev/null)" != "$deps_hash" ]; then
   pip_quiet .venv/bin/python -m pip install -q --upgrade pip
   # torch is pinned here, not in pyproject: 2.13.0 is the CPU build this course is tested with.
   pip_quiet .venv/bin/python -m pip install -q "torch==2.13.0"
-  pip_quiet .venv/bin/python -m pip install -q -e ".[dev]"
+  pip_quiet .venv/bin/python -m pip install -q -c <(echo "torch==2.13.0") -e ".[dev]"
+  # Voilà serves the classroom demo (make demo); pinned, and torch held at 2.13.0 by the constraint
+  pip_quiet .venv/bin/python -m pip install -q -c <(echo "torch==2.13.0") "voila==0.5.13"
   # SpikingJelly 2.0, a peer of benchmarks/bench_training.py; the constraint keeps torch at 2.13.0
   pip_quiet .venv/bin/python -m pip install -q -c <(echo "torch==2.13.0") "spikingjelly==2.0.0"
   # The NIR readers and NeuroBench of tests/test_interop_*.py, torch held at 2.13.0: nirtorch and

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -361,3 +362,59 @@ def drive_dashboard(page, *, timeout_ms: float = 120_000) -> tuple[DashboardRun,
         polling=250,
     )
     return DashboardRun(eta_before, eta_after, result_before, result.inner_text()), area
+
+
+# --------------------------------------------------------------------------- the classroom demo (Voilà)
+
+
+@dataclass
+class DemoServer:
+    url: str
+    token: str
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def page_url(self) -> str:
+        return f"{self.url}/?token={self.token}"
+
+
+@contextlib.contextmanager
+def voila_demo(*, fast: bool = True, timeout: float = 90.0):
+    """Start `make demo`'s Voilà server (scripts/demo.py's command) on a free port with a random token."""
+    import demo  # scripts/demo.py (scripts/ is on sys.path above)
+
+    tmp = Path(tempfile.mkdtemp(prefix="labkit-demo-"))
+    token, port = secrets.token_hex(16), free_port()
+    env = demo.demo_environment(fast=fast)
+    env.update({"MPLBACKEND": "module://matplotlib_inline.backend_inline", "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+                "JUPYTER_DATA_DIR": str(tmp / "data"), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+                "IPYTHONDIR": str(tmp / "ipython")})
+    log = tmp / "voila.log"
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen(demo.voila_command(port=port, token=token), stdout=log_file,
+                                   stderr=subprocess.STDOUT, env=env, cwd=tmp)
+    server = DemoServer(f"http://127.0.0.1:{port}", token, process, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"Voilà exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:  # any HTTP answer means the server is up (Voilà serves no status API; the page itself starts a kernel)
+                with urllib.request.urlopen(f"{server.url}/voila/static/labkit-readiness-probe", timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Voilà did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -55,6 +55,16 @@ HYBRID_RULES = {
     "adaptive": "A-STDP: η1·diag(c)·STDP + Adam step, c adapted from the gradient",
 }
 
+#: Presentation mode (a projector): larger widget text, through the CSS variables ipywidgets reads.
+PRESENTATION_CSS = """<style>
+.labkit-dashboard { --jp-widgets-font-size: 19px; --jp-widgets-inline-height: 36px;
+  --jp-widgets-inline-label-width: 220px; --jp-ui-font-size1: 19px; font-size: 19px; }
+.labkit-dashboard .widget-label, .labkit-dashboard .widget-readout, .labkit-dashboard button,
+.labkit-dashboard .widget-html-content, .labkit-dashboard .lm-AccordionPanel-title,
+.labkit-dashboard .jupyter-widget-Collapse-header { font-size: 19px; }
+.labkit-dashboard .labkit-plot img { max-width: 100%; height: auto; }
+</style>"""
+
 #: The example the figure shows before the first run (written by scripts/dashboard_example.py).
 EXAMPLE_RUNS = REPO_ROOT / "results" / "dashboard" / "example_runs.json"
 
@@ -132,7 +142,9 @@ class HybridDashboard:
         self.error: BaseException | None = None
         self._draw_lock = threading.Lock()
         self._drawn_at = -math.inf
-        self.redraw_interval = 1.0  # seconds between live redraws during a run
+        self._drawn_cpu_at, self._draw_cpu = -math.inf, 0.0
+        self.redraw_interval = 1.0  # seconds between live redraws during a run, at the least
+        self.draw_share = 0.2  # live redraws take at most about this share of the run's CPU time
 
         style = {"description_width": "initial"}
         layout = widgets.Layout(width="420px" if presentation else "340px")
@@ -166,7 +178,8 @@ class HybridDashboard:
         self.stop_button = widgets.Button(description="Stop", button_style="warning", icon="stop", disabled=True,
                                           tooltip="stop the run after the current batch")
         self.export_button = widgets.Button(description="Export CSV", icon="download", disabled=True,
-                                            tooltip="every run's settings and curve as a CSV file")
+                                            tooltip="every run's settings and curve as a CSV file",
+                                            layout=widgets.Layout(width="auto"))
         self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="200px"))
         self.status = widgets.Label(value="")
         self.result = widgets.HTML(value=self._hint())
@@ -186,6 +199,7 @@ class HybridDashboard:
         self._on_rule()
         self._redraw()
         self.widget = widgets.VBox([
+            *([widgets.HTML(PRESENTATION_CSS)] if presentation else []),
             self.rule,
             widgets.HBox([self.eta1, self.eta2]),
             widgets.HBox([self.noise, self.epochs]),
@@ -225,8 +239,18 @@ class HybridDashboard:
         max_digits = max((r.settings.epochs * r.n_train for r in runs), default=None)
         scale = 1.35 if self.presentation else 1.0
         with self._draw_lock, matplotlib.rc_context({"font.size": 10 * scale}):
+            cpu = time.process_time()
             self.plot.outputs = (figure_bundle(hybrid_view(runs, max_digits=max_digits, scale=scale)),)
-            self._drawn_at = time.monotonic()
+            self._drawn_at, self._drawn_cpu_at = time.monotonic(), time.process_time()
+            self._draw_cpu = self._drawn_cpu_at - cpu
+
+    def _redraw_due(self) -> bool:
+        """A live redraw is due when ``redraw_interval`` seconds have passed and the training has had
+        (1 − draw_share)/draw_share times the last drawing's CPU time since: on a busy machine, where
+        seconds pass slowly for the run, the figure is redrawn less often instead of slowing it down."""
+        cpu_since = time.process_time() - self._drawn_cpu_at
+        return (time.monotonic() - self._drawn_at >= self.redraw_interval
+                and cpu_since * self.draw_share >= self._draw_cpu * (1 - self.draw_share))
 
     # -- controls --------------------------------------------------------------------------
     def _on_rule(self, _change=None) -> None:
@@ -305,7 +329,7 @@ class HybridDashboard:
             prefix = f"seed {event['seed']} ({seeds.index(event['seed']) + 1}/{len(seeds)}), " if len(seeds) > 1 else ""
             self.status.value = (f"{prefix}epoch {event['epoch'] + 1}/{live.settings.epochs}, "
                                  f"batch {event['batch'] + 1}/{event['batches']}")
-        elif kind == "point" and time.monotonic() - self._drawn_at >= self.redraw_interval:
+        elif kind == "point" and self._redraw_due():
             self._redraw()
         elif kind == "done":
             self._done(event)
@@ -319,20 +343,20 @@ class HybridDashboard:
                 self.model, self.history = finished[-1].model, finished[-1].history
             if any(r.digits for r in record.results):
                 self.runs.append(record)
+            self.error = live.error
+            self.export_button.disabled = not self.runs
+            try:  # the figure first: when the result text says the run is over, the plot shows all of it
+                self._redraw()
+            except Exception as exc:  # drawing must not hide the result below
+                self.status.value = f"(plot failed: {type(exc).__name__})"
             if isinstance(live.error, TrainingDiverged):
-                self.error = live.error
                 self._show(f"<span style='color:#b00'><b>The run diverged.</b> {html.escape(str(live.error))}</span>")
             elif live.error is not None:
-                self.error = live.error
                 self._show(f"<span style='color:#b00'><b>The run failed</b> ({html.escape(event['error'])}).</span>")
             else:
                 self._show(self._result_html(record))
-            self.status.value = "stopped" if live.stopped else ("failed" if live.error else "done")
-            self.export_button.disabled = not self.runs
-            try:
-                self._redraw()
-            except Exception as exc:  # drawing must not hide the result above
-                self.status.value = f"(plot failed: {type(exc).__name__})"
+            if not self.status.value.startswith("(plot failed"):
+                self.status.value = "stopped" if live.stopped else ("failed" if live.error else "done")
         finally:
             self.train_button.disabled, self.stop_button.disabled = False, True
 
