@@ -146,8 +146,33 @@ class HybridDashboard:
         self.redraw_interval = 1.0  # seconds between live redraws during a run, at the least
         self.draw_share = 0.2  # live redraws take at most about this share of the run's CPU time
 
+        self._build_controls(rule=rule, eta1=eta1, eta2=eta2, noise=noise, epochs=epochs, seed=seed, n_seeds=n_seeds,
+                             kappa=kappa, a_plus=a_plus, a_minus=a_minus)
+        self.train_button.on_click(lambda _button: self.run(wait=False))
+        self.stop_button.on_click(lambda _button: self.stop())
+        self.export_button.on_click(lambda _button: self._export_clicked())
+        self.rule.observe(self._on_rule, names="value")
+        self.noise.observe(self._on_noise, names="value")
+        self._on_rule()
+        self._redraw()
+        self.widget = widgets.VBox([
+            *([widgets.HTML(PRESENTATION_CSS)] if presentation else []),
+            self.rule,
+            widgets.HBox([self.eta1, self.eta2]),
+            widgets.HBox([self.noise, self.epochs]),
+            widgets.HBox([self.n_seeds, self.seed]),
+            self.advanced,
+            widgets.HBox([self.train_button, self.stop_button, self.progress, self.status, self.export_button]),
+            self.result,
+            self.export_link,
+            self.plot,
+        ])
+        self.widget.add_class("labkit-dashboard")
+
+    def _build_controls(self, *, rule, eta1, eta2, noise, epochs, seed, n_seeds, kappa, a_plus, a_minus) -> None:
+        """The widgets, each with the CSS class (labkit-…) that browser tests and screenshots look for."""
         style = {"description_width": "initial"}
-        layout = widgets.Layout(width="420px" if presentation else "340px")
+        layout = widgets.Layout(width="420px" if self.presentation else "340px")
         self.rule = widgets.ToggleButtons(options=list(HYBRID_RULES), value=rule, description="rule", style=style,
                                           tooltips=[HYBRID_RULES[r] for r in HYBRID_RULES])
         self.eta1 = _log_slider("η1 (STDP)", eta1, HYBRID_ETA1_RANGE, "labkit-eta1", layout, style)
@@ -191,26 +216,6 @@ class HybridDashboard:
                        (self.export_button, "labkit-export"), (self.result, "labkit-result"),
                        (self.status, "labkit-status"), (self.plot, "labkit-plot")):
             w.add_class(css)
-        self.train_button.on_click(lambda _button: self.run(wait=False))
-        self.stop_button.on_click(lambda _button: self.stop())
-        self.export_button.on_click(lambda _button: self._export_clicked())
-        self.rule.observe(self._on_rule, names="value")
-        self.noise.observe(self._on_noise, names="value")
-        self._on_rule()
-        self._redraw()
-        self.widget = widgets.VBox([
-            *([widgets.HTML(PRESENTATION_CSS)] if presentation else []),
-            self.rule,
-            widgets.HBox([self.eta1, self.eta2]),
-            widgets.HBox([self.noise, self.epochs]),
-            widgets.HBox([self.n_seeds, self.seed]),
-            self.advanced,
-            widgets.HBox([self.train_button, self.stop_button, self.progress, self.status, self.export_button]),
-            self.result,
-            self.export_link,
-            self.plot,
-        ])
-        self.widget.add_class("labkit-dashboard")
 
     # -- display ---------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):

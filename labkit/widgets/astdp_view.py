@@ -6,9 +6,9 @@ Three panels, for `labkit.training.live.RecordedRun` records, oldest first:
   with a band of ± one sd over seeds, error bars of the binomial sampling error √(p(1 − p)/n) of
   the n test digits; the accuracy axis is scaled to the curves (the untrained starting point
   aside), so half a point between two rules is visible;
-* the final test accuracy of each run: every seed as a dot, the mean with ± sd over seeds (thick)
-  and ± the binomial error (thin, capped): a difference between two runs that is smaller than
-  these bars is not established;
+* the final test accuracy of each run, on an axis of its own scaled to the finals: every seed as
+  a dot, the mean with ± sd over seeds (thick) and ± the binomial error (thin, capped): a
+  difference between two runs that is smaller than these bars is not established;
 * the mean plasticity coefficient c of each STDP layer (the current run in colour).
 """
 
@@ -71,6 +71,23 @@ def _accuracy_limits(runs: list[RecordedRun]) -> tuple[float, float] | None:
         return None
     lo, hi = 100 * min(lows), 100 * max(highs)
     pad = max(1.0, 0.08 * (hi - lo))
+    return max(0.0, lo - pad), min(100.0, hi + pad)
+
+
+def _final_limits(runs: list[RecordedRun]) -> tuple[float, float] | None:
+    """y-limits (percent) of the final-accuracy panel: every seed, every mean ± sd and ± binomial error."""
+    lows, highs = [], []
+    for run in runs:
+        summary = run.summary()
+        if summary is None:
+            continue
+        reach = max(summary.clean_sd, summary.clean_binomial)
+        lows += [summary.clean_mean - reach] + [r.clean for r in run.results if r.clean is not None]
+        highs += [summary.clean_mean + reach] + [r.clean for r in run.results if r.clean is not None]
+    if not lows:
+        return None
+    lo, hi = 100 * min(lows), 100 * max(highs)
+    pad = max(0.5, 0.1 * (hi - lo))
     return max(0.0, lo - pad), min(100.0, hi + pad)
 
 
@@ -161,10 +178,9 @@ def hybrid_view(runs, *, max_digits: int | None = None, scale: float = 1.0) -> F
     # fixed margins rather than a layout engine: the figure is redrawn live, and a layout pass costs more than the drawing
     fig.subplots_adjust(left=0.055, right=0.99, bottom=0.15, top=0.83, wspace=0.28)
     ax_acc, ax_final, ax_c = fig.subplots(1, 3, gridspec_kw={"width_ratios": [5, 2.4, 3.2]})
-    colours = ["0.55" if r.example else f"C{k % 10}" for k, r in enumerate(runs)]
-    limits = _accuracy_limits(runs)
-    _draw_curves(ax_acc, runs, colours, limits, max_digits)
-    _draw_finals(ax_final, runs, colours, limits)
+    colours = [f"C{k % 10}" for k in range(len(runs))]
+    _draw_curves(ax_acc, runs, colours, _accuracy_limits(runs), max_digits)
+    _draw_finals(ax_final, runs, colours, _final_limits(runs))
     _draw_coefficients(ax_c, runs, colours, max_digits)
     if runs and all(r.example for r in runs):
         fig.suptitle("an example recorded earlier (scripts/dashboard_example.py): press Train for your own runs",
