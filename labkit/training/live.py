@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from ..data.record import Data
+from ..foundation.errors import LabkitError
 from ..foundation.validation import check_choice, check_int, check_number
 from ..models import SpikingMLP
 from ..readout import DEFAULT_LOSS, NATURAL_READOUT
@@ -78,18 +79,18 @@ class LiveSettings:
     evals_per_epoch: int = 4
 
     def __post_init__(self) -> None:
-        check_choice("rule", self.rule, RULES)
-        for name in ("eta1", "eta2", "kappa", "a_plus", "a_minus", "noise"):
-            check_number(name, getattr(self, name), minimum=0)
-        if self.kappa > 1:
-            raise ValueError(f"kappa (κ) must be in [0, 1], got {self.kappa!r}")
+        check_choice("LiveSettings.rule", self.rule, RULES)
+        for name in ("eta1", "eta2", "a_plus", "a_minus", "noise"):
+            check_number(f"LiveSettings.{name}", getattr(self, name), minimum=0)
+        check_number("LiveSettings.kappa", self.kappa, minimum=0, maximum=1)
         for name in ("epochs", "hidden", "batch_size", "evals_per_epoch"):
-            check_int(name, getattr(self, name))
+            check_int(f"LiveSettings.{name}", getattr(self, name))
         seeds = tuple(self.seeds)
         if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
-            raise ValueError(f"seeds must be a non-empty sequence of integers >= 0, got {self.seeds!r}")
+            raise LabkitError(f"LiveSettings.seeds must be a non-empty sequence of integers >= 0, got {self.seeds!r}")
         if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must differ from each other (a repeated seed repeats the same run), got {seeds}")
+            raise LabkitError(f"LiveSettings.seeds must differ from each other (a repeated seed repeats the same run), "
+                              f"got {seeds}")
         object.__setattr__(self, "seeds", seeds)
 
     def rule_params(self) -> dict:
