@@ -6,7 +6,8 @@
     workflows   data/, training/, energy, loihi/, interop/,     datasets, loops, energy, Lava,
                 plasticity                                      NIR and NeuroBench
     science     neurons, encoding, encoders, sparse, stdp,      the models and their maths
-                competitive, models, rules, noise, readout
+                competitive, models, rules, noise, readout,
+                kernels
     foundation  foundation/                                     errors, validation, I/O, seeds,
                                                                 runtime, paths, tables, paper
 
@@ -37,7 +38,8 @@ LAYERS_OF = {
     "labkit": "foundation",
     "labkit.foundation": "foundation",
     **dict.fromkeys(("labkit.neurons", "labkit.encoding", "labkit.encoders", "labkit.sparse", "labkit.stdp",
-                     "labkit.competitive", "labkit.models", "labkit.rules", "labkit.noise", "labkit.readout"),
+                     "labkit.competitive", "labkit.models", "labkit.rules", "labkit.noise", "labkit.readout",
+                     "labkit.kernels"),
                     "science"),
     **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.interop",
                      "labkit.plasticity"),

@@ -16,17 +16,22 @@ first-spike codes; snnTorch's ``spikegen.latency`` offers a linear variant like 
 
 `encode_rate_indexed` draws the same code for a network to read: random numbers only for the
 pixels that can spike (p > 0; about a fifth of an MNIST digit), and the list of the spikes
-(`labkit.sparse.SpikeIndex`) the first layer's sparse product needs, made in the same pass.
+(`labkit.sparse.SpikeIndex`) the first layer's sparse product needs, made in the same pass. On
+the CPU that pass is one compiled loop (`labkit.kernels`) that also draws the numbers, exactly
+those ``torch.rand`` would draw; the torch operations below it give the same code elsewhere
+(tests/test_encoding.py keeps the code frozen).
 
 Randomness enters only through an explicit ``torch.Generator``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
 
+from . import kernels
 from .foundation.validation import check_int
 from .sparse import SpikeIndex
 
@@ -40,11 +45,14 @@ def check_intensities(images: torch.Tensor) -> None:
             "images must be a floating-point tensor with values in [0, 1]; "
             "convert uint8 pixels with images.float() / 255"
         )
-    if not torch.isfinite(images).all():
+    if not images.numel():
+        return
+    low, high = (float(v) for v in torch.aminmax(images.detach()))  # one pass; a NaN shows in both, ±inf in one
+    if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError("images contain NaN or infinite values; clean the input before encoding")
-    if images.numel() and (images.min() < 0 or images.max() > 1):
+    if low < 0 or high > 1:
         raise ValueError(
-            f"images must lie in [0, 1] (got min {images.min().item():.3g}, max {images.max().item():.3g}); "
+            f"images must lie in [0, 1] (got min {low:.3g}, max {high:.3g}); "
             "scale them, or clamp noisy inputs with images.clamp(0, 1)"
         )
 
@@ -122,15 +130,24 @@ def encode_rate_indexed(
     if gain != 1.0:
         p = (p * gain).clamp_(max=1.0)
     candidates = p.nonzero().squeeze(1)  # positions b·features + f that can spike, ascending
+    index_type = torch.int32 if num_steps * images.numel() < 2**31 else torch.long
+    p_candidates = p.index_select(0, candidates)
+    if features and kernels.draws_inline(generator, images.dtype):
+        # one compiled pass that also draws the numbers, those of torch.rand below (labkit.kernels)
+        spikes, columns, offsets = kernels.draw_rate_code(None, p_candidates, candidates, batch, features, index_type,
+                                                          generator, num_steps)
+        return RateCode(spikes.view(num_steps, *images.shape), SpikeIndex(columns, offsets, None))
     noise = torch.rand((num_steps, candidates.numel()), generator=generator, device=images.device, dtype=images.dtype)
-    fired = noise < p.index_select(0, candidates)  # [num_steps, candidates]
+    if features and kernels.available(noise):  # one compiled pass instead of the torch steps below (same result)
+        spikes, columns, offsets = kernels.draw_rate_code(noise, p_candidates, candidates, batch, features, index_type)
+        return RateCode(spikes.view(num_steps, *images.shape), SpikeIndex(columns, offsets, None))
+    fired = noise < p_candidates  # [num_steps, candidates]
     # position in the [num_steps · batch · features] code: t·batch·features + b·features + f, ascending
     step_starts = torch.arange(num_steps, device=images.device).mul_(batch * features).unsqueeze(1)
     flat = (step_starts + candidates).masked_select(fired)
     spikes = torch.zeros(num_steps * images.numel(), device=images.device, dtype=images.dtype)
     spikes.index_fill_(0, flat, 1.0)
     rows = num_steps * batch
-    index_type = torch.int32 if spikes.numel() < 2**31 else torch.long
     row_starts = torch.arange(rows + 1, device=images.device).mul_(features)
     offsets = torch.searchsorted(flat, row_starts).to(index_type)
     columns = flat.remainder(features).to(index_type) if features else flat.to(index_type)

@@ -34,6 +34,7 @@ from typing import Literal, Protocol
 import torch
 from torch import nn
 
+from . import kernels
 from .foundation.validation import check_choice, check_number
 
 __all__ = [
@@ -182,6 +183,26 @@ def lif_step(
     return spike(membrane - params.threshold, surrogate), membrane
 
 
+def _lif_steps(current: torch.Tensor, params: LIFParams) -> tuple[torch.Tensor, torch.Tensor]:
+    """The forward recurrence of `_LIFSequence` in torch operations: ``(spikes, membranes)``."""
+    # Each step writes into its slices of `membranes` and `spikes` in place (no per-step
+    # temporaries), with float 0/1 spikes throughout: on the CPU, float kernels run several
+    # times faster than boolean masks. The values are bit for bit those of `lif_step`: with
+    # r ∈ {0, 1}, u − u·r is exactly u or +0 (a neuron that fired had u > θ > 0).
+    membranes, spikes = torch.empty_like(current), torch.empty_like(current)
+    theta, beta = params.threshold, params.beta
+    for t in range(current.shape[0]):
+        u = membranes[t]
+        torch.mul(membranes[t - 1] if t > 0 else torch.zeros_like(u), beta, out=u)  # β u_{t−1}
+        if t > 0 and params.reset == "zero":
+            u.addcmul_(u, spikes[t - 1], value=-1.0)  # β (1 − r_{t−1}) u_{t−1}
+        u.add_(current[t])  # + I_t
+        if t > 0 and params.reset == "subtract":
+            u.sub_(spikes[t - 1], alpha=theta)  # − θ r_{t−1}
+        torch.gt(u, theta, out=spikes[t])  # s_t = H(u_t − θ), as 0./1.
+    return spikes, membranes
+
+
 class _LIFSequence(torch.autograd.Function):
     """Fused multi-step LIF: the same recurrence as `lif_step`, with a hand-written BPTT.
 
@@ -193,22 +214,11 @@ class _LIFSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, current: torch.Tensor, params: LIFParams, surrogate: Surrogate):
-        # Each step writes into its slices of `membranes` and `spikes` in place (no per-step
-        # temporaries), with float 0/1 spikes throughout: on the CPU, float kernels run several
-        # times faster than boolean masks. The values are bit for bit those of `lif_step`: with
-        # r ∈ {0, 1}, u − u·r is exactly u or +0 (a neuron that fired had u > θ > 0).
-        steps = current.shape[0]
-        membranes, spikes = torch.empty_like(current), torch.empty_like(current)
-        theta, beta = params.threshold, params.beta
-        for t in range(steps):
-            u = membranes[t]
-            torch.mul(membranes[t - 1] if t > 0 else torch.zeros_like(u), beta, out=u)  # β u_{t−1}
-            if t > 0 and params.reset == "zero":
-                u.addcmul_(u, spikes[t - 1], value=-1.0)  # β (1 − r_{t−1}) u_{t−1}
-            u.add_(current[t])  # + I_t
-            if t > 0 and params.reset == "subtract":
-                u.sub_(spikes[t - 1], alpha=theta)  # − θ r_{t−1}
-            torch.gt(u, theta, out=spikes[t])  # s_t = H(u_t − θ), as 0./1.
+        if current.is_contiguous() and kernels.available(current):  # the same operations in one pass (labkit.kernels)
+            spikes, membranes = kernels.lif_forward(current.detach(), params.beta, params.threshold,
+                                                    params.reset == "zero")
+        else:
+            spikes, membranes = _lif_steps(current, params)
         ctx.save_for_backward(membranes, spikes)
         ctx.params, ctx.surrogate = params, surrogate
         ctx.set_materialize_grads(False)  # an unused output's gradient arrives as None, not a tensor of zeros

@@ -38,6 +38,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import kernels
+
 __all__ = [
     "PRODUCTS",
     "SPARSE_MAX_DENSITY",
@@ -132,6 +134,12 @@ def transpose_index(index: SpikeIndex, n_columns: int) -> SpikeIndex:
     """
     n_rows = index.offsets.numel() - 1
     device, index_type = index.columns.device, index.columns.dtype
+    if kernels.available(index.columns) and index.offsets.dtype == index_type and (
+            index.values is None or kernels.available(index.values)):
+        # a counting sort in two compiled passes: the same result as the stable sort below
+        rows, offsets, order = kernels.transpose_spikes(index.columns, index.offsets, n_columns,
+                                                        with_order=index.values is not None)
+        return SpikeIndex(rows, offsets, None if order is None else index.values.index_select(0, order))
     # sorting 16-bit keys is about twice as fast as 32-bit ones on the CPU
     keys = index.columns.to(torch.int16) if n_columns <= 2**15 - 1 else index.columns
     sorted_columns, order = torch.sort(keys, stable=True)
@@ -242,10 +250,12 @@ def column_index(
 TABLE_CHUNK = 64
 
 
-def _gather_rows(index: SpikeIndex, table: torch.Tensor) -> torch.Tensor:
-    """out[r] = Σ_i x[r, i] · table[i] over the nonzeros of row r (see `SpikeIndex`).
+def _gather_rows(index: SpikeIndex, table: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """out[r] = Σ_i x[r, i] · table[i] (+ bias) over the nonzeros of row r (see `SpikeIndex`).
 
     ``table`` may be any view (a transposed weight): each slice is made contiguous once, here.
+    Each slice's sums are written into their columns of the result with the bias added on the way
+    (one pass; the same sums as adding the bias to the joined result afterwards).
     """
     def gather(part: torch.Tensor) -> torch.Tensor:
         return F.embedding_bag(index.columns, part, index.offsets, mode="sum",
@@ -253,8 +263,16 @@ def _gather_rows(index: SpikeIndex, table: torch.Tensor) -> torch.Tensor:
 
     width = table.shape[1]
     if width <= TABLE_CHUNK:
-        return gather(table.contiguous())
-    return torch.cat([gather(table[:, i:i + TABLE_CHUNK].contiguous()) for i in range(0, width, TABLE_CHUNK)], dim=1)
+        out = gather(table.contiguous())
+        return out if bias is None else out.add_(bias)
+    out = torch.empty(index.offsets.numel() - 1, width, dtype=table.dtype, device=table.device)
+    for i in range(0, width, TABLE_CHUNK):
+        part, columns = gather(table[:, i:i + TABLE_CHUNK].contiguous()), slice(i, i + TABLE_CHUNK)
+        if bias is None:
+            out[:, columns] = part
+        else:
+            torch.add(part, bias[columns], out=out[:, columns])
+    return out
 
 
 def check_product(product: str) -> None:
@@ -301,9 +319,7 @@ class _SparseLinear(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex):
-        out = _gather_rows(index, weight.t())
-        if bias is not None:
-            out.add_(bias)
+        out = _gather_rows(index, weight.t(), None if bias is None else bias.detach())
         ctx.save_for_backward(x, weight)
         ctx.index, ctx.has_bias = index, bias is not None
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import pytest
@@ -247,3 +248,82 @@ def test_latency_code_is_deterministic_and_sparser_than_rate_code():
     n_latency = encode_latency(x, 25).sum().item()
     n_rate = encode_rate(x, 25, generator=_gen(17)).sum().item()
     assert n_latency <= x.numel() < n_rate, "at most one spike per pixel, far fewer than the rate code's T x"
+
+
+# ----------------------------------------------------------------------------- the frozen rate code
+#
+# Long training runs and committed results were produced with the rate code as it was first written
+# (random numbers only where p > 0, listed with torch operations). Faster implementations must keep
+# it bit for bit: for the same generator state, the same spikes, the same list and the same stream
+# of random numbers after it. `_rate_code_as_first_written` is that code, kept here unchanged.
+
+
+def _rate_code_as_first_written(images, num_steps, gain, generator):
+    batch = images.shape[0]
+    features = images[0].numel() if batch else 0
+    p = images.detach().reshape(-1)
+    if gain != 1.0:
+        p = (p * gain).clamp_(max=1.0)
+    candidates = p.nonzero().squeeze(1)
+    noise = torch.rand((num_steps, candidates.numel()), generator=generator, device=images.device, dtype=images.dtype)
+    fired = noise < p.index_select(0, candidates)
+    step_starts = torch.arange(num_steps, device=images.device).mul_(batch * features).unsqueeze(1)
+    flat = (step_starts + candidates).masked_select(fired)
+    spikes = torch.zeros(num_steps * images.numel(), device=images.device, dtype=images.dtype)
+    spikes.index_fill_(0, flat, 1.0)
+    index_type = torch.int32 if spikes.numel() < 2**31 else torch.long
+    row_starts = torch.arange(num_steps * batch + 1, device=images.device).mul_(features)
+    offsets = torch.searchsorted(flat, row_starts).to(index_type)
+    columns = flat.remainder(features).to(index_type) if features else flat.to(index_type)
+    return spikes.view(num_steps, *images.shape), columns, offsets
+
+
+def _digits(seed: int, shape=(64, 28, 28)) -> torch.Tensor:
+    x = torch.rand(shape, generator=_gen(seed))
+    x[x < 0.7] = 0.0  # MNIST-like: most pixels black, some saturated (p = 1)
+    x[x > 0.95] = 1.0
+    return x
+
+
+@pytest.mark.parametrize("shape, steps, gain, dtype", [
+    ((64, 28, 28), 25, 1.0, torch.float32), ((33, 784), 25, 1.2, torch.float32), ((9, 4, 30), 7, 0.8, torch.float64),
+    ((1, 784), 1, 1.0, torch.float32), ((300,), 25, 1.0, torch.float32)])
+def test_the_indexed_rate_code_is_frozen_as_first_written(shape, steps, gain, dtype):
+    x = _digits(30, shape).to(dtype)
+    g_new, g_old = _gen(31), _gen(31)
+    for draw in range(2):  # the second batch checks that the generator is left where the old code left it
+        new = encode_rate_indexed(x, steps, gain=gain, generator=g_new)
+        spikes, columns, offsets = _rate_code_as_first_written(x, steps, gain, g_old)
+        assert torch.equal(new.spikes, spikes) and new.spikes.dtype == spikes.dtype, f"batch {draw}: the same spikes"
+        assert torch.equal(new.index.columns, columns) and new.index.columns.dtype == columns.dtype, \
+            f"batch {draw}: the same columns, row by row"
+        assert torch.equal(new.index.offsets, offsets) and new.index.offsets.dtype == offsets.dtype, \
+            f"batch {draw}: the same row offsets"
+    assert torch.equal(g_new.get_state(), g_old.get_state()), "the generator continues where the old code left it"
+
+
+def _digest(code) -> str:
+    h = hashlib.sha256()
+    for t in (code.spikes, code.index.columns, code.index.offsets):
+        h.update(t.contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def test_the_indexed_rate_code_matches_its_stored_digest():
+    # Golden values: SHA-256 (first 16 hex digits) of the spikes, columns and offsets (raw bytes, in
+    # that order) of two consecutive batches, written by encode_rate_indexed as first written (commit
+    # 24df9f5, torch 2.13.0) for these digits and seeds. A change of the code, of the generator's
+    # stream or of the layout of the list shows here even if the copy above were changed along with it.
+    x = _digits(2026)
+    for gain, want in [(1.0, ("6a856e9df5c31024", "67f8f59d35339dfc")), (1.2, ("5405e14df8c53f19", "e76c47be5838e706"))]:
+        g = _gen(25)
+        got = tuple(_digest(encode_rate_indexed(x, 25, gain=gain, generator=g)) for _ in range(2))
+        assert got == want, f"gain {gain}: the frozen rate code's digest (got {got})"
+
+
+def test_the_dense_rate_code_is_unchanged():
+    # encode_rate (the teaching code, all pixels draw) keeps its own stream: rand < p over every pixel
+    x = _digits(32, (5, 50))
+    g = _gen(33)
+    want = (torch.rand((25, 5, 50), generator=_gen(33)) < x).float()
+    assert torch.equal(encode_rate(x, 25, generator=g), want), "one uniform number per pixel and step, rand < p"
