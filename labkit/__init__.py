@@ -19,7 +19,7 @@ with the table `LAYERS_OF`). The chapters' modules, one concept each:
 * :mod:`labkit.stdp`        traces and pair-based STDP; :mod:`labkit.competitive` the competitive layer
 * :mod:`labkit.models`      the spiking MLP and the ANN baseline
 * :mod:`labkit.rules`       the update rules: bp, stdp, sum, adaptive (A-STDP)
-* :mod:`labkit.training`    the training loops, evaluation, checkpoints
+* :mod:`labkit.training`    the training loops, evaluation, checkpoints, live runs in the background
 * :mod:`labkit.data`        MNIST (full and bundled subset), N-MNIST, simulated saccades
 * :mod:`labkit.energy`      operation counts and energy models
 * :mod:`labkit.experiments` the reproduction report
