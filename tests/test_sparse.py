@@ -208,3 +208,20 @@ def test_encoded_input_trains_like_the_unlisted_same_spikes():
     assert torch.equal(grads[0], grads[1]), "the weight gradient from the encoder's list equals the one found afresh"
     assert torch.equal(updates[0], updates[1]), "and so does the STDP change of the same pass"
 
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cutting_the_gather_into_row_blocks_and_column_slices_changes_no_sum(monkeypatch, weighted):
+    import labkit.sparse as sparse_module
+
+    x = spikes((300, 40), 0.2, 21)
+    if weighted:
+        x = x * torch.rand(x.shape, generator=torch.Generator().manual_seed(22))
+    w = torch.randn(150, 40, generator=torch.Generator().manual_seed(23))
+    b = torch.randn(150, generator=torch.Generator().manual_seed(24))
+    whole = spike_linear(x, w, b, product="sparse")
+    monkeypatch.setattr(sparse_module, "ROW_BLOCK", 7)  # 43 blocks, the last one short
+    monkeypatch.setattr(sparse_module, "TABLE_CHUNK", 16)  # 10 slices, the last one short
+    cut = spike_linear(x, w, b, product="sparse")
+    assert torch.equal(cut, whole), "every output is the same sum in the same order, however the work is cut"
+    torch.testing.assert_close(cut, x @ w.t() + b, msg="and it is the product")
