@@ -24,10 +24,9 @@ import torch
 
 from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_data
-from labkit.encoding import encode_rate_indexed
+from labkit.encoders import RateEncoder
 from labkit.models import SpikingMLP
 from labkit.rules import make_rule
-from labkit.sparse import remember_index
 from labkit.training import paper_loss, resolve_device
 
 RULES = ("bp", "sum", "adaptive")
@@ -42,9 +41,8 @@ def make_step(rule_name: str, images: torch.Tensor, labels: torch.Tensor, device
     generator = torch.Generator(device=device).manual_seed(seed)
 
     def step() -> None:
-        spikes = remember_index(*encode_rate_indexed(images, 25, generator=generator))  # as labkit.training does
         with torch.set_grad_enabled(rule.uses_gradient):
-            output = model(spikes)
+            output = model(RateEncoder()(images, 25, generator))  # as labkit.training encodes a batch
             loss = paper_loss(output.out_membrane, labels)
         rule.step(output, loss)
 

@@ -20,16 +20,17 @@ a change in machine load hits every line alike, medians after warm-up:
   The two peers get the dense rate code ``rand < x`` and labkit's loss, so they differ from
   labkit only in how the network is computed.
 * ``labkit bp``     labkit's step on the path `labkit.training.train` takes per batch:
-  `encode_rate_indexed` with a generator (random numbers only where p > 0, the spikes listed
-  for the first layer), `SpikingMLP` forward (one product over all T·B rows that
+  `labkit.encoders.RateEncoder` with a generator (`encode_rate_indexed`: random numbers only where
+  p > 0, the spikes listed for the first layer, in one compiled pass), `SpikingMLP` forward (one product over all T·B rows that
   skips the zeros of the input spikes, `labkit.sparse`, then the fused multi-step LIF),
   `paper_loss`, and the rule's update (`make_rule("bp")`: backward + fused Adam).
 * ``labkit sum`` / ``labkit adaptive``   the same plus the STDP change of the same forward pass
   (and, for adaptive — A-STDP — the plasticity-coefficient update).
 * ``split encode+index`` / ``split column index``   the profile split of the bp step: the work
-  around the arithmetic, timed alone — drawing and listing the input spikes, and turning the
-  list column by column for the weight gradient and STDP (`labkit.sparse.transpose_index`).
-  The rest of the step is the arithmetic (products, LIF, loss, backward, Adam).
+  around the arithmetic, timed alone — drawing and listing the input spikes (the encoder as the
+  training step calls it), and turning the list column by column for the weight gradient and
+  STDP (`labkit.sparse.transpose_index`, in the backward pass). The rest of the step is the
+  arithmetic (products, LIF, loss, backward, Adam).
 * ``infer ref`` / ``infer labkit`` / ``infer encode+index``   inference (encoding + forward +
   prediction, no gradient) on a batch of 1,000 digits, in samples/s, and its encoding alone.
 
@@ -89,10 +90,11 @@ from torch import nn
 from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit.foundation.allocator import keep_freed_memory
 from labkit.data import mnist_available, mnist_data
+from labkit.encoders import RateEncoder
 from labkit.encoding import encode_rate_indexed
 from labkit.models import SpikingMLP
 from labkit.rules import make_rule
-from labkit.sparse import remember_index, transpose_index
+from labkit.sparse import transpose_index
 from labkit.training import paper_loss, predict, resolve_device
 
 STEPS, BATCH, INFER_BATCH = 25, 128, 1000
@@ -101,6 +103,7 @@ FLOP_PER_SAMPLE = 40e6  # BPTT of 784-500-10 at T = 25 (design notes): forward 9
 TARGET_BP_VS_PEER, TARGET_BP_VS_REF, TARGET_HYBRID_VS_BP, TARGET_EFFICIENCY = 0.5, 0.4, 1.6, 0.60
 TARGET_OVERHEAD, TARGET_INFER_VS_BP = 0.10, 1 / 3  # encoding + indexing share of the bp step; per-digit times
 ROOT = Path(__file__).resolve().parent.parent
+ENCODER = RateEncoder()  # the rate code of `labkit.training.train` and `evaluate`
 CLOCKS = {
     "cpu": "the process's CPU seconds per call: on a machine shared with other jobs they leave out the waits "
            "for a free core, which wall time mixes in",
@@ -296,9 +299,8 @@ def make_labkit_step(rule_name: str, images: torch.Tensor, labels: torch.Tensor,
     generator = torch.Generator(device=device).manual_seed(0)
 
     def step() -> None:
-        spikes = remember_index(*encode_rate_indexed(images, STEPS, generator=generator))
         with torch.set_grad_enabled(rule.uses_gradient):
-            output = model(spikes)
+            output = model(ENCODER(images, STEPS, generator))  # as labkit.training.train encodes a batch
             loss = paper_loss(output.out_membrane, labels)
         rule.step(output, loss)
 
@@ -311,7 +313,7 @@ def make_labkit_inference(images: torch.Tensor, device: torch.device) -> Callabl
 
     @torch.no_grad()
     def step() -> None:
-        predict(model(remember_index(*encode_rate_indexed(images, STEPS, generator=generator))))
+        predict(model(ENCODER(images, STEPS, generator)))  # as labkit.training.evaluate encodes a batch
 
     return step
 
@@ -462,6 +464,10 @@ def main() -> int:
     matmul, matmul_flop = make_matmul(device)
     code = encode_rate_indexed(images, STEPS, generator=torch.Generator(device=device).manual_seed(1))
     g_split = torch.Generator(device=device).manual_seed(2)
+
+    @torch.no_grad()
+    def encode_for_inference() -> None:
+        ENCODER(infer_images, STEPS, g_split)
     steps = {
         "matmul": matmul,
         "reference": make_reference_step(images, labels, device),
@@ -472,11 +478,11 @@ def main() -> int:
         "labkit adaptive": make_labkit_step("adaptive", images, labels, device),
         # the bp step's overhead around the arithmetic, timed alone: drawing and listing the input
         # spikes (row by row), and the column-by-column list the backward pass and STDP read
-        "split encode+index": lambda: encode_rate_indexed(images, STEPS, generator=g_split),
+        "split encode+index": lambda: ENCODER(images, STEPS, g_split),  # with gradients on, as in training
         "split column index": lambda: transpose_index(code.index, SIZES[0]),
         "infer ref": make_reference_inference(infer_images, device),
         "infer labkit": make_labkit_inference(infer_images, device),
-        "infer encode+index": lambda: encode_rate_indexed(infer_images, STEPS, generator=g_split),
+        "infer encode+index": encode_for_inference,
     }
     missing = [name for name, step in steps.items() if step is None]
     steps = {name: step for name, step in steps.items() if step is not None}
@@ -543,7 +549,7 @@ def main() -> int:
         f"({verdict(checks['astdp_vs_peer'])} target ≤ 1)",
         f"- hybrid step / bp step: sum **{ratios['sum_vs_bp']:.2f}**, adaptive **{ratios['adaptive_vs_bp']:.2f}** "
         f"({verdict(checks['hybrid_vs_bp'])} target ≤ {TARGET_HYBRID_VS_BP})",
-        f"- profile split of the bp step: encoding and indexing (the two split lines) "
+        f"- profile split of the bp step: encoding and indexing (the split lines) "
         f"{1e3 * overhead:.1f} ms = **{100 * ratios['overhead']:.0f} %** ({verdict(checks['overhead'])} target "
         f"≤ {100 * TARGET_OVERHEAD:.0f} %); the arithmetic (products, LIF, loss, backward, Adam) the other "
         f"{100 * (1 - ratios['overhead']):.0f} %",
