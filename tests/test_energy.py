@@ -72,6 +72,26 @@ def test_tiny_snn_neurons_spikes_and_sparsity_match_the_hand_count():
     assert c.routed_spikes == 6, "only spikes that drive synapses are routed (the input's 6)"
 
 
+def test_membrane_updates_count_the_membranes_that_changed():
+    # One LIF neuron, W = [0.5, 0], no bias, β = 0.9; inputs t0 [0, 0], t1 [0, 0], t2 [1, 0], t3 [0, 1]:
+    # u = 0, 0, 0.5, 0.45. NeuroBench counts the first step (1), then each change: t1 no, t2 yes,
+    # t3 yes (input 1's weight is zero, the membrane decays) → 3 of the 4 neuron updates.
+    model = SpikingMLP(sizes=(2, 1), bias=False, seed=0)
+    with torch.no_grad():
+        model.layers[0].weight.copy_(torch.tensor([[0.5, 0.0]]))
+    frames = torch.tensor([[[0.0, 0], [0, 0], [1, 0], [0, 1]]])
+    c = E.count_ops(model, frames, encoder=FrameEncoder(), device="cpu")
+    assert c.neuron_updates == 4, "every neuron at every step: T · N = 4"
+    assert c.membrane_updates == 3, "the first step, then the two steps whose membrane moved"
+    assert c.to_neurobench()["MembraneUpdates"] == 3, "reported under NeuroBench's name"
+    assert c.scaled_to(8).membrane_updates == 6, "a per-step count: scales with T"
+    assert tiny_counts().membrane_updates == 8, "tiny_snn's membranes move at every step (hand count above)"
+    a = E.count_ops(tiny_ann(), torch.tensor([[0.5, 0.0, 1.0]]), device="cpu")
+    assert a.membrane_updates is None and "MembraneUpdates" not in a.to_neurobench(), "an ANN has no membrane"
+    with pytest.raises(ValueError, match=r"\[T, batch, n\]"):
+        E.membrane_updates([torch.zeros(3)])
+
+
 def test_tiny_snn_stdp_updates_match_the_hand_count():
     c = tiny_counts(plasticity="stdp")
     assert c.synaptic_updates == 14, "pre spikes update their fan-out (8), post spikes their fan-in (6)"

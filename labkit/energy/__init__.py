@@ -25,6 +25,7 @@ from .counts import (
     effective_synaptic_ops,
     footprint,
     is_binary,
+    membrane_updates,
 )
 from .platforms import (
     A100,
@@ -59,6 +60,7 @@ __all__ = [
     "effective_synaptic_ops",
     "footprint",
     "is_binary",
+    "membrane_updates",
     "A100",
     "A100Model",
     "DAVIES",

@@ -1,4 +1,4 @@
-"""Operation counts and energy models: what one inference costs, counted on real forward passes.
+r"""Operation counts and energy models: what one inference costs, counted on real forward passes.
 
 Operation counts: step 1 of an energy estimate. Energy is estimated in two steps, and the two are kept apart on purpose:
 
@@ -12,7 +12,9 @@ Operation counts: step 1 of an energy estimate. Energy is estimated in two steps
 Counts (per inference, i.e. per sample, summed over the T time steps of an SNN) follow the
 definitions of NeuroBench (Yik et al., "The neurobench framework for benchmarking neuromorphic
 computing algorithms and systems", Nature Communications 16, 2025; arXiv:2304.04640), as its
-documentation and harness (github.com/NeuroBench/neurobench, ``neurobench/metrics``) state them:
+documentation and harness (github.com/NeuroBench/neurobench, ``neurobench/metrics``) state them.
+tests/test_interop_neurobench.py runs NeuroBench 2.3's own metrics on a trained network
+(through `labkit.interop.neurobench`) and checks that they equal these counts:
 
 * **Dense** synaptic operations: every input × every weight of every connection layer, zero
   or not, at every call (an SNN's layer is called once per step):
@@ -31,13 +33,17 @@ documentation and harness (github.com/NeuroBench/neurobench, ``neurobench/metric
   (hidden and output) and the hidden ReLU layers of an ANN (its logits are no activation).
 * **ConnectionSparsity**: the fraction of connection weights (biases excluded) that are zero.
 * **Footprint**: bytes of parameters and buffers (zero weights included).
+* **MembraneUpdates** (SNNs): every neuron at the first step, then every neuron-step whose
+  membrane potential changed (`membrane_updates`).
 
 Beyond NeuroBench's synaptic counts, `OpCounts` records **neuron updates** (an SNN updates every
 LIF neuron at every step: T·ΣN per inference; an ANN computes each unit once), **active** neuron
 updates (those that received at least one synaptic event that step, for Loihi's active/inactive
 prices), **spikes** per population, and, with ``plasticity="stdp"``, the **synaptic updates** an
 on-chip pairwise STDP rule would make (each pre- or postsynaptic spike updates that neuron's
-non-zero synapses).
+non-zero synapses). Neuron updates count every evaluation; NeuroBench's MembraneUpdates leaves
+out the neuron-steps whose membrane stayed exactly where it was (a few in a million for a
+trained network on MNIST), so ``membrane_updates <= neuron_updates``.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from ..foundation.runtime import resolve_device
 from ..foundation.validation import check_int
 from ..models import SNNOutput, SpikingMLP
 
-__all__ = ["Kind", "LayerOps", "OpCounts", "Plasticity", "activation_sparsity", "active_neuron_updates", "connection_sparsity", "count_ops", "dense_synaptic_ops", "effective_synaptic_ops", "footprint", "is_binary"]
+__all__ = ["Kind", "LayerOps", "OpCounts", "Plasticity", "activation_sparsity", "active_neuron_updates", "connection_sparsity", "count_ops", "dense_synaptic_ops", "effective_synaptic_ops", "footprint", "is_binary", "membrane_updates"]
 
 
 Kind = Literal["ann", "snn"]
@@ -115,6 +121,21 @@ def activation_sparsity(activations: Sequence[torch.Tensor]) -> float:
     return zeros / total
 
 
+def membrane_updates(membranes: Sequence[torch.Tensor]) -> int:
+    """NeuroBench's MembraneUpdates of one batch: the neuron-steps whose membrane changed.
+
+    ``membranes`` holds one ``[T, batch, n]`` tensor per LIF layer (`SNNOutput.membranes`).
+    Every neuron counts at the first step (NeuroBench has no membrane before it), then each
+    neuron-step whose membrane differs from the step before.
+    """
+    total = 0
+    for u in membranes:
+        if u.dim() < 2:
+            raise ValueError(f"expected membranes [T, batch, n] per layer, got shape {tuple(u.shape)}")
+        total += u[0].numel() + int(torch.count_nonzero(u[1:] - u[:-1]).item())
+    return total
+
+
 def _connection_weights(model: nn.Module) -> list[torch.Tensor]:
     return [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
 
@@ -166,6 +187,9 @@ class OpCounts:
         activation_sparsity: NeuroBench's ActivationSparsity in [0, 1].
         connection_sparsity: NeuroBench's ConnectionSparsity in [0, 1].
         footprint_bytes: NeuroBench's Footprint.
+        membrane_updates: NeuroBench's MembraneUpdates per inference (`membrane_updates`);
+            None where it was not counted (ANNs have no membrane; counts made from spike
+            totals, such as a Lava run's, have no membrane trace).
     """
     kind: Kind
     num_steps: int
@@ -178,6 +202,7 @@ class OpCounts:
     activation_sparsity: float
     connection_sparsity: float
     footprint_bytes: int
+    membrane_updates: float | None = None
 
     @property
     def dense(self) -> float:
@@ -220,11 +245,12 @@ class OpCounts:
             self, num_steps=num_steps, layers=layers, neuron_updates=self.neuron_updates * k,
             active_neuron_updates=self.active_neuron_updates * k, spikes=tuple(s * k for s in self.spikes),
             synaptic_updates=self.synaptic_updates * k,
+            membrane_updates=None if self.membrane_updates is None else self.membrane_updates * k,
         )
 
     def to_neurobench(self) -> dict:
-        """The counts under NeuroBench's metric names."""
-        return {
+        """The counts under NeuroBench's metric names (MembraneUpdates where it was counted)."""
+        metrics = {
             "Footprint": self.footprint_bytes,
             "ConnectionSparsity": self.connection_sparsity,
             "ActivationSparsity": self.activation_sparsity,
@@ -234,6 +260,9 @@ class OpCounts:
                 "Dense": self.dense,
             },
         }
+        if self.membrane_updates is not None:
+            metrics["MembraneUpdates"] = self.membrane_updates
+        return metrics
 
     def to_dict(self) -> dict:
         """A flat dictionary of the per-inference counts (layers as a list of dicts)."""
@@ -246,6 +275,7 @@ class OpCounts:
             "effective_acs": self.effective_acs,
             "neuron_updates": self.neuron_updates,
             "active_neuron_updates": self.active_neuron_updates,
+            "membrane_updates": self.membrane_updates,
             "spikes": list(self.spikes),
             "synaptic_updates": self.synaptic_updates,
             "activation_sparsity": self.activation_sparsity,
@@ -326,7 +356,7 @@ def _count_snn(model: SpikingMLP, batches: Iterator[torch.Tensor], plasticity: P
     samples = steps = 0
     spikes = [0] * len(model.sizes)
     zeros = outputs = 0
-    neuron_updates = syn_updates = 0
+    neuron_updates = syn_updates = mem_updates = 0
     for inputs in batches:
         out: SNNOutput = model(inputs)
         steps, batch = inputs.shape[:2]
@@ -351,6 +381,7 @@ def _count_snn(model: SpikingMLP, batches: Iterator[torch.Tensor], plasticity: P
             zeros += int((s == 0).sum().item())
             outputs += s.numel()
         neuron_updates += steps * batch * sum(model.sizes[1:])
+        mem_updates += membrane_updates(out.membranes)
     layers = tuple(t.freeze(samples) for t in tallies)
     if recurrent is not None:
         layers = (layers[0], recurrent.freeze(samples), *layers[1:])
@@ -360,7 +391,7 @@ def _count_snn(model: SpikingMLP, batches: Iterator[torch.Tensor], plasticity: P
         neuron_updates=neuron_updates / samples, active_neuron_updates=active / samples,
         spikes=tuple(s / samples for s in spikes), synaptic_updates=syn_updates / samples,
         activation_sparsity=zeros / outputs, connection_sparsity=connection_sparsity(model),
-        footprint_bytes=footprint(model),
+        footprint_bytes=footprint(model), membrane_updates=mem_updates / samples,
     )
 
 

@@ -10,9 +10,12 @@
   Table 2): per synaptic spike op, per synaptic update, per neuron update (active/inactive),
   per spike and per tile hop. Spiking networks only.
 
-The ``neurobench`` package itself is not a dependency: its releases pin ``torchaudio``
-versions that cannot be installed beside the torch this lab uses, so the lab implements the
-definitions above (and its tests check them on hand-counted examples) instead of calling it.
+The counts priced here are `labkit.energy.count_ops`'s, which implements NeuroBench's
+definitions itself, so pricing needs no NeuroBench. NeuroBench 2.3 does install beside the
+lab's torch (``pip install --no-deps neurobench==2.3.0``, as scripts/setup.sh does: its
+declared torch and torchaudio pins would replace the lab's torch), and
+tests/test_interop_neurobench.py checks that its own metrics equal ``count_ops`` on a trained
+network (`labkit.interop.neurobench` makes the network visible to its hooks).
 """
 
 from __future__ import annotations

@@ -22,11 +22,16 @@ call (``spikes_out, membrane_out = net(x_t)``), the model's own Linear layers, a
     results = Benchmark(model, loader, [], [], [[], [ActivationSparsity, MembraneUpdates,
                         SynapticOperations]]).run()
 
-What NeuroBench's MembraneUpdates counts differs slightly from `labkit.energy.count_ops`'s
-``neuron_updates``: NeuroBench counts the neuron-steps whose membrane *changed* (all neurons at
-the first step), labkit every evaluation, T·ΣN. They differ by the neuron-steps whose membrane
-stayed exactly where it was (on 200 test digits of the committed model: 1 in 2.55 million).
-`membrane_updates` counts NeuroBench's way from labkit's own forward pass.
+On the same spikes NeuroBench's SynapticOperations, ActivationSparsity and MembraneUpdates equal
+`labkit.energy.count_ops`'s ``to_neurobench()`` (tests/test_interop_neurobench.py). NeuroBench's
+MembraneUpdates counts the neuron-steps whose membrane *changed* (all neurons at the first step),
+as ``OpCounts.membrane_updates`` does; ``OpCounts.neuron_updates`` counts every evaluation, T·ΣN,
+a few more (on 200 test digits of the committed model: 1 in 2.55 million).
+
+Wrapped directly, ``SNNTorchModel(spiking_mlp)`` does not even run (NeuroBench calls the network
+once per step and expects ``(spikes, membrane)``), and a ``TorchModel`` around a `SpikingMLP`
+runs but gives NeuroBench no activation layer to hook: its ActivationSparsity then falls back to
+0.0 (its guard against dividing by zero activations) and MembraneUpdates to 0, with no warning.
 
 ``loader`` yields ``(frames [batch, T, 784], labels)``: NeuroBench's data layout is batch
 first; `neurobench_frames` turns the lab's ``[T, batch, …]`` spikes into it.
@@ -37,10 +42,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..models import SNNOutput, SpikingMLP
+from ..models import SpikingMLP
 from ..neurons import lif_step
 
-__all__ = ["HookableLIF", "NeuroBenchNet", "membrane_updates", "neurobench_frames"]
+__all__ = ["HookableLIF", "NeuroBenchNet", "neurobench_frames"]
 
 
 def _spiking_neuron_base():
@@ -123,14 +128,3 @@ def neurobench_frames(spikes: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"expected spikes [T, batch, features…], got shape {tuple(spikes.shape)}")
     return spikes.transpose(0, 1).contiguous()
 
-
-def membrane_updates(output: SNNOutput) -> int:
-    """NeuroBench's MembraneUpdates summed over a batch, from a `SpikingMLP` forward pass.
-
-    Every neuron at the first step, then each neuron-step whose membrane differs from the step
-    before (``output.membranes``: ``[T, batch, n]`` per layer).
-    """
-    total = 0
-    for u in output.membranes:
-        total += u[0].numel() + int(torch.count_nonzero(u[1:] - u[:-1]).item())
-    return total
