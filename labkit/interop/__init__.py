@@ -4,5 +4,8 @@
                                     SpikingJelly run to the same spikes, and NIR graphs back
 * :mod:`labkit.interop.neurobench`  a `SpikingMLP` as a model NeuroBench's metrics can hook
 
-Nothing is imported here: each module needs its own optional library (nir, neurobench).
+Nothing is imported here, and each module imports its library only when called: nir (a
+dependency of the lab) for the graphs, snnTorch for the neurons NeuroBench hooks. Using the
+adapter needs NeuroBench itself (scripts/setup.sh installs it: ``pip install --no-deps
+neurobench==2.3.0``); the tests run both against snnTorch, Norse, SpikingJelly and NeuroBench.
 """

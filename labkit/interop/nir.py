@@ -33,7 +33,10 @@ graph's metadata with β, the reset and the form.
 (folded into each neuron's weights and bias) and per-neuron thresholds (each neuron scaled to
 θ = 1 when they differ); what it cannot represent (τ that differs between neurons or layers,
 :math:`v_{reset} \ne 0`, other node types) is refused with a message. Graphs written by
-snnTorch's ``export_to_nir`` read as they are. Norse 1.1's ``to_nir`` writes
+snnTorch's ``export_to_nir`` read as they are (snnTorch 1.0's exporter works under nir 1.0.8
+only for neurons with per-neuron β and θ; with scalar ones it fails its own check, "Type
+inference error: type mismatch: 0.output: [[500]] -> 1.input: []"), and so do SpikingJelly
+2.0's (``nir_exchange.export_to_nir``). Norse 1.1's ``to_nir`` writes
 :math:`\tau\cdot\Delta t` where τ belongs (``tau=dt / tau_mem_inv`` in
 ``norse/torch/utils/export_nir.py``) and no Δt; read such a file with ``dt=Δt**2``
 (``1e-6`` for Norse's default Δt of 1 ms), which gives back its decay and gain exactly.
