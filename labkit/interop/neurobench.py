@@ -29,8 +29,9 @@ as ``OpCounts.membrane_updates`` does; ``OpCounts.neuron_updates`` counts every 
 a few more (on 200 test digits of the committed model: 1 in 2.55 million).
 
 Wrapped directly, ``SNNTorchModel(spiking_mlp)`` does not even run (NeuroBench calls the network
-once per step and expects ``(spikes, membrane)``), and a ``TorchModel`` around a `SpikingMLP`
-runs but gives NeuroBench no activation layer to hook: its ActivationSparsity then falls back to
+once per step and expects ``(spikes, membrane)``), and a ``TorchModel`` around a module that runs
+the `SpikingMLP` on NeuroBench's batch-first frames (tests/test_interop_neurobench.py) runs but
+gives NeuroBench no activation layer to hook: its ActivationSparsity then falls back to
 0.0 (its guard against dividing by zero activations) and MembraneUpdates to 0, with no warning.
 
 ``loader`` yields ``(frames [batch, T, 784], labels)``: NeuroBench's data layout is batch
