@@ -19,7 +19,7 @@ One module per concept: `~labkit.check.digits`, `~labkit.check.lif`, `~labkit.ch
 `~labkit.check.traces`, `~labkit.check.neuron_labels`,
 `~labkit.check.surrogate`, `~labkit.check.surrogate_spike`, `~labkit.check.bptt_step`,
 `~labkit.check.spike_loss`, `~labkit.check.astdp_step`, `~labkit.check.coefficients`,
-`~labkit.check.robustness`, `~labkit.check.seed_statistics`, `~labkit.check.synaptic_ops`,
+`~labkit.check.robustness`, `~labkit.check.noise_spikes`, `~labkit.check.seed_statistics`, `~labkit.check.synaptic_ops`,
 `~labkit.check.energy`, `~labkit.check.loihi`, `~labkit.check.quantization`, `~labkit.check.events`,
 `~labkit.check.recurrent`; the verdicts, hints and expectations they share are in
 `~labkit.check.core`. `~labkit.check.reference` holds labkit's versions of the exercises that
@@ -54,6 +54,7 @@ have no other home in labkit, for `use` to fall back to.
 | 6.1 | `robustness_score` | ``({sigma: accuracy}) -> mean accuracy over the noise range`` |
 | 6.2 | `paired_interval` | ``(hybrid, baseline) -> (mean difference, 95 % half-width)`` over shared seeds |
 | 6.3 | `seed_band` | ``(curves) -> (mean, sd)`` per epoch over seeds |
+| 6.4 | `extra_spikes` | ``(image, sigma) -> extra input spikes per step`` that clipped noise adds on black pixels |
 | 9.1 | `pixel_events` | ``(log_intensity, threshold) -> signed event counts`` |
 | 9.2 | `bin_events` | ``(events, num_bins, duration_us) -> counts [num_bins, 2, 34, 34]`` |
 | 9.3 | `recurrent_lif` | ``(current, weight, params) -> (spikes, membrane)`` |
@@ -75,6 +76,7 @@ from .neuron_labels import name_neurons
 from .quantization import quantize_weights
 from .rate_code import latency_decode, latency_encode, predicted_rmse, rate_encode
 from .recurrent import recurrent_lif
+from .noise_spikes import extra_spikes
 from .robustness import robustness_score
 from .seed_statistics import paired_interval, seed_band
 from .spike_loss import rate_loss
@@ -96,6 +98,7 @@ __all__ = [
     "bin_events",
     "class_mean",
     "count_synaptic_ops",
+    "extra_spikes",
     "energy_uj",
     "latency_decode",
     "latency_encode",

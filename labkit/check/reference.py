@@ -28,8 +28,8 @@ from ..rules import RuleParams, UpdateRule
 from ..stdp import STDPParams, stdp_update
 
 __all__ = ["activation_sparsity", "astdp_step", "bin_events", "class_mean", "coefficient_update", "energy_uj",
-           "latency_decode", "latency_encode", "lif_update", "name_neurons", "paired_interval", "pixel_events",
-           "predicted_rmse", "rate_encode", "recurrent_lif", "robustness_score", "seed_band", "simulate_lif",
+           "extra_spikes", "latency_decode", "latency_encode", "lif_update", "name_neurons", "paired_interval",
+           "pixel_events", "predicted_rmse", "rate_encode", "recurrent_lif", "robustness_score", "seed_band", "simulate_lif",
            "stdp_pairs", "theoretical_rate", "trace_step", "train_step"]
 
 
@@ -68,6 +68,11 @@ def robustness_score(curve: dict) -> float:
         raise ValueError("robustness_score needs accuracies at two or more different noise levels")
     area = sum((b - a) * (curve[a] + curve[b]) / 2 for a, b in zip(sigmas, sigmas[1:]))
     return area / (sigmas[-1] - sigmas[0])
+
+
+def extra_spikes(image, sigma: float) -> float:
+    """Exercise 6.4: the input spikes per step that clip(x + σz, 0, 1) adds on black pixels (σ/√(2π) each)."""
+    return float((torch.as_tensor(image) == 0).sum()) * sigma / math.sqrt(2 * math.pi)
 
 
 def paired_interval(hybrid: dict, baseline: dict) -> tuple[float, float]:
