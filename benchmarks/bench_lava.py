@@ -1,6 +1,7 @@
 """How fast the lab's Lava runner plays images through the paper's network, next to a bare Lava network.
 
-    .venv/bin/python benchmarks/bench_lava.py [--images 200] [--repeats 3] [--workers 2] [--copies 2] [--check]
+    .venv/bin/python benchmarks/bench_lava.py [--images 512] [--repeats 2] [--copies 2 16 64]
+        [--connections copied dense sparse] [--workers 2] [--check]
 
 Both variants run the same 784-500-10 network (the deployed bundle results/mnist/loihi/bundle.npz
 where present, else random weights) on the same rate-coded inputs (Bernoulli, p = 0.12, about
@@ -9,25 +10,34 @@ MNIST's mean pixel), T = 25 steps per image, in Lava's ``floating_pt`` and ``fix
 * ``bare``     the smallest Lava program that runs the network: Lava's ``RingBuffer`` source →
   Dense → LIF → Dense → LIF → ``RingBuffer`` sink of the output spikes, one run of
   N·T + 3 steps, the sink read back at the end. No resets between images, no per-image readout.
-* ``runner``   `labkit.loihi.lava_network.run_network`, what ``labkit deploy`` runs: LIFReset
+* ``runner``   `labkit.loihi.lava_network.run_network` with one copy of the network: LIFReset
   layers that start every image from rest, the packed-spike source, one recorder that keeps
-  every layer's spike count and the output spike trains per image, progress every 50 images.
-* ``runner xW`` (with ``--workers``) the same on W contiguous shares of the images at once
-  (`labkit.loihi.lava_parallel`).
-* ``copies B`` (with ``--copies``) one network holding B copies side by side (block-diagonal
-  Dense, B images at once; fewer steps, the same per-step messaging).
+  every layer's spike count and the output spike trains per image and writes them to a file
+  at the end, progress reports along the way.
+* ``<connection> B`` (with ``--copies`` and ``--connections``) one network holding B copies side
+  by side, B images at once (fewer steps, the same per-step messaging), connected by
+  ``copied`` (labkit's `CopiedDense`: one weight matrix, each copy computed from its own
+  spikes, work linear in B; what ``labkit deploy`` runs), ``dense`` (Lava's Dense with a
+  block-diagonal matrix, work growing as B²) or ``sparse`` (Lava's Sparse with the
+  block-diagonal matrix in CSR form).
+* ``runner xW`` (with ``--workers``) one copy each in W networks side by side, on W contiguous
+  shares of the images (`labkit.loihi.lava_parallel`).
 
-Steps per second count simulated steps of the network as built, so ``copies B`` runs N·T/B
-steps; images per second is the figure to compare across variants.
+Steps per second count simulated steps of the network as built, so ``copied B`` runs N·T/B
+steps; images per second is the figure to compare across variants. Every variant's spike
+counts and output trains are checked to be those of ``runner`` (the copies must not change a
+spike); a difference is reported and fails ``--check``.
 
 Each variant is timed end to end (building, compiling, running, reading back, stopping), in
 interleaved rounds (bare, runner, …, bare, runner, …) so that a change in machine load hits all
 alike; medians are printed as simulated steps per second and images per second, with the ratio
-of images per second to bare's. Lava runs every process of a network as an operating-system process and
-synchronises them at every step, so the rate depends on free cores far more than on the
-arithmetic: the load average before and after is printed beside the results. Targets: the
-fastest runner variant ≥ 30 images/s per mode (the 10,000 test digits in under 6 minutes) and
-runner / bare ≥ 0.8.
+of images per second to bare's. ``running`` is the rate between the first and the last progress
+report, without the start (building, compiling, starting Lava's processes: seconds, which a run
+of 10,000 images amortises). Lava runs every process of a network as an operating-system
+process and synchronises them at every step, so the rate depends on free cores far more than on
+the arithmetic: the load average before and after is printed beside the results. Targets: the
+fastest runner variant ≥ 30 images/s per mode end to end (the 10,000 test digits in under 6
+minutes) and runner / bare ≥ 0.8.
 
 Lava 0.10 needs Python 3.10: when ``import lava`` fails here, the script re-runs itself in the
 Lava sidecar interpreter (``.venv-lava``, or ``$LABKIT_LAVA_PYTHON``).
@@ -49,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from labkit.loihi.bundle import Bundle, LayerBundle, load_bundle  # noqa: E402
+from labkit.loihi.lava_network import CONNECTIONS  # noqa: E402
 from labkit.loihi.sidecar import lava_available, sidecar_python  # noqa: E402
 
 STEPS, SIZES = 25, (784, 500, 10)
@@ -109,11 +120,13 @@ def run_bare(bundle: Bundle, spikes: np.ndarray, mode: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=200, help="images per timed run (default 200)")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--images", type=int, default=512, help="images per timed run (default 512)")
+    parser.add_argument("--repeats", type=int, default=2, help="interleaved rounds (default 2)")
     parser.add_argument("--workers", type=int, nargs="*", default=[], help="also time the runner with W workers")
     parser.add_argument("--copies", type=int, nargs="*", default=[],
                         help="also time the runner with B copies of the network side by side")
+    parser.add_argument("--connections", nargs="+", default=["copied"], choices=list(CONNECTIONS),
+                        help="how the copies are connected, each timed (default: copied)")
     parser.add_argument("--modes", nargs="+", default=["float", "fixed"], choices=["float", "fixed"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -126,7 +139,6 @@ def main() -> int:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
         return subprocess.call([python, *sys.argv], env=env)
 
-    from labkit.loihi.lava_network import run_network
     from labkit.loihi.lava_parallel import run_parallel
 
     deployed = ROOT / "results" / "mnist" / "loihi" / "bundle.npz"
@@ -135,36 +147,61 @@ def main() -> int:
         bundle = random_bundle(args.seed)
     rng = np.random.default_rng(args.seed)
     spikes = rng.random((STEPS, args.images, SIZES[0])) < 0.12
-    runner_steps = args.images * STEPS + len(bundle.layers) + 1
+    reports = {}  # variant's last run: [(seconds, images done)] at its progress reports
 
-    variants = {"bare": lambda mode: run_bare(bundle, spikes, mode),
-                "runner": lambda mode: (run_network(bundle, spikes, mode, chunk_size=50), runner_steps)[1]}
-    for w in args.workers:
-        variants[f"runner x{w}"] = lambda mode, w=w: run_parallel(bundle, spikes, mode, chunk_size=50, workers=w).steps
+    def runner(name: str, copies: int = 1, connection: str = "copied", workers: int = 1):
+        def run(mode: str):
+            started, marks = time.perf_counter(), []
+            reports[mode, name] = marks
+            chunk = max(copies * 4, args.images // 20)  # about 20 reports, at least 4 image slots apart
+            return run_parallel(bundle, spikes, mode, chunk_size=chunk, copies=copies, connection=connection,
+                                workers=workers,
+                                progress=lambda done, total: marks.append((time.perf_counter() - started, done)))
+        return run
+
+    variants = {"bare": lambda mode: run_bare(bundle, spikes, mode), "runner": runner("runner")}
     for b in args.copies:
-        variants[f"copies {b}"] = lambda mode, b=b: run_network(bundle, spikes, mode, chunk_size=50, copies=b).steps
+        for connection in args.connections:
+            variants[f"{connection} {b}"] = runner(f"{connection} {b}", copies=b, connection=connection)
+    for w in args.workers:
+        variants[f"runner x{w}"] = runner(f"runner x{w}", workers=w)
     load_start = os.getloadavg()[0]
     print(f"network {'-'.join(map(str, bundle.sizes))} ({'deployed bundle' if deployed.exists() else 'random'}), "
           f"{args.images} images x {STEPS} steps per run, {args.repeats} rounds; "
           f"load average (1 min) {load_start:.1f} on {os.cpu_count()} CPUs")
     seconds = {(mode, name): [] for mode in args.modes for name in variants}
-    steps = {}
+    running = {(mode, name): [] for mode in args.modes for name in variants if name != "bare"}
+    steps, missed = {}, []
     for _ in range(args.repeats):
         for mode in args.modes:
+            reference = None
             for name, run in variants.items():
                 started = time.perf_counter()
-                steps[mode, name] = run(mode)
+                result = run(mode)
                 seconds[mode, name].append(time.perf_counter() - started)
+                if name == "bare":
+                    steps[mode, name] = result
+                    continue
+                steps[mode, name] = result.steps
+                marks = reports[mode, name]
+                if len(marks) >= 2 and marks[-1][0] > marks[0][0]:
+                    running[mode, name].append((marks[-1][1] - marks[0][1]) / (marks[-1][0] - marks[0][0]))
+                if reference is None:
+                    reference = result
+                elif not (np.array_equal(reference.layer_counts, result.layer_counts)
+                          and np.array_equal(reference.out_spikes, result.out_spikes)):
+                    missed.append(f"{mode}: {name} does not give the spikes of runner")
     load_end = os.getloadavg()[0]
-    missed = []
-    print(f"\n{'mode':<7}{'variant':<12}{'median s':>10}{'steps/s':>10}{'images/s':>10}{'vs bare':>9}")
+    print(f"\n{'mode':<7}{'variant':<13}{'median s':>10}{'steps/s':>10}{'images/s':>10}{'vs bare':>9}{'running':>9}")
     for mode in args.modes:
         bare = statistics.median(seconds[mode, "bare"])
         best = 0.0
         for name in variants:
             median = statistics.median(seconds[mode, name])
-            print(f"{mode:<7}{name:<12}{median:>10.2f}{steps[mode, name] / median:>10.0f}{args.images / median:>10.1f}"
-                  f"{bare / median:>9.2f}")
+            rates = running.get((mode, name))
+            rate = f"{statistics.median(rates):>9.1f}" if rates else f"{'':>9}"
+            print(f"{mode:<7}{name:<13}{median:>10.2f}{steps[mode, name] / median:>10.0f}{args.images / median:>10.1f}"
+                  f"{bare / median:>9.2f}{rate}")
             if name != "bare":
                 best = max(best, args.images / median)
             if name == "runner" and bare / median < TARGET_RATIO:

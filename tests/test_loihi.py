@@ -295,6 +295,25 @@ def test_workers_side_by_side_give_the_spikes_of_one_network(lava):
     assert np.array_equal(alone.layer_counts, side_by_side.layer_counts)
 
 
+@pytest.mark.parametrize("mode", ["float", "fixed"])
+def test_every_connection_of_the_copies_gives_the_spikes_and_currents_of_one_network(lava, mode):
+    model = tiny_model()
+    bundle = q.quantize_model(model, num_steps=8)
+    x = tiny_inputs(batch=10, seed=8).numpy()  # 10 images on 3 copies: the last copy runs short
+    one = run_lava(bundle, x, mode=mode, record="spikes", chunk_size=4)
+    for connection in ("copied", "dense", "sparse"):
+        three = run_lava(bundle, x, mode=mode, record="spikes", chunk_size=4, copies=3, connection=connection)
+        assert three.copies == 3
+        for layer in range(2):
+            assert np.array_equal(one.spikes[layer], three.spikes[layer]), \
+                f"three copies connected by {connection!r} spike as one network (layer {layer + 1}, {mode})"
+        assert np.array_equal(one.out_membrane, three.out_membrane), \
+            f"and their output membranes are equal bit for bit ({connection!r}, {mode}): the same currents"
+        assert np.array_equal(one.layer_counts, three.layer_counts)
+    with pytest.raises(ValueError, match="connection must be 'copied', 'dense' or 'sparse', got 'block'"):
+        run_lava(bundle, x, mode=mode, copies=3, connection="block")
+
+
 def test_lava_stdp_is_the_lab_rule_with_two_documented_differences(lava):
     from labkit.loihi.learning import compare_stdp, demo_spike_trains, loihi_literal
 

@@ -7,8 +7,9 @@ The graph (lava-nc 0.10)::
                                     └──────────── SpikeRecorder ─────┘
 
 under ``Loihi2SimCfg(select_tag="floating_pt")`` or ``"fixed_pt"`` (bit-accurate). Dense and
-LIFReset are Lava's own processes; the source and the recorders (`labkit.loihi.lava_io.processes`)
-only move data in and out.
+LIFReset are Lava's own processes (with several copies of the network side by side, the
+connections can be labkit's `CopiedDense`, below); the source and the recorders
+(`labkit.loihi.lava_io.processes`) only move data in and out.
 
 **Many images in one network.** Images are played back to back, T steps each, with no gap.
 Lava's ``LIFReset`` zeroes u and v every ``reset_interval = T`` steps at a chosen phase. Each
@@ -22,15 +23,26 @@ for L layers, built and compiled once; the run advances ``chunk`` images at a ti
 progress can be reported, and the state carries over between these runs.
 
 **Copies side by side.** With ``copies = B`` the graph holds B copies of the network in the same
-processes: every Dense weight matrix is block-diagonal (B copies of W) and every LIF layer B
-times as wide, so B images run at once and Lava's per-step messaging, which costs more than
-the arithmetic at this size, is shared by B images. Copy c plays images ``c·M … c·M + M − 1``,
-M = ceil(N / B). The blocks do not interact: the spikes are those of B separate networks. Past
-B = 2 the gathers of the wider Dense cost more than the messaging they save (measured by
-``benchmarks/bench_lava.py``).
+processes: every connection carries B copies of W and every LIF layer is B times as wide, so B
+images run at once and Lava's per-step messaging, which costs more than the arithmetic at this
+size, is shared by B images. Copy c plays images ``c·M … c·M + M − 1``, M = ceil(N / B). The
+copies do not interact: the spikes are those of B separate networks. ``connection`` says how
+the copies are connected:
+
+* ``"copied"`` (the default): `labkit.loihi.lava_io.copied_dense.CopiedDense`, one W for all
+  copies, each copy's currents computed with the arithmetic of Lava's Dense model from that
+  copy's spikes alone: the work grows as B, and the currents equal Dense's bit for bit.
+* ``"dense"``: Lava's ``Dense`` with a block-diagonal [B·n_out, B·n_in] matrix; its model
+  gathers every spiking input's column over all B·n_out rows, so the work grows as B².
+* ``"sparse"``: Lava's ``Sparse`` with the block-diagonal matrix in CSR form; selecting its
+  columns walks every stored weight at every step.
+
+With B = 1, ``"copied"`` and ``"dense"`` are both Lava's own ``Dense``.
 
 **What is read back.** ``record="counts"``: per image, every layer's spike count and the output
-layer's spike trains as bit masks (a few numbers per image). ``record="spikes"``: every layer's
+layer's spike trains as bit masks, which the recorder writes to a file at the last step
+(`labkit.loihi.lava_io.processes`; reading them through ``Var.get`` would cost one message a
+number). ``record="spikes"``: every layer's
 spike trains, and the output layer's current u and voltage v through Lava ``Monitor``\\ s, from
 which `labkit.loihi.spike_readout.pre_reset_membrane` recovers the membrane the lab records
 (small networks and teaching; a Monitor is read back one number per message).
@@ -38,19 +50,25 @@ which `labkit.loihi.spike_readout.pre_reset_membrane` recovers the membrane the 
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from typing import Callable, Literal
 
 import numpy as np
 
+from ..foundation.validation import check_choice
 from .bundle import Bundle
 from .lava_result import LavaResult
 from .spike_readout import pre_reset_membrane, trains_from_bits
 
-__all__ = ["LAVA_TAGS", "network_steps", "run_network"]
+__all__ = ["CONNECTIONS", "LAVA_TAGS", "network_steps", "run_network"]
 
 Mode = Literal["float", "fixed"]
 Record = Literal["counts", "spikes"]
+Connection = Literal["copied", "dense", "sparse"]
+#: How B copies of a layer's weights are connected (module docstring).
+CONNECTIONS = ("copied", "dense", "sparse")
 #: Lava run-configuration tag of each mode.
 LAVA_TAGS = {"float": "floating_pt", "fixed": "fixed_pt"}
 
@@ -69,19 +87,35 @@ def block_diagonal(weight: np.ndarray, copies: int) -> np.ndarray:
     return blocks
 
 
-def _layer_processes(bundle: Bundle, mode: Mode, steps_per_image: int, index: int, layer, copies: int):
-    """(Dense, LIFReset) of layer ``index`` (1-based) in ``mode``, ``copies`` copies side by side."""
+def _connection(weight: np.ndarray, copies: int, connection: Connection, **fixed):
+    """The Lava process connecting ``copies`` copies of ``weight`` side by side (module docstring)."""
+    if connection == "sparse":
+        from lava.proc.sparse.process import Sparse
+        from scipy.sparse import block_diag
+
+        return Sparse(weights=block_diag([weight] * copies, format="csr"), **fixed)
+    if connection == "copied" and copies > 1:
+        from .lava_io.copied_dense import CopiedDense
+
+        return CopiedDense(weights=weight, copies=copies, **fixed)
     from lava.proc.dense.process import Dense
+
+    return Dense(weights=block_diagonal(weight, copies), **fixed)
+
+
+def _layer_processes(bundle: Bundle, mode: Mode, steps_per_image: int, index: int, layer, copies: int,
+                     connection: Connection):
+    """(connection, LIFReset) of layer ``index`` (1-based) in ``mode``, ``copies`` copies side by side."""
     from lava.proc.lif.process import LIFReset
 
     if mode == "fixed":
-        conn = Dense(weights=block_diagonal(np.asarray(layer.weight_mant, dtype=np.int32), copies),
-                     weight_exp=int(layer.weight_exp), num_weight_bits=int(bundle.metadata.get("weight_bits", 8)))
+        conn = _connection(np.asarray(layer.weight_mant, dtype=np.int32), copies, connection,
+                           weight_exp=int(layer.weight_exp), num_weight_bits=int(bundle.metadata.get("weight_bits", 8)))
         params = dict(du=int(layer.du), dv=int(layer.dv), vth=int(layer.vth),
                       bias_mant=np.tile(np.asarray(layer.bias_mant, dtype=np.int32), copies),
                       bias_exp=int(layer.bias_exp))
     else:
-        conn = Dense(weights=block_diagonal(np.asarray(layer.weight, dtype=np.float64), copies))
+        conn = _connection(np.asarray(layer.weight, dtype=np.float64), copies, connection)
         params = dict(du=1.0, dv=1.0 - bundle.beta, vth=float(bundle.threshold),
                       bias_mant=np.tile(np.asarray(layer.bias, dtype=np.float64), copies))
     lif = LIFReset(shape=(layer.n_out * copies,), reset_interval=steps_per_image,
@@ -89,8 +123,12 @@ def _layer_processes(bundle: Bundle, mode: Mode, steps_per_image: int, index: in
     return conn, lif
 
 
-def _build(bundle: Bundle, spikes: np.ndarray, mode: Mode, record: Record, copies: int, total: int):
-    """The process graph: (source, LIF layers, [(recorder, first layer)], {"u", "v": Monitor})."""
+def _build(bundle: Bundle, spikes: np.ndarray, mode: Mode, record: Record, copies: int, total: int,
+           connection: Connection, folder: str):
+    """The process graph: (source, LIF layers, [(recorder, first layer, its file)], {"u", "v": Monitor}).
+
+    Recorder i writes its arrays to ``folder/recorder{i}.npz`` at the last step (``total``).
+    """
     from lava.proc.monitor.process import Monitor
 
     from .lava_io.processes import PORTS, PackedSpikeSource, SpikeRecorder
@@ -100,7 +138,7 @@ def _build(bundle: Bundle, spikes: np.ndarray, mode: Mode, record: Record, copie
     source = PackedSpikeSource(packed=packed, n_in=n_in, copies=copies)
     port, lifs = source.s_out, []
     for index, layer in enumerate(bundle.layers, start=1):
-        conn, lif = _layer_processes(bundle, mode, steps_per_image, index, layer, copies)
+        conn, lif = _layer_processes(bundle, mode, steps_per_image, index, layer, copies, connection)
         port.connect(conn.s_in)
         conn.a_out.connect(lif.a_in)
         port = lif.s_out
@@ -108,12 +146,14 @@ def _build(bundle: Bundle, spikes: np.ndarray, mode: Mode, record: Record, copie
     recorders = []
     for first in range(0, len(lifs), PORTS):
         group = range(first, min(first + PORTS, len(lifs)))
+        output = os.path.join(folder, f"recorder{len(recorders)}.npz")
         recorder = SpikeRecorder(shapes=[lifs[i].s_out.shape for i in group], offsets=[i + 1 for i in group],
                                  keep_trains=[record == "spikes" or i == len(lifs) - 1 for i in group],
-                                 num_images=num, steps_per_image=steps_per_image, copies=copies)
+                                 num_images=num, steps_per_image=steps_per_image, copies=copies,
+                                 output=output, total_steps=total)
         for port_index, i in enumerate(group):
             lifs[i].s_out.connect(getattr(recorder, f"in{port_index}"))
-        recorders.append((recorder, first))
+        recorders.append((recorder, first, output))
     monitors = {}
     if record == "spikes":
         for name in ("u", "v"):
@@ -122,18 +162,19 @@ def _build(bundle: Bundle, spikes: np.ndarray, mode: Mode, record: Record, copie
     return source, lifs, recorders, monitors
 
 
-def _read_back(recorders, lifs, monitors, record: Record, steps_per_image: int):
-    """(counts [N, L], per layer trains [T, N, n] or None, {"u", "v": [steps, B·n]}) from the recorders."""
-    from .lava_io.processes import PORTS
+def _read_back(recorders, lifs, monitors, steps_per_image: int):
+    """(counts [N, L], per layer trains [T, N, n] or None, {"u", "v": [steps, B·n]}) from the recorders' files."""
+    from .lava_io.processes import PORTS, read_recording
 
     counts, trains = [], []
-    for recorder, first in recorders:
-        rows = np.asarray(recorder.counts.get())
+    for _, first, output in recorders:
+        if not os.path.exists(output):
+            raise RuntimeError(f"the Lava spike recorder wrote no file {output} at the last step of the run")
+        recording = read_recording(output)
         for port_index in range(min(PORTS, len(lifs) - first)):
-            counts.append(rows[port_index])
-            keep = record == "spikes" or first + port_index == len(lifs) - 1
-            bits = getattr(recorder, f"trains{port_index}").get() if keep else None
-            trains.append(None if bits is None else trains_from_bits(np.asarray(bits), steps_per_image))
+            counts.append(recording["counts"][port_index])
+            bits = recording.get(f"trains{port_index}")
+            trains.append(None if bits is None else trains_from_bits(bits, steps_per_image))
     state = {name: monitor.get_data()[lifs[-1].name][name] for name, monitor in monitors.items()}
     return np.stack(counts, axis=1).round().astype(np.int64), trains, state
 
@@ -146,10 +187,12 @@ def run_network(
     record: Record = "counts",
     chunk_size: int = 500,
     copies: int = 1,
+    connection: Connection = "copied",
     progress: Callable[[int, int], None] | None = None,
 ) -> LavaResult:
     """Run ``bundle`` in Lava on bool input spikes ``[T, N, n_in]``; one network for all N images,
-    ``copies`` copies of it side by side (module docstring)."""
+    ``copies`` copies of it side by side, connected as ``connection`` says (module docstring)."""
+    check_choice("connection", connection, CONNECTIONS)
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
 
@@ -160,7 +203,8 @@ def run_network(
     copies = max(1, min(int(copies), num))
     per_copy = copy_images(num, copies)
     total = network_steps(num, steps_per_image, len(bundle.layers), copies)
-    source, lifs, recorders, monitors = _build(bundle, spikes, mode, record, copies, total)
+    folder = tempfile.TemporaryDirectory(prefix="labkit-lava-recording-")
+    source, lifs, recorders, monitors = _build(bundle, spikes, mode, record, copies, total, connection, folder.name)
     config = Loihi2SimCfg(select_tag=LAVA_TAGS[mode])
     try:
         done_steps = 0
@@ -172,9 +216,10 @@ def run_network(
             done_steps = target
             if progress is not None:
                 progress(min(num, end * copies), num)
-        counts, trains, state = _read_back(recorders, lifs, monitors, record, steps_per_image)
+        counts, trains, state = _read_back(recorders, lifs, monitors, steps_per_image)
     finally:
         source.stop()
+        folder.cleanup()
     membrane = None
     if record == "spikes":
         offset = len(bundle.layers)

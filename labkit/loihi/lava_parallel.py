@@ -58,14 +58,15 @@ def watch_parent(interval: float = 0.5) -> None:
 
 
 def _worker(queue, index: int, bundle: Bundle, spikes: np.ndarray, mode: str, record: str, chunk_size: int,
-            copies: int, output: str) -> None:
+            copies: int, connection: str, output: str) -> None:
     os.setpgrp()
     watch_parent()
     try:
         def report(done: int, total: int) -> None:
             queue.put(("progress", index, done))
 
-        result = run_network(bundle, spikes, mode, record=record, chunk_size=chunk_size, copies=copies, progress=report)
+        result = run_network(bundle, spikes, mode, record=record, chunk_size=chunk_size, copies=copies,
+                             connection=connection, progress=report)
         save_result(output, result)
         queue.put(("done", index, output))
     except BaseException:  # reported to the parent, which raises it there
@@ -102,14 +103,17 @@ def run_parallel(
     record: str = "counts",
     chunk_size: int = 500,
     copies: int = 1,
+    connection: str = "copied",
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> LavaResult:
-    """`labkit.loihi.lava_network.run_network` (``copies`` per network) on ``workers`` shares of the images at once."""
+    """`labkit.loihi.lava_network.run_network` (``copies`` per network, connected as ``connection``) on
+    ``workers`` shares of the images at once."""
     num = spikes.shape[1]
     workers = max(1, min(int(workers), num))
     if workers == 1:
-        return run_network(bundle, spikes, mode, record=record, chunk_size=chunk_size, copies=copies, progress=progress)
+        return run_network(bundle, spikes, mode, record=record, chunk_size=chunk_size, copies=copies,
+                           connection=connection, progress=progress)
     import multiprocessing
     import queue as queues
 
@@ -123,7 +127,7 @@ def run_parallel(
         processes = [
             context.Process(target=_worker, name=f"labkit-lava-{i}",
                             args=(messages, i, bundle, spikes[:, bounds[i] : bounds[i + 1]], mode, record,
-                                  chunk_size, copies, outputs[i]))
+                                  chunk_size, copies, connection, outputs[i]))
             for i in range(workers)
         ]
         finished: set[int] = set()

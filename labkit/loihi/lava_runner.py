@@ -33,9 +33,9 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from ..foundation.validation import check_int
+from ..foundation.validation import check_choice, check_int
 from .bundle import Bundle, load_bundle
-from .lava_network import LAVA_TAGS
+from .lava_network import CONNECTIONS, LAVA_TAGS
 from .lava_parallel import run_parallel
 from .lava_result import LavaResult, LavaUnavailable
 from .lava_stdp import lava_stdp_inprocess
@@ -68,6 +68,7 @@ def run_lava(
     chunk_size: int = 500,
     record: Record = "counts",
     copies: int = 1,
+    connection: Literal["copied", "dense", "sparse"] = "copied",
     workers: int = 1,
     backend: Literal["auto", "in-process", "sidecar"] = "auto",
     progress: Callable[[int, int], None] | None = None,
@@ -85,8 +86,11 @@ def run_lava(
         chunk_size: images between two progress reports (the network persists across them).
         record: ``"counts"`` (per-layer spike counts and output spike trains) or ``"spikes"``
             (also every layer's spike trains and the output membrane).
-        copies: copies of the network inside one Lava network, B images at once (block-diagonal
-            Dense; `labkit.loihi.lava_network`).
+        copies: copies of the network inside one Lava network, B images at once
+            (`labkit.loihi.lava_network`).
+        connection: how the copies are connected: ``"copied"`` (one weight matrix for all copies,
+            work linear in B; the currents of Lava's Dense), ``"dense"`` (Lava's Dense with
+            block-diagonal weights) or ``"sparse"`` (Lava's Sparse with them); the spikes are the same.
         workers: Lava networks run side by side in processes of their own, each on a contiguous
             share of the images.
         backend: where to run Lava; ``"auto"`` prefers this interpreter.
@@ -105,6 +109,7 @@ def run_lava(
         raise ValueError(f"mode must be 'float' or 'fixed', got {mode!r}")
     if record not in ("counts", "spikes"):
         raise ValueError(f"record must be 'counts' or 'spikes', got {record!r}")
+    check_choice("connection", connection, CONNECTIONS)
     chunk_size = int(check_int("chunk_size", chunk_size, 1))
     workers = int(check_int("workers", workers, 1))
     copies = int(check_int("copies", copies, 1))
@@ -122,12 +127,12 @@ def run_lava(
         if not lava_available():
             raise LavaUnavailable("Lava does not import in this interpreter (lava-nc 0.10 needs Python 3.10)")
         return run_parallel(bundle, spikes, mode, record=record, chunk_size=chunk_size, copies=copies,
-                            workers=workers, progress=progress)
+                            connection=connection, workers=workers, progress=progress)
     python = sidecar_python()
     if backend == "sidecar" and python:
         return run_network_in_sidecar(python, bundle, spikes, mode, record=record, chunk_size=chunk_size,
-                                      workers=workers, copies=copies, progress=progress, timeout=timeout,
-                                      stall_timeout=stall_timeout, cancel=cancel)
+                                      workers=workers, copies=copies, connection=connection, progress=progress,
+                                      timeout=timeout, stall_timeout=stall_timeout, cancel=cancel)
     raise LavaUnavailable(
         "Lava is not available: it does not import in this interpreter, and no sidecar was found "
         "(looked for $LABKIT_LAVA_PYTHON and .venv-lava/bin/python in the repository). "

@@ -181,8 +181,9 @@ def run_in_sidecar(
 
 
 def run_network_in_sidecar(python: str, bundle: Bundle, spikes: np.ndarray, mode: str, *, record: str,
-                           chunk_size: int, workers: int, copies: int = 1, progress=None, timeout=None,
-                           stall_timeout=DEFAULT_STALL_TIMEOUT, cancel=None) -> LavaResult:
+                           chunk_size: int, workers: int, copies: int = 1, connection: str = "copied",
+                           progress=None, timeout=None, stall_timeout=DEFAULT_STALL_TIMEOUT,
+                           cancel=None) -> LavaResult:
     """`labkit.loihi.lava_parallel.run_parallel` in the sidecar; the same `LavaResult`."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="labkit-lava-") as tmp:
@@ -190,7 +191,7 @@ def run_network_in_sidecar(python: str, bundle: Bundle, spikes: np.ndarray, mode
         save_bundle(bundle, tmp / "bundle.npz")
         save_spikes(tmp / "inputs.npz", spikes)
         options = ["--mode", mode, "--record", record, "--chunk-size", str(chunk_size), "--workers", str(workers),
-                   "--copies", str(copies)]
+                   "--copies", str(copies), "--connection", connection]
         run_in_sidecar(python, "network", {"bundle": tmp / "bundle.npz", "inputs": tmp / "inputs.npz"}, options,
                        tmp / "result.npz", progress=progress, timeout=timeout, stall_timeout=stall_timeout,
                        cancel=cancel)
@@ -214,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", choices=["counts", "spikes"], default="counts")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--copies", type=int, default=1)
+    parser.add_argument("--connection", choices=["copied", "dense", "sparse"], default="copied")
     args = parser.parse_args(argv)
     watch_parent()
     if not lava_available():
@@ -232,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             write_text(args.progress_file, f"{done} {total}")
 
     result = run_parallel(load_bundle(args.bundle), load_spikes(args.inputs), args.mode, record=args.record,
-                          chunk_size=args.chunk_size, copies=args.copies, workers=args.workers, progress=report)
+                          chunk_size=args.chunk_size, copies=args.copies, connection=args.connection,
+                          workers=args.workers, progress=report)
     save_result(output, result)
     return 0
 
