@@ -1,7 +1,7 @@
 """How fast the lab's Lava runner plays images through the paper's network, next to a bare Lava network.
 
-    .venv/bin/python benchmarks/bench_lava.py [--images 512] [--repeats 2] [--copies 2 16 64]
-        [--connections copied dense sparse] [--workers 2] [--check]
+    .venv/bin/python benchmarks/bench_lava.py [--images 512] [--repeats 2] [--copies 16 64 128]
+        [--dense 2] [--sparse 2] [--workers 2] [--check]
 
 Both variants run the same 784-500-10 network (the deployed bundle results/mnist/loihi/bundle.npz
 where present, else random weights) on the same rate-coded inputs (Bernoulli, p = 0.12, about
@@ -14,12 +14,11 @@ MNIST's mean pixel), T = 25 steps per image, in Lava's ``floating_pt`` and ``fix
   layers that start every image from rest, the packed-spike source, one recorder that keeps
   every layer's spike count and the output spike trains per image and writes them to a file
   at the end, progress reports along the way.
-* ``<connection> B`` (with ``--copies`` and ``--connections``) one network holding B copies side
-  by side, B images at once (fewer steps, the same per-step messaging), connected by
-  ``copied`` (labkit's `CopiedDense`: one weight matrix, each copy computed from its own
-  spikes, work linear in B; what ``labkit deploy`` runs), ``dense`` (Lava's Dense with a
-  block-diagonal matrix, work growing as B²) or ``sparse`` (Lava's Sparse with the
-  block-diagonal matrix in CSR form).
+* ``copied B`` (with ``--copies``) one network holding B copies side by side, B images at once
+  (fewer steps, the same per-step messaging), connected by labkit's `CopiedDense` (one weight
+  matrix, each copy computed from its own spikes, work linear in B; what ``labkit deploy``
+  runs); ``dense B`` (``--dense``) the same with Lava's Dense and a block-diagonal matrix (work
+  growing as B²), ``sparse B`` (``--sparse``) with Lava's Sparse and that matrix in CSR form.
 * ``runner xW`` (with ``--workers``) one copy each in W networks side by side, on W contiguous
   shares of the images (`labkit.loihi.lava_parallel`).
 
@@ -124,9 +123,11 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2, help="interleaved rounds (default 2)")
     parser.add_argument("--workers", type=int, nargs="*", default=[], help="also time the runner with W workers")
     parser.add_argument("--copies", type=int, nargs="*", default=[],
-                        help="also time the runner with B copies of the network side by side")
-    parser.add_argument("--connections", nargs="+", default=["copied"], choices=list(CONNECTIONS),
-                        help="how the copies are connected, each timed (default: copied)")
+                        help="also time the runner with B copies of the network side by side (CopiedDense)")
+    parser.add_argument("--dense", type=int, nargs="*", default=[],
+                        help="also time B copies connected by Lava's Dense (block-diagonal weights)")
+    parser.add_argument("--sparse", type=int, nargs="*", default=[],
+                        help="also time B copies connected by Lava's Sparse (block-diagonal CSR weights)")
     parser.add_argument("--modes", nargs="+", default=["float", "fixed"], choices=["float", "fixed"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -160,15 +161,15 @@ def main() -> int:
         return run
 
     variants = {"bare": lambda mode: run_bare(bundle, spikes, mode), "runner": runner("runner")}
-    for b in args.copies:
-        for connection in args.connections:
+    for connection, option in zip(CONNECTIONS, (args.copies, args.dense, args.sparse)):
+        for b in option:
             variants[f"{connection} {b}"] = runner(f"{connection} {b}", copies=b, connection=connection)
     for w in args.workers:
         variants[f"runner x{w}"] = runner(f"runner x{w}", workers=w)
     load_start = os.getloadavg()[0]
     print(f"network {'-'.join(map(str, bundle.sizes))} ({'deployed bundle' if deployed.exists() else 'random'}), "
           f"{args.images} images x {STEPS} steps per run, {args.repeats} rounds; "
-          f"load average (1 min) {load_start:.1f} on {os.cpu_count()} CPUs")
+          f"load average (1 min) {load_start:.1f} on {os.cpu_count()} CPUs", flush=True)
     seconds = {(mode, name): [] for mode in args.modes for name in variants}
     running = {(mode, name): [] for mode in args.modes for name in variants if name != "bare"}
     steps, missed = {}, []
@@ -179,6 +180,8 @@ def main() -> int:
                 started = time.perf_counter()
                 result = run(mode)
                 seconds[mode, name].append(time.perf_counter() - started)
+                print(f"  {mode:<6} {name:<12} {seconds[mode, name][-1]:7.2f} s  (load {os.getloadavg()[0]:.1f})",
+                      flush=True)
                 if name == "bare":
                     steps[mode, name] = result
                     continue
