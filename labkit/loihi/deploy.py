@@ -23,7 +23,7 @@ Usage::
     labkit deploy --images 10000          # the whole test set
     labkit deploy --fixed-point           # Lava in fixed point only (the chip's arithmetic)
     labkit deploy --model path/model.pt   # another SpikingMLP state_dict (reset "zero")
-    labkit deploy --workers 2             # two Lava networks side by side per mode
+    labkit deploy --side-by-side          # Lava float and fixed point at the same time
 
 The default model is ``results/mnist/runs/bp_s0/model.pt`` (``make reproduce`` writes it).
 When it is missing, one epoch of surrogate-gradient training on MNIST makes a stand-in (and
@@ -82,11 +82,10 @@ __all__ = [
 
 #: The readout every back end is compared by (`labkit.readout`): most output spikes, ties to the lowest class.
 READOUT = "count"
-#: Copies of the network per Lava network, per mode, where ``--copies`` is not given. Measured side by side
-#: (``python benchmarks/bench_lava.py --copies 2``, load average 10-20 on 2 CPUs): two copies made fixed point
-#: 1.4-1.6x faster and float 1.0-1.1x; three or more were slower (the gathers of the wider Dense cost more than
-#: the shared per-step messaging saves).
-DEFAULT_COPIES = {"float": 2, "fixed": 2}
+#: Copies of the network per Lava network, per mode, where ``--copies`` is not given (connected by
+#: `CopiedDense`, whose work grows linearly with the copies: `labkit.loihi.lava_network`). Measured side by
+#: side with ``benchmarks/bench_lava.py`` (benchmarks/README.md, "Reading bench_lava.py").
+DEFAULT_COPIES = {"float": 64, "fixed": 64}
 #: The four executions, in the order they are reported.
 BACKENDS = ("torch_float", "torch_quantized", "lava_float", "lava_fixed")
 LABELS = {
@@ -363,7 +362,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run Lava float and fixed point at the same time, each in its own sidecar")
     parser.add_argument("--copies", type=int, default=None,
                         help="copies of the network inside one Lava network, images at once "
-                             "(default 2)")
+                             f"(default {DEFAULT_COPIES['fixed']})")
     parser.add_argument("--lava-stall-timeout", type=float, default=DEFAULT_STALL_TIMEOUT, metavar="SECONDS",
                         help="stop the Lava sidecar when it reports no progress for this long "
                              f"(default {DEFAULT_STALL_TIMEOUT:.0f}; 0: never)")
