@@ -12,8 +12,8 @@ than the simulation. These two processes keep the data compact on both ends:
   of ``trains{i}[j, k, t // 30]`` is set when neuron j spiked at step t of image k (30 bits a word,
   exact in the float64 that ``Var.get`` passes them through). Given an ``output`` path, it
   writes these arrays to that ``.npz`` file itself at the last step of the run (`read_recording`
-  reads it): ``Var.get`` moves one number per message through Lava's runtime, which for the
-  10,000 test digits (15 numbers an image) took longer than a third of the simulation.
+  reads it): ``Var.get`` moves one number per message through Lava's runtime, 150,000 messages
+  for the 10,000 test digits (15 numbers an image).
 
 Timing: a recorder sees step t of image k of LIF layer l (1-based) at simulation step
 ``k·T + t + l + 1`` (1-based; `labkit.loihi.lava_network` explains the one-step delay of each
