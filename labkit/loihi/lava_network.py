@@ -203,23 +203,22 @@ def run_network(
     copies = max(1, min(int(copies), num))
     per_copy = copy_images(num, copies)
     total = network_steps(num, steps_per_image, len(bundle.layers), copies)
-    folder = tempfile.TemporaryDirectory(prefix="labkit-lava-recording-")
-    source, lifs, recorders, monitors = _build(bundle, spikes, mode, record, copies, total, connection, folder.name)
     config = Loihi2SimCfg(select_tag=LAVA_TAGS[mode])
-    try:
-        done_steps = 0
-        slots = max(1, chunk_size // copies)  # image slots between two progress reports
-        for start in range(0, per_copy, slots):
-            end = min(start + slots, per_copy)
-            target = total if end == per_copy else end * steps_per_image
-            source.run(condition=RunSteps(num_steps=target - done_steps), run_cfg=config)
-            done_steps = target
-            if progress is not None:
-                progress(min(num, end * copies), num)
-        counts, trains, state = _read_back(recorders, lifs, monitors, steps_per_image)
-    finally:
-        source.stop()
-        folder.cleanup()
+    with tempfile.TemporaryDirectory(prefix="labkit-lava-recording-") as folder:
+        source, lifs, recorders, monitors = _build(bundle, spikes, mode, record, copies, total, connection, folder)
+        try:
+            done_steps = 0
+            slots = max(1, chunk_size // copies)  # image slots between two progress reports
+            for start in range(0, per_copy, slots):
+                end = min(start + slots, per_copy)
+                target = total if end == per_copy else end * steps_per_image
+                source.run(condition=RunSteps(num_steps=target - done_steps), run_cfg=config)
+                done_steps = target
+                if progress is not None:
+                    progress(min(num, end * copies), num)
+            counts, trains, state = _read_back(recorders, lifs, monitors, steps_per_image)
+        finally:
+            source.stop()
     membrane = None
     if record == "spikes":
         offset = len(bundle.layers)
