@@ -37,7 +37,8 @@ __all__ = ["DIEHL_COOK_2015", "GRID", "SIZES", "candidate", "final", "select", "
            "write_summary"]
 
 #: The settings compared on the validation digits: threshold step θ₊ and base threshold ϑ.
-GRID = {"theta_plus": (0.25, 0.5, 1.0, 2.0), "threshold": (20.0, 30.0, 40.0)}
+#: (The first grid, θ₊ ≤ 2 and ϑ ≥ 20, chose settings on its edge; this one holds the chosen setting inside.)
+GRID = {"theta_plus": (0.25, 0.5, 1.0, 2.0, 4.0), "threshold": (10.0, 15.0, 20.0, 30.0, 40.0)}
 #: Sizes of the size curve (excitatory neurons).
 SIZES = (100, 400, 1600)
 #: Diehl and Cook 2015, test accuracy (%) by number of excitatory neurons, and whether the lab verified it.

@@ -5,7 +5,7 @@
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/stdp_only_validated.py --stage final
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/stdp_only_validated.py --stage sizes
 
-Stages (labkit.stdp_baseline): ``select`` scores the 12 settings of GRID on the validation digits
+Stages (labkit.stdp_baseline): ``select`` scores the 25 settings of GRID on the validation digits
 (500 neurons, one pass each; ``--theta-plus`` and ``--threshold`` compare fewer); ``final`` trains the chosen one on the whole training split
 (STDP_ONLY_EPOCHS passes) and scores the test set once, as results/mnist/runs/stdp_only_s0;
 ``sizes`` runs 100, 400 and 1,600 neurons with the chosen setting (one pass each). Everything
@@ -31,9 +31,9 @@ def main(argv=None) -> int:
                         help="full MNIST (default) or the bundled subset (a quick check)")
     parser.add_argument("--select-neurons", type=int, default=500)
     parser.add_argument("--theta-plus", type=float, nargs="+", default=list(sb.GRID["theta_plus"]),
-                        help="threshold steps θ₊ to compare (default: the 4 of labkit.stdp_baseline.GRID)")
+                        help="threshold steps θ₊ to compare (default: the 5 of labkit.stdp_baseline.GRID)")
     parser.add_argument("--threshold", type=float, nargs="+", default=list(sb.GRID["threshold"]),
-                        help="base thresholds ϑ to compare (default: the 3 of GRID)")
+                        help="base thresholds ϑ to compare (default: the 5 of GRID)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(sb.SIZES))
     parser.add_argument("--size-epochs", type=int, default=1, help="passes of each size-curve run")
     parser.add_argument("--progress", action="store_true")
