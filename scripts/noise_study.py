@@ -25,6 +25,7 @@ from labkit.data import mnist_data
 from labkit.experiments import code_version
 from labkit.experiments.noise_study import (FULL_SIGMA, STUDY_SIGMAS, finished_runs, load_trained, measure,
                                             read_piece, record_piece, study_pieces)
+from labkit.data.files import sha256_of as sha256_file
 from labkit.foundation.io import read_json
 from labkit.foundation.paths import REPO_ROOT
 from labkit.noise import NOISE_PROTOCOLS
@@ -51,7 +52,11 @@ def main(argv=None) -> None:
     records = {}
     for run in runs:
         path = args.out / f"{run.name}.json"
-        records[run.name] = read_json(path, what="noise study") if path.is_file() else {
+        digest = sha256_file(run.folder / "model.pt")
+        record = read_json(path, what="noise study") if path.is_file() else None
+        if record is not None and record.get("model_sha256", digest) != digest:
+            record = None  # the run folder holds another model now (a rerun): measure it afresh
+        records[run.name] = record or {
             "rule": run.rule, "seed": run.seed, "readout": run.readout, "run": str(run.folder.relative_to(REPO_ROOT))
             if run.folder.is_relative_to(REPO_ROOT) else str(run.folder), "full_sigma": FULL_SIGMA,
             "subset": args.subset, "protocols": {}}
@@ -72,7 +77,7 @@ def main(argv=None) -> None:
             models[run.name] = load_trained(run)
         accuracy = measure(models[run.name], run, data.test_x[:n], data.test_y[:n], protocol, sigma)
         record = records[run.name]
-        record.update(command=command, code=code_version())
+        record.update(command=command, code=code_version(), model_sha256=sha256_file(run.folder / "model.pt"))
         if protocol == "pixel_clip" and sigma == FULL_SIGMA:
             recorded = read_json(run.folder / "eval.json", what="run result")["noise_acc"].get(f"{sigma:g}")
             # the same digits right as the run's own evaluation (less than one digit apart)
