@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
-#: command name → (module, one-line help). Modules are imported only when present.
+#: command name → (module, one-line help). A module is imported only when its command runs (`build_parser`).
 COMMANDS = {
     "reproduce": ("labkit.experiments", "run the paper's experiments and write the reproduction report"),
     "deploy": ("labkit.loihi.deploy", "quantise a trained network and run it in Lava's Loihi simulation"),
@@ -160,7 +162,16 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_of(argv: list[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not an option (the top level takes only ``-h``)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(load: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line. ``load``: the contributed commands (`COMMANDS`) whose module is imported
+    to add its options (default: all); the others are listed with their one-line help only, so that
+    ``labkit --help`` and ``labkit train`` import none of them (several import torch or nbformat)."""
+    load = set(COMMANDS) if load is None else set(load)
     parser = _Parser(prog="labkit", description="The bio-hybrid SNN lab's command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
@@ -185,15 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_train)
 
     for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
+        if importlib.util.find_spec(module_name) is None:  # imports the parent packages only
             continue
         p = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(p)
-        p.set_defaults(func=module.run)
+        if name in load:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(func=module.run)
     return parser
 
 
@@ -235,7 +244,8 @@ def _user_error_message(exc: BaseException) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``labkit`` command; returns the exit status (0 done, 2 user error, 130 interrupted)."""
     try:
-        args = build_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(load=[_command_of(argv)]).parse_args(argv)
     except SystemExit as exc:  # usage errors (already printed as `labkit: error: …`) and --help
         return exc.code if isinstance(exc.code, int) else 2
     try:

@@ -366,3 +366,29 @@ def test_output_path_check_creates_nothing(tmp_path):
     cli.check_output_path(target, "--checkpoint", "file")
     assert not (tmp_path / "new").exists(), "no folder is created by the check"
     assert list(tmp_path.iterdir()) == [], "no temporary file is left behind"
+
+
+# ----------------------------------------------------------------------------- start-up
+
+
+def test_help_and_usage_errors_import_no_command_module():
+    """`labkit --help`, `labkit train --help` and a mistyped command answer before torch, nbformat or any
+    contributed command's module is imported (a fresh interpreter: this one has them loaded already)."""
+    heavy = ["torch", "nbformat", "optuna", *(module for module, _ in cli.COMMANDS.values())]
+    script = ("import sys, contextlib, io\nfrom labkit import cli\n"
+              "for argv in (['--help'], ['train', '--help'], ['bogus']):\n"
+              "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+              "        assert cli.main(argv) in (0, 2)\n"
+              f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", f"imported for help alone: {done.stdout.strip()}"
+
+
+def test_a_contributed_command_loads_its_own_module_only():
+    parser = cli.build_parser(load=["tune"])
+    choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 (argparse has no public API)
+    assert set(cli.COMMANDS) <= set(choices), "every command is listed"
+    assert choices["tune"].get_default("func") is not None, "the chosen command has its options and handler"
+    assert choices["reproduce"].get_default("func") is None, "the others only their one-line help"
