@@ -157,7 +157,7 @@ def _train(args: argparse.Namespace) -> int:
     rule = "bp" if args.rule == "ann" else args.rule
     params = {k: v for k, v in (("eta1", args.eta1), ("eta2", args.eta2)) if v is not None}
     history = train(model, rule, data, args.epochs, seed=args.seed, device=args.device,
-                    checkpoint=args.checkpoint, resume=args.checkpoint is not None, **params)
+                    checkpoint=args.checkpoint, **params)
     print(f"{args.rule} on {data.name}: test accuracy {history.test_acc[-1]:.4f} after {history.epochs} epochs")
     return 0
 

@@ -49,8 +49,7 @@ def test_train_refuses_a_checkpoint_of_another_train_limit(digits, tmp_path, lim
     # 2 epochs: continue an unfinished run; the same rule applies to a finished one (1 epoch)
     for epochs in (2, 1):
         with pytest.raises(LabkitError, match=r"n_train: checkpoint 128, now " + str(limit)):
-            train(SpikingMLP((784, 8, 10), seed=0), "bp", _limit(digits, limit), epochs, checkpoint=ckpt,
-                  resume=True, **FAST)
+            train(SpikingMLP((784, 8, 10), seed=0), "bp", _limit(digits, limit), epochs, checkpoint=ckpt, **FAST)
     assert ckpt.read_bytes() == saved, "a refused resume leaves the checkpoint alone"
 
 
@@ -61,7 +60,7 @@ def test_train_resumes_its_own_checkpoint_without_being_asked_and_refuses_to_ove
     again = train(SpikingMLP((784, 8, 10), seed=5), "bp", data, 1, checkpoint=ckpt, **FAST)
     assert again.test_acc == first.test_acc and again.epoch_time == first.epoch_time, \
         "an existing checkpoint of the same settings is continued (here: already finished)"
-    with pytest.raises(LabkitError, match="resume=False"):
+    with pytest.warns(DeprecationWarning, match="checkpoint=PATH"), pytest.raises(LabkitError, match="resume=False"):
         train(SpikingMLP((784, 8, 10), seed=0), "bp", data, 1, checkpoint=ckpt, resume=False, **FAST)
 
 

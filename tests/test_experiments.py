@@ -153,7 +153,8 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(ex_runs, "train", spy)
     result = ex.run_one(spec, data, tmp_path, device="cpu", progress=False)
     history = json.loads((folder / "history.json").read_text())
-    assert calls and calls[0]["resume"] is True, "run_one asks train to resume"
+    assert calls and calls[0]["checkpoint"] == folder / "checkpoint.pt" and "resume" not in calls[0], \
+        "run_one passes its checkpoint, which resumes (train's one rule; resume= is deprecated)"
     assert len(history["test_acc"]) == 2 and result["epochs"] == 2, "the run finishes both epochs"
     assert history["epoch_time"][0] == first.epoch_time[0], \
         "epoch 1 comes from the checkpoint (same recorded time), only epoch 2 is trained"

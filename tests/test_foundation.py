@@ -276,7 +276,7 @@ def test_a_crafted_checkpoint_never_runs_in_either_training_loop(tmp_path, tiny_
     marker = tmp_path / "ran"
     ckpt = craft_checkpoint(tmp_path / "checkpoint.pt", marker)
     with pytest.raises(LabkitError, match="checkpoint.pt"):
-        train(SpikingMLP((784, 8, 10)), "bp", tiny_data, 1, checkpoint=ckpt, resume=True, progress=False,
+        train(SpikingMLP((784, 8, 10)), "bp", tiny_data, 1, checkpoint=ckpt, progress=False,
               device="cpu")
     with pytest.raises(LabkitError, match="checkpoint.pt"):
         load_checkpoint(SpikingMLP((784, 8, 10)), ckpt)

@@ -195,7 +195,7 @@ def test_resuming_after_epoch_one_equals_an_uninterrupted_run(rule, tiny, tmp_pa
     ckpt = tmp_path / f"{rule}.pt"
     train(SpikingMLP((784, 32, 10), seed=0), rule, tiny, 1, seed=3, checkpoint=ckpt, **TINY)  # "killed" here
     resumed = SpikingMLP((784, 32, 10), seed=99)  # another init: the weights must come from the checkpoint
-    h_resumed = train(resumed, rule, tiny, 2, seed=3, checkpoint=ckpt, resume=True, **TINY)
+    h_resumed = train(resumed, rule, tiny, 2, seed=3, checkpoint=ckpt, **TINY)
 
     assert h_resumed.epochs == 2 and len(h_resumed.epoch_time) == 2
     assert _same_weights(straight, resumed), f"{rule}: resumed weights equal the uninterrupted run's, bit for bit"
@@ -210,13 +210,13 @@ def test_resume_with_other_settings_is_refused(tiny, tmp_path):
     train(SpikingMLP((784, 16, 10)), "bp", tiny, 1, checkpoint=ckpt, **TINY)
     saved = ckpt.read_bytes()
     with pytest.raises(ValueError, match="eta2"):
-        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, eta2=1e-2, **TINY)
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, eta2=1e-2, **TINY)
     with pytest.raises(ValueError, match="seed"):
-        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, seed=5, **TINY)
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, seed=5, **TINY)
     with pytest.raises(ValueError, match="loss: checkpoint 'rate', now 'membrane'"):
-        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, loss="membrane", **TINY)
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, loss="membrane", **TINY)
     with pytest.raises(ValueError, match="readout"):
-        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, readout="membrane", **TINY)
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, readout="membrane", **TINY)
     assert ckpt.read_bytes() == saved, "a refused resume leaves the checkpoint alone"
 
 
@@ -227,8 +227,8 @@ def test_a_checkpoint_from_before_the_loss_was_recorded_resumes_only_as_membrane
     del state["history"]["config"]["loss"], state["history"]["config"]["readout"]
     torch.save(state, ckpt)
     with pytest.raises(ValueError, match="loss: checkpoint 'membrane', now 'rate'"):
-        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, **TINY)
-    history = train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, resume=True, loss="membrane", **TINY)
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, **TINY)
+    history = train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, loss="membrane", **TINY)
     assert history.epochs == 2 and history.config["readout"] == "count_membrane"
 
 
@@ -236,7 +236,7 @@ def test_resume_asking_for_fewer_epochs_than_saved_is_refused(tiny, tmp_path):
     ckpt = tmp_path / "run.pt"
     train(SpikingMLP((784, 16, 10)), "bp", tiny, 2, checkpoint=ckpt, **TINY)
     with pytest.raises(ValueError, match="already holds 2 epochs"):
-        train(SpikingMLP((784, 16, 10)), "bp", tiny, 1, checkpoint=ckpt, resume=True, **TINY)
+        train(SpikingMLP((784, 16, 10)), "bp", tiny, 1, checkpoint=ckpt, **TINY)
 
 
 def test_divergence_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(tiny, tmp_path):
@@ -254,7 +254,7 @@ def test_divergence_names_epoch_and_batch_and_keeps_the_last_good_checkpoint(tin
                 model.layers[-1].weight[0, 0] = math.inf
 
     with pytest.raises(TrainingDiverged, match=r"epoch 2, batch 2") as info:
-        train(model, "bp", tiny, 3, checkpoint=ckpt, resume=True, callback=poison, loss="membrane", **TINY)
+        train(model, "bp", tiny, 3, checkpoint=ckpt, callback=poison, loss="membrane", **TINY)
     assert "learning rate" in str(info.value), "the message suggests what to try"
     assert ckpt.read_bytes() == good, "the last good checkpoint (epoch 1) is not overwritten"
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"], "no half-written checkpoint is left behind"

@@ -120,14 +120,14 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
     checkpoint = folder / "checkpoint.pt"
     try:
         history = train(model, rule, data, spec.epochs, seed=spec.seed, device=device, checkpoint=checkpoint,
-                        resume=True, progress=progress, loss=spec.loss)
+                        progress=progress, loss=spec.loss)
     except ValueError as exc:
         if not str(exc).startswith("cannot resume") or stale == "error":
             raise
         _replace_stale(folder, stale, str(exc))
         model = _make_model(spec, data)
         history = train(model, rule, data, spec.epochs, seed=spec.seed, device=device, checkpoint=checkpoint,
-                        resume=True, progress=progress, loss=spec.loss)
+                        progress=progress, loss=spec.loss)
     write_text(folder / "history.json", history.to_json())
     save_torch(folder / "model.pt", model.state_dict())
     readout = history.config["readout"]

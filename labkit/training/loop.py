@@ -18,6 +18,7 @@ import inspect
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -115,15 +116,16 @@ def train(
         rule: ``"bp"``, ``"stdp"``, ``"sum"``, ``"adaptive"`` or a rule object; ``rule_params``
             (``eta1``, ``eta2``, ``kappa``, …) go to `labkit.rules.make_rule`.
         data: a `Data` tuple.
-        epochs: total number of epochs (with ``resume``, the target, not the number still to run).
+        epochs: total number of epochs (when resuming a checkpoint, the target, not the number still to run).
         batch_size: minibatch size (paper: 128).
         seed: seeds the batch order and the rate code (model weights are seeded by the model).
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         num_steps: T, time steps per sample (paper: 25).
         checkpoint: file to write atomically after every epoch (model, rule state, history). If it
             exists, the run resumes from it when it was written with the same settings (`labkit.training.checkpoint`).
-        resume: ``True``: a checkpoint path is required; ``False``: refuse to start when the checkpoint
-            file exists (it would be overwritten); ``None`` (default): resume when it exists.
+        resume: deprecated (warns): the checkpoint rule above is the only one. ``True`` also demanded a
+            checkpoint path; ``False`` refused to start when the checkpoint file exists (delete it, or
+            pass another path, to start afresh).
         callback: called with a dict after every batch (``kind="batch"``) and epoch
             (``kind="epoch"``); returning ``False`` stops training after that batch.
         progress: show a tqdm progress bar.
@@ -143,6 +145,10 @@ def train(
     check_int("epochs", epochs, 1)
     check_int("batch_size", batch_size, 1)
     check_int("num_steps", num_steps, 1)
+    if resume is not None:
+        warnings.warn("train(resume=) is deprecated: pass only checkpoint=PATH, which resumes when the file exists "
+                      "and was written with the same settings and starts afresh when it does not; to start afresh "
+                      "over an existing file, delete it or pass another path", DeprecationWarning, stacklevel=2)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path")
     if not isinstance(model, (SpikingMLP, ANNBaseline)):
