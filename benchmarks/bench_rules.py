@@ -22,7 +22,7 @@ import sys
 
 import torch
 
-from timing import interleave  # benchmarks/timing.py, beside this script
+from timing import add_timing_arguments, apply_timing_arguments, interleave  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_data
 from labkit.encoders import RateEncoder
 from labkit.models import SpikingMLP
@@ -52,17 +52,10 @@ def make_step(rule_name: str, images: torch.Tensor, labels: torch.Tensor, device
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30, help="timed steps per rule (default 30)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per rule first (default 3)")
-    parser.add_argument("--batch", type=int, default=128, help="batch size (paper: 128)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    add_timing_arguments(parser, repeats=30, warmup=3, per="steps per rule", batch=True)
     parser.add_argument("--check", action="store_true", help=f"exit 1 when a ratio exceeds {TARGET_RATIO}")
     args = parser.parse_args()
-    if args.repeats < 1 or args.warmup < 0 or args.batch < 1:
-        parser.error("--repeats and --batch must be >= 1, --warmup >= 0")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    apply_timing_arguments(parser, args)
     device = resolve_device(args.device)
 
     data = mnist_data("bundled", train_limit=args.batch)

@@ -18,7 +18,7 @@ import sys
 
 import torch
 
-from timing import interleave  # benchmarks/timing.py, beside this script
+from timing import add_timing_arguments, apply_timing_arguments, interleave  # benchmarks/timing.py, beside this script
 from labkit.foundation.allocator import keep_freed_memory
 from labkit.data import mnist_data
 from labkit.encoding import encode_rate
@@ -43,14 +43,9 @@ def make_step(x: torch.Tensor, product: str):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15, help="timed rounds (default 15)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed rounds first (default 2)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    add_timing_arguments(parser, repeats=15, warmup=2, per="rounds")
     args = parser.parse_args()
-    if args.repeats < 1 or args.warmup < 0:
-        parser.error("--repeats must be >= 1 and --warmup >= 0")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    apply_timing_arguments(parser, args)
     keep_freed_memory()  # as labkit.training.train does
 
     images = mnist_data("bundled", train_limit=BATCH).train_x

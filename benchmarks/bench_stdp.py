@@ -29,7 +29,7 @@ import sys
 
 import torch
 
-from timing import interleave  # benchmarks/timing.py, beside this script
+from timing import add_timing_arguments, apply_timing_arguments, interleave  # benchmarks/timing.py, beside this script
 from labkit.data import mnist_data
 from labkit.encoding import encode_rate
 from labkit.models import PAPER_LIF, he_init_
@@ -58,17 +58,10 @@ def stdp_by_traces(pre: torch.Tensor, post: torch.Tensor, params: STDPParams) ->
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30, help="timed calls per line (default 30)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed calls per line first (default 3)")
-    parser.add_argument("--batch", type=int, default=128, help="batch size (paper: 128)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    add_timing_arguments(parser, repeats=30, warmup=3, per="calls per line", batch=True)
     parser.add_argument("--check", action="store_true", help=f"exit 1 when stdp / forward exceeds {TARGET_RATIO}")
     args = parser.parse_args()
-    if args.repeats < 1 or args.warmup < 0 or args.batch < 1:
-        parser.error("--repeats and --batch must be >= 1, --warmup >= 0")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    apply_timing_arguments(parser, args)
     device = resolve_device(args.device)
 
     generator = torch.Generator().manual_seed(0)

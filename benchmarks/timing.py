@@ -2,11 +2,13 @@
 
 Each call is timed twice: wall-clock seconds, and the process's CPU seconds (`time.process_time`,
 all threads). On a machine shared with other jobs the wall time also counts the waits for a free
-core; the CPU time counts only the work (with one thread, the work of that thread).
+core; the CPU time counts only the work (with one thread, the work of that thread). The scripts'
+common options (repeats, warmup, batch, device, threads) are added and checked here too.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Callable, Hashable
 
@@ -50,3 +52,23 @@ def interleave(steps: dict[Hashable, Callable[[], object]], repeats: int, warmup
             if cpu_times is not None:
                 cpu_times[name].append(cpu)
     return times
+
+
+def add_timing_arguments(parser: argparse.ArgumentParser, *, repeats: int, warmup: int, per: str,
+                         batch: bool = False) -> None:
+    """``--repeats`` and ``--warmup`` (counted in ``per``, e.g. "steps per rule"), with ``batch`` also
+    ``--batch`` and ``--device``, then ``--threads``: the options every timing script takes."""
+    parser.add_argument("--repeats", type=int, default=repeats, help=f"timed {per} (default {repeats})")
+    parser.add_argument("--warmup", type=int, default=warmup, help=f"untimed {per} first (default {warmup})")
+    if batch:
+        parser.add_argument("--batch", type=int, default=128, help="batch size (paper: 128)")
+        parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+
+
+def apply_timing_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse counts that cannot be timed (argparse's usage error) and set torch's CPU threads."""
+    if args.repeats < 1 or args.warmup < 0 or getattr(args, "batch", 1) < 1:
+        parser.error(f"--repeats{' and --batch' if hasattr(args, 'batch') else ''} must be >= 1, --warmup >= 0")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
