@@ -148,7 +148,8 @@ def t95(n: int) -> float:
     return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
-def difference_verdict(diffs: list[float], accuracy: float = 97.5, n_test: int = VERDICT_TEST_SIZE) -> tuple[str, float]:
+def difference_verdict(diffs: list[float], accuracy: float = paper.TABLE_I["mnist"]["bp"],
+                       n_test: int = VERDICT_TEST_SIZE) -> tuple[str, float]:
     """Verdict on "rule beats baseline" from paired differences (points), and the 95 % half-width.
 
     With n ≥ 2 seeds: mean ± t·s/√n (Student's t); with one seed: ± 2·√2 sampling standard
@@ -183,7 +184,7 @@ def paired_comparison(rules: dict, rule: str, baseline: str = "bp", key: str | t
     if not values:
         return {**record, "mean": None, "std": None, "low": None, "high": None, "verdict": "not run",
                 "in_words": f"No seed has finished runs of both {a} and {b} yet."}
-    level = statistic(rules[baseline], key).get("mean") or 97.5
+    level = statistic(rules[baseline], key).get("mean") or paper.TABLE_I["mnist"]["bp"]  # no run yet: the paper's
     verdict, half = difference_verdict(values, level)
     stats = seed_stats(values)
     low, high = stats["mean"] - half, stats["mean"] + half
