@@ -153,17 +153,33 @@ def train_competitive(
                     bar.close()
                     return layer, None
             bar.close()
-        started = time.perf_counter()
-        train_counts = layer.fit_labels(train_x, train_y, test_steps, seed=pass_seed(seed, Stream.LABELLING))
-        label_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        test_counts = layer.respond(data.test_x, test_steps, seed=pass_seed(seed, Stream.TEST_PASS))
-        predictions = classify(test_counts, layer.neuron_labels.cpu(), n_classes)
-        test_seconds = time.perf_counter() - started
-    confusion = confusion_matrix(data.test_y.cpu(), predictions, n_classes)
+        passes = _label_and_classify(layer, train_x, train_y, data.test_x, test_steps, seed, n_classes)
+    result = _result(layer, passes, data.test_y, n_classes, train_seconds, config)
+    save(epochs, 0, result)
+    return layer, result
+
+
+def _label_and_classify(layer: CompetitiveLayer, train_x, train_y, test_x, test_steps: int, seed: int,
+                        n_classes: int) -> tuple[torch.Tensor, torch.Tensor, float, float]:
+    """The labelling pass over the training images and the test pass (learning off):
+    ``(train_counts, predictions, label_seconds, test_seconds)``."""
+    started = time.perf_counter()
+    train_counts = layer.fit_labels(train_x, train_y, test_steps, seed=pass_seed(seed, Stream.LABELLING))
+    label_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    test_counts = layer.respond(test_x, test_steps, seed=pass_seed(seed, Stream.TEST_PASS))
+    predictions = classify(test_counts, layer.neuron_labels.cpu(), n_classes)
+    return train_counts, predictions, label_seconds, time.perf_counter() - started
+
+
+def _result(layer: CompetitiveLayer, passes, test_y: torch.Tensor, n_classes: int, train_seconds: float,
+            config: dict) -> CompetitiveResult:
+    """The `CompetitiveResult` of a trained and labelled layer from `_label_and_classify`'s passes."""
+    train_counts, predictions, label_seconds, test_seconds = passes
+    confusion = confusion_matrix(test_y.cpu(), predictions, n_classes)
     labels = layer.neuron_labels.cpu()
-    result = CompetitiveResult(
-        test_acc=(predictions == data.test_y.cpu()).double().mean().item(),
+    return CompetitiveResult(
+        test_acc=(predictions == test_y.cpu()).double().mean().item(),
         per_class_acc=(confusion.diag().double() / confusion.sum(dim=1).clamp(min=1).double()).tolist(),
         confusion=confusion.tolist(),
         train_seconds=train_seconds,
@@ -174,5 +190,3 @@ def train_competitive(
         spikes_per_image=float(train_counts.sum(dim=1).mean()),
         config=config,
     )
-    save(epochs, 0, result)
-    return layer, result
