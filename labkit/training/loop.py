@@ -19,7 +19,7 @@ import math
 import os
 import time
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -84,10 +84,76 @@ _EARLIER = {"SpikingMLP": {"loss": "membrane", "readout": "count_membrane"},
             "ANNBaseline": {"loss": "cross_entropy", "readout": "argmax"}}
 
 
+def _resume(ckpt: Path | None, model: nn.Module, rule: UpdateRule, history: History, epochs: int,
+            device: torch.device) -> History:
+    """The history a run continues: ``history`` itself, or, when the checkpoint file exists and was
+    written with the same settings, the checkpoint's (the model and the rule take its state)."""
+    if ckpt is None or not ckpt.is_file():
+        return history
+    state = read_checkpoint(ckpt, map_location=device, required=("model", "rule", "history"))
+    saved = state["history"]["config"]
+    check_resumable(ckpt, {**_EARLIER.get(saved.get("model"), {}), **saved}, history.config, _RESUME_KEYS)
+    model.load_state_dict(state["model"])
+    rule.load_state_dict(state["rule"])
+    history = History(**state["history"])
+    history.config = {**_EARLIER.get(history.config.get("model"), {}), **history.config}
+    if history.epochs > epochs:
+        raise ValueError(
+            f"checkpoint {ckpt} already holds {history.epochs} epochs, more than the {epochs} asked for: "
+            f"ask for at least {history.epochs} epochs, or use another checkpoint file"
+        )
+    history.config["epochs"] = epochs
+    return history
+
+
 # ----------------------------------------------------------------------------- training
 
 
 Callback = Callable[[dict], "bool | None"]
+
+
+@dataclass
+class _Tally:
+    """One epoch's sums over its batches, each batch weighted by its size."""
+
+    spikes: list[float]
+    loss: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def add(self, output, batch_loss: torch.Tensor, labels: torch.Tensor, stats: dict, readout: str | None) -> None:
+        """Count one batch; ``readout`` None: no training accuracy."""
+        self.loss += batch_loss.item() * len(labels)
+        self.seen += len(labels)
+        if readout is not None:
+            self.correct += (predict(output, readout) == labels).sum().item()
+        if isinstance(output, SNNOutput):
+            for i, s in enumerate(output.spikes[1:]):
+                self.spikes[i] += s.detach().mean().item() * len(labels)
+        for key, value in stats.items():
+            self.stats[key] = self.stats.get(key, 0.0) + value * len(labels)
+
+
+def _check_arguments(model, rule, data, epochs, batch_size, num_steps, checkpoint, resume, loss, readout,
+                     rule_params) -> tuple[Data, str]:
+    """`train`'s argument checks, before any work: the data as the loop uses it and the readout."""
+    check_int("epochs", epochs, 1)
+    check_int("batch_size", batch_size, 1)
+    check_int("num_steps", num_steps, 1)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint path")
+    if not isinstance(model, (SpikingMLP, ANNBaseline)):
+        raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
+    data = as_data(data, classes=model.sizes[-1])
+    if len(data.train_x) == 0:
+        raise ValueError("data.train_x is empty: there is nothing to train on")
+    if not data.encoder.temporal:
+        check_intensities(data.train_x)
+    if not isinstance(rule, UpdateRule):
+        check_keywords("train", rule_params, [*_TRAIN_KEYWORDS, *rule_keywords(RuleParams)])
+    loss_function(loss)
+    return data, check_readout(NATURAL_READOUT[loss] if readout is None else readout)
 
 
 def train(
@@ -142,66 +208,29 @@ def train(
         TrainingDiverged: the loss or weights became NaN/inf (says where; nothing is saved over;
             a non-finite loss is caught before it reaches the weights).
     """
-    check_int("epochs", epochs, 1)
-    check_int("batch_size", batch_size, 1)
-    check_int("num_steps", num_steps, 1)
     if resume is not None:
         warnings.warn("train(resume=) is deprecated: pass only checkpoint=PATH, which resumes when the file exists "
                       "and was written with the same settings and starts afresh when it does not; to start afresh "
                       "over an existing file, delete it or pass another path", DeprecationWarning, stacklevel=2)
-    if resume and checkpoint is None:
-        raise ValueError("resume=True needs a checkpoint path")
-    if not isinstance(model, (SpikingMLP, ANNBaseline)):
-        raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
-    data = as_data(data, classes=model.sizes[-1])
-    if len(data.train_x) == 0:
-        raise ValueError("data.train_x is empty: there is nothing to train on")
-    if not data.encoder.temporal:
-        check_intensities(data.train_x)
-    if not isinstance(rule, UpdateRule):
-        check_keywords("train", rule_params, [*_TRAIN_KEYWORDS, *rule_keywords(RuleParams)])
-    loss_function(loss)
-    readout = check_readout(NATURAL_READOUT[loss] if readout is None else readout)
+    data, readout = _check_arguments(model, rule, data, epochs, batch_size, num_steps, checkpoint, resume, loss,
+                                     readout, rule_params)
     rule = make_rule(rule, **rule_params)
     device = resolve_device(device)
     keep_freed_memory()  # reuse the step's large blocks instead of faulting in fresh pages
     model.to(device)
     rule.bind(model)
-    history = History(
-        config={
-            "rule": rule.name,
-            "eta1": rule.params.eta1,
-            "eta2": rule.params.eta2,
-            "kappa": rule.params.kappa,
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "seed": seed,
-            "num_steps": num_steps,
-            **data_identity(data.name, data.train_x, data.train_y, data.test_x, data.test_y),
-            "model": type(model).__name__,
-            "sizes": list(model.sizes),
-            "device": device.type,
-            **({"loss": loss, "readout": readout} if isinstance(model, SpikingMLP) else _EARLIER["ANNBaseline"]),
-        }
-    )
+    history = History(config={
+        "rule": rule.name, "eta1": rule.params.eta1, "eta2": rule.params.eta2, "kappa": rule.params.kappa,
+        "epochs": epochs, "batch_size": batch_size, "seed": seed, "num_steps": num_steps,
+        **data_identity(data.name, data.train_x, data.train_y, data.test_x, data.test_y),
+        "model": type(model).__name__, "sizes": list(model.sizes), "device": device.type,
+        **({"loss": loss, "readout": readout} if isinstance(model, SpikingMLP) else _EARLIER["ANNBaseline"]),
+    })
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if resume is False and ckpt is not None and ckpt.is_file():
         raise LabkitError(f"checkpoint {ckpt} exists and resume=False: delete it or pass another checkpoint path "
                           "to start afresh, or leave resume out to continue it")
-    if ckpt is not None and ckpt.is_file():
-        state = read_checkpoint(ckpt, map_location=device, required=("model", "rule", "history"))
-        saved = state["history"]["config"]
-        check_resumable(ckpt, {**_EARLIER.get(saved.get("model"), {}), **saved}, history.config, _RESUME_KEYS)
-        model.load_state_dict(state["model"])
-        rule.load_state_dict(state["rule"])
-        history = History(**state["history"])
-        history.config = {**_EARLIER.get(history.config.get("model"), {}), **history.config}
-        if history.epochs > epochs:
-            raise ValueError(
-                f"checkpoint {ckpt} already holds {history.epochs} epochs, more than the {epochs} asked for: "
-                f"ask for at least {history.epochs} epochs, or use another checkpoint file"
-            )
-        history.config["epochs"] = epochs
+    history = _resume(ckpt, model, rule, history, epochs, device)
 
     from tqdm.auto import tqdm
 
@@ -212,9 +241,7 @@ def train(
         started = time.perf_counter()
         order = torch.randperm(n, generator=epoch_generator(seed, Stream.BATCH_ORDER, epoch))
         g_code = epoch_generator(seed, Stream.RATE_CODE, epoch, device)
-        loss_sum, correct, seen = 0.0, 0, 0
-        spikes = [0.0] * (len(model.sizes) - 1)
-        stats_sum: dict[str, float] = {}
+        tally = _Tally(spikes=[0.0] * (len(model.sizes) - 1))
         bar = tqdm(range(batches), desc=f"{rule.name} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
         stop = False
         for b in bar:
@@ -225,16 +252,9 @@ def train(
             _check_loss(batch_loss.detach(), epoch, b, rule)
             stats = rule.step(output, batch_loss)
             _check_weights(model, epoch, b, rule)
-            loss_sum += batch_loss.item() * len(yb)
-            seen += len(yb)
-            if eval_train:
-                correct += (predict(output, readout) == yb).sum().item()
-            if isinstance(output, SNNOutput):
-                for i, s in enumerate(output.spikes[1:]):
-                    spikes[i] += s.detach().mean().item() * len(yb)
-            for key, value in stats.items():
-                stats_sum[key] = stats_sum.get(key, 0.0) + value * len(yb)
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}" if eval_train else "-")
+            tally.add(output, batch_loss, yb, stats, readout if eval_train else None)
+            bar.set_postfix(loss=f"{tally.loss / tally.seen:.3f}",
+                            acc=f"{tally.correct / tally.seen:.3f}" if eval_train else "-")
             if callback is not None and callback({"kind": "batch", "epoch": epoch, "batch": b, "batches": batches,
                                                   "loss": batch_loss.item()}) is False:
                 stop = True
@@ -244,16 +264,16 @@ def train(
             history.stopped_early = True
             break
         rule.end_epoch()
-        history.loss.append(loss_sum / seen)
-        history.train_acc.append(correct / seen if eval_train else float("nan"))
+        history.loss.append(tally.loss / tally.seen)
+        history.train_acc.append(tally.correct / tally.seen if eval_train else float("nan"))
         history.test_acc.append(
             evaluate(model, data.test_x, data.test_y, num_steps=num_steps, encoder=data.encoder, seed=seed,
                      device=device, readout=readout)
             if len(data.test_x) else float("nan")
         )
         history.epoch_time.append(time.perf_counter() - started)
-        history.spike_rate.append([s / seen for s in spikes] if isinstance(model, SpikingMLP) else [])
-        history.rule_stats.append({k: v / seen for k, v in stats_sum.items()})
+        history.spike_rate.append([s / tally.seen for s in tally.spikes] if isinstance(model, SpikingMLP) else [])
+        history.rule_stats.append({k: v / tally.seen for k, v in tally.stats.items()})
         if ckpt is not None:
             write_checkpoint(ckpt, {"model": model.state_dict(), "rule": rule.state_dict(), "history": asdict(history)})
         if progress:
