@@ -37,7 +37,11 @@ _compiled: dict | None = None
 
 
 def _build() -> dict:
-    """Compile the loops (numba, cached on disk), or an empty dict when numba is missing or switched off."""
+    """Compile the loops (numba, cached on disk), or an empty dict when numba is missing or switched off.
+
+    Long by design: the loops are defined inside this function so that numba is imported (and
+    they are compiled) only on first use, and a machine without numba never touches them.
+    """
     if os.environ.get("LABKIT_KERNELS", "1") == "0":
         return {}
     try:

@@ -185,6 +185,9 @@ def from_nir(graph_or_path, *, dt: float | None = None) -> SpikingMLP:
     Raises ValueError for graphs a `SpikingMLP` cannot represent (other node types, τ that
     differs between neurons or layers, v_reset ≠ 0, β outside (0, 1)).
     Norse 1.1's exports: pass ``dt=Δt**2`` (module docstring).
+
+    Long by design: it reads the graph and checks every node in one pass, so each error names the
+    node it found.
     """
     import nir
 
