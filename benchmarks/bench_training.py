@@ -20,8 +20,9 @@ a change in machine load hits every line alike, medians after warm-up:
   The two peers get the dense rate code ``rand < x`` and labkit's loss, so they differ from
   labkit only in how the network is computed.
 * ``labkit bp``     labkit's step on the path `labkit.training.train` takes per batch:
-  `labkit.encoders.RateEncoder` with a generator (`encode_rate_indexed`: random numbers only where
-  p > 0, the spikes listed for the first layer, in one compiled pass), `SpikingMLP` forward (one product over all T·B rows that
+  `labkit.encoders.RateEncoder` with a generator (`RateEncoder.listed`: random numbers only where
+  p > 0, the spikes listed for the first layer in one compiled pass, no dense code written;
+  `labkit.training.evaluation.model_inputs` chooses it), `SpikingMLP` forward (one product over all T·B rows that
   skips the zeros of the input spikes, `labkit.sparse`, then the fused multi-step LIF),
   `paper_loss`, and the rule's update (`make_rule("bp")`: backward + fused Adam).
 * ``labkit sum`` / ``labkit adaptive``   the same plus the STDP change of the same forward pass
@@ -33,6 +34,8 @@ a change in machine load hits every line alike, medians after warm-up:
   arithmetic (products, LIF, loss, backward, Adam).
 * ``infer ref`` / ``infer labkit`` / ``infer encode+index``   inference (encoding + forward +
   prediction, no gradient) on a batch of 1,000 digits, in samples/s, and its encoding alone.
+  labkit's is the path `labkit.training.evaluate` takes: the spikes as their list alone
+  (`labkit.encoders.RateEncoder.listed`), then the forward pass.
 
 Ratios printed, with the lab's targets:
 
@@ -96,6 +99,7 @@ from labkit.models import SpikingMLP
 from labkit.rules import make_rule
 from labkit.sparse import transpose_index
 from labkit.training import paper_loss, predict, resolve_device
+from labkit.training.evaluation import model_inputs
 
 STEPS, BATCH, INFER_BATCH = 25, 128, 1000
 SIZES = (784, 500, 10)
@@ -300,7 +304,7 @@ def make_labkit_step(rule_name: str, images: torch.Tensor, labels: torch.Tensor,
 
     def step() -> None:
         with torch.set_grad_enabled(rule.uses_gradient):
-            output = model(ENCODER(images, STEPS, generator))  # as labkit.training.train encodes a batch
+            output = model(model_inputs(model, images, ENCODER, STEPS, generator))  # as labkit.training.train does
             loss = paper_loss(output.out_membrane, labels)
         rule.step(output, loss)
 
@@ -313,7 +317,7 @@ def make_labkit_inference(images: torch.Tensor, device: torch.device) -> Callabl
 
     @torch.no_grad()
     def step() -> None:
-        predict(model(ENCODER(images, STEPS, generator)))  # as labkit.training.evaluate encodes a batch
+        predict(model(model_inputs(model, images, ENCODER, STEPS, generator)))  # as labkit.training.evaluate does
 
     return step
 
@@ -467,7 +471,7 @@ def main() -> int:
 
     @torch.no_grad()
     def encode_for_inference() -> None:
-        ENCODER(infer_images, STEPS, g_split)
+        ENCODER.listed(infer_images, STEPS, g_split)
     steps = {
         "matmul": matmul,
         "reference": make_reference_step(images, labels, device),
@@ -478,7 +482,7 @@ def main() -> int:
         "labkit adaptive": make_labkit_step("adaptive", images, labels, device),
         # the bp step's overhead around the arithmetic, timed alone: drawing and listing the input
         # spikes (row by row), and the column-by-column list the backward pass and STDP read
-        "split encode+index": lambda: ENCODER(images, STEPS, g_split),  # with gradients on, as in training
+        "split encode+index": lambda: ENCODER.listed(images, STEPS, g_split),  # gradients on, as in training
         "split column index": lambda: transpose_index(code.index, SIZES[0]),
         "infer ref": make_reference_inference(infer_images, device),
         "infer labkit": make_labkit_inference(infer_images, device),

@@ -1,4 +1,4 @@
-"""An unsupervised layer after Diehl and Cook (Front. Comput. Neurosci. 9:99, 2015).
+r"""An unsupervised layer after Diehl and Cook (Front. Comput. Neurosci. 9:99, 2015).
 
 Excitatory LIF neurons receive the rate-coded image through plastic weights W ≥ 0 and compete
 through lateral inhibition. Per time step t, for every image of a batch at once:

@@ -6,6 +6,7 @@ evaluation and the operation counts call it instead of asking how the data is st
 * `RateEncoder`: static images ``[B, …]`` in [0, 1] become Bernoulli spike trains, a spike
   with probability :math:`\min(1, g\,x)` at each of T steps (`labkit.encoding.encode_rate_indexed`,
   the paper's rate code; the list of spikes is remembered for the first layer's sparse product).
+  ``listed`` gives the same spikes as their list alone (`labkit.sparse.SpikeList`).
 * `FrameEncoder`: event data stored as frames ``[B, T, …]`` is only made time-first; T is the
   number of stored frames.
 
@@ -21,8 +22,8 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import torch
 
-from .encoding import encode_rate_indexed
-from .sparse import remember_index
+from .encoding import encode_rate_indexed, list_rate
+from .sparse import SpikeList, remember_index
 
 __all__ = ["Encoder", "FrameEncoder", "RateEncoder", "frames_if_temporal"]
 
@@ -53,6 +54,11 @@ class RateEncoder:
     def __call__(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
         spikes, index = encode_rate_indexed(x, num_steps, gain=self.gain, generator=generator)  # draws where p > 0
         return remember_index(spikes, index)  # the first layer reuses the list of spikes (labkit.sparse)
+
+    def listed(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> SpikeList:
+        """The same spikes as a call, as their list alone (`labkit.encoding.list_rate`): what the training
+        loop and the evaluators hand a `labkit.models.SpikingMLP`, which reads nothing else."""
+        return list_rate(x, num_steps, gain=self.gain, generator=generator)
 
     def static(self, x: torch.Tensor) -> torch.Tensor:
         return x

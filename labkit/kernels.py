@@ -8,11 +8,15 @@ for bit (tests/test_kernels.py compares them, and tests/test_encoding.py freezes
   The candidates are the pixels with p > 0, in ascending position ``b·features + f``; with the
   uniform numbers ``noise [T, candidates]`` (drawn by torch, so the random stream is torch's),
   a candidate c fires at step t when ``noise[t, c] < p[c]``. The loop writes the 1s of the dense
-  code and lists the spikes row by row (row ``t·batch + b``, columns ascending) in the same pass.
+  code (unless only the list is wanted: `labkit.encoding.list_rate`) and lists the spikes row by
+  row (row ``t·batch + b``, columns ascending) in the same pass.
   torch needs about ten passes through memory for it (compare, compact, remainder, search,
   scatter), each a separate kernel.
 * `lif_forward`: the forward pass of `labkit.neurons.lif_sequence`, the same operations in the
-  same order per neuron, in one pass through memory instead of four per step.
+  same order per neuron, in one pass through memory instead of four per step; `lif_forward_slices`
+  the same from currents left as the column slices the first layer's gather makes them in
+  (`labkit.sparse.spike_linear_slices`), with the bias added on the way: without gradients no one
+  needs the currents put together.
 * `transpose_spikes`: `labkit.sparse.transpose_index`, the same nonzeros column by column with
   their rows ascending, by a counting sort (count per column, prefix sum, place) instead of a
   stable comparison sort: two passes over the list.
@@ -30,7 +34,10 @@ import os
 import numpy as np
 import torch
 
-__all__ = ["available", "draw_rate_code", "draws_inline", "lif_forward", "transpose_spikes"]
+__all__ = [
+    "available", "draw_rate_code", "draws_inline", "lif_forward", "lif_forward_slices", "rate_candidates",
+    "transpose_spikes",
+]
 
 _KERNEL_DTYPES = (torch.float32, torch.float64)
 _compiled: dict | None = None
@@ -51,11 +58,19 @@ def _build() -> dict:
 
     @numba.njit(cache=True, nogil=True)
     def twist(state):  # pragma: no cover
-        # the Mersenne Twister's next 624 words (Matsumoto and Nishimura 1998), as at::mt19937 makes them
+        # the Mersenne Twister's next 624 words (Matsumoto and Nishimura 1998), as at::mt19937 makes them.
+        # Word j becomes state[j + 397 mod 624] ^ f(state[j], state[j + 1]). Two loops, each without a
+        # choice inside: below 227 the word 397 ahead is still the old one; from 227 on, the one 227
+        # back is already the new one, as the recurrence wants. Neither loop reads a word it wrote less
+        # than 227 iterations before, so the compiler runs each on whole vectors of words (about four
+        # times faster than one loop with the choice in it).
         upper, lower, matrix, one = np.uint32(0x80000000), np.uint32(0x7FFFFFFF), np.uint32(0x9908B0DF), np.uint32(1)
-        for j in range(623):
+        for j in range(227):
             y = (state[j] & upper) | (state[j + 1] & lower)
-            state[j] = state[j + 397 if j < 227 else j - 227] ^ (y >> one) ^ (matrix * (state[j + 1] & one))
+            state[j] = state[j + 397] ^ (y >> one) ^ (matrix * (state[j + 1] & one))
+        for j in range(227, 623):
+            y = (state[j] & upper) | (state[j + 1] & lower)
+            state[j] = state[j - 227] ^ (y >> one) ^ (matrix * (state[j + 1] & one))
         y = (state[623] & upper) | (state[0] & lower)
         state[623] = state[396] ^ (y >> one) ^ (matrix * (state[0] & one))
 
@@ -76,8 +91,11 @@ def _build() -> dict:
         # (t·C + c)-th draw of the generator whose state and cursor [left, next] are given (the order
         # in which torch.rand fills [T, C]); the cursor is left where torch would leave it.
         # p [C], columns_of [C]: the pixel of each candidate; sample_starts [B + 1]: the candidates of
-        # sample b are sample_starts[b]:sample_starts[b + 1]; spikes [T·B, features]
+        # sample b are sample_starts[b]:sample_starts[b + 1]; spikes [T·B, features], or [0, features]
+        # for the list alone (no dense code written: its writes go to one scratch row)
         batch, features = sample_starts.shape[0] - 1, spikes.shape[1]
+        dense = spikes.shape[0] > 0
+        scratch = np.empty(0 if dense else features, spikes.dtype)  # takes the writes when there is no code
         inline = noise.shape[0] == 0
         left, position = cursor[0], cursor[1]
         words = np.empty(624, np.float32)
@@ -87,9 +105,10 @@ def _build() -> dict:
         for t in range(steps):
             for b in range(batch):
                 offsets[row] = k
-                out = spikes[row]  # one row of the dense code at a time, written while it is in cache
-                for f in range(features):
-                    out[f] = 0.0
+                out = spikes[row] if dense else scratch  # one row of the code at a time, written while in cache
+                if dense:
+                    for f in range(features):
+                        out[f] = 0.0
                 row += 1
                 for c in range(sample_starts[b], sample_starts[b + 1]):
                     if inline:
@@ -134,28 +153,84 @@ def _build() -> dict:
     @numba.njit(cache=True, nogil=True)
     def lif(current, beta, theta, zero_reset, membranes, spikes):  # pragma: no cover
         # current, membranes, spikes [T, N]; beta, theta in the tensors' dtype. The operations and
-        # their order are those of labkit.neurons._LIFSequence.forward, neuron by neuron, in blocks
-        # of neurons whose state stays in the L1 cache from one step to the next
+        # their order are those of labkit.neurons._LIFSequence.forward, neuron by neuron, step after
+        # step in memory order: every array is read or written front to back (the previous step is
+        # one row behind), which the memory system streams; running blocks of neurons through all steps
+        # instead (each step one row further on) ran half as fast here
         steps, n = current.shape
         zero = beta * 0
-        for first in range(0, n, 1024):
-            last = min(first + 1024, n)
-            for i in range(first, last):
-                u = zero + current[0, i]  # β·0 + I_0
-                membranes[0, i] = u
-                spikes[0, i] = u > theta
-            for t in range(1, steps):
-                for i in range(first, last):
-                    a = beta * membranes[t - 1, i]
-                    r = spikes[t - 1, i]
-                    if zero_reset:
-                        u = (a - a * r) + current[t, i]  # β (1 − r) u_{t−1} + I_t: a − a·r is a or +0, exactly
-                    else:
-                        u = (a + current[t, i]) - theta * r  # β u_{t−1} + I_t − θ r
-                    membranes[t, i] = u
-                    spikes[t, i] = u > theta
+        for i in range(n):
+            u = zero + current[0, i]  # β·0 + I_0
+            membranes[0, i] = u
+            spikes[0, i] = u > theta
+        for t in range(1, steps):
+            for i in range(n):
+                a = beta * membranes[t - 1, i]
+                r = spikes[t - 1, i]
+                if zero_reset:
+                    u = (a - a * r) + current[t, i]  # β (1 − r) u_{t−1} + I_t: a − a·r is a or +0, exactly
+                else:
+                    u = (a + current[t, i]) - theta * r  # β u_{t−1} + I_t − θ r
+                membranes[t, i] = u
+                spikes[t, i] = u > theta
 
-    return {"rate_code": rate_code, "transpose": transpose, "lif": lif}
+    @numba.njit(cache=True, nogil=True)
+    def lif_slices(parts, bias, beta, theta, zero_reset, membranes, spikes):  # pragma: no cover
+        # `lif` with the currents given as column slices: parts[k] [T·B, width_k] side by side are the
+        # rows t·B + b of I without its bias; bias [N] (empty: none) is added as torch.add(sums, bias)
+        # does. membranes, spikes [T, B, N]. Row after row, in memory order: every array is read or
+        # written front to back (the previous step's row is one step's rows behind), the inner loop
+        # over a slice's contiguous neurons.
+        steps, batch = membranes.shape[0], membranes.shape[1]
+        zero = beta * 0
+        with_bias = bias.shape[0] > 0
+        for t in range(steps):
+            for b in range(batch):
+                start = 0
+                for k in range(len(parts)):
+                    sums = parts[k][t * batch + b]
+                    width = sums.shape[0]
+                    add = bias[start:start + width] if with_bias else bias
+                    u_out = membranes[t, b, start:start + width]
+                    s_out = spikes[t, b, start:start + width]
+                    if t == 0:
+                        for j in range(width):
+                            u = zero + (sums[j] + add[j] if with_bias else sums[j])  # β·0 + I_0
+                            u_out[j] = u
+                            s_out[j] = u > theta
+                    else:
+                        u_prev = membranes[t - 1, b, start:start + width]
+                        r_prev = spikes[t - 1, b, start:start + width]
+                        for j in range(width):
+                            current = sums[j] + add[j] if with_bias else sums[j]
+                            a = beta * u_prev[j]
+                            if zero_reset:
+                                u = (a - a * r_prev[j]) + current
+                            else:
+                                u = (a + current) - theta * r_prev[j]
+                            u_out[j] = u
+                            s_out[j] = u > theta
+                    start += width
+
+    @numba.njit(cache=True, nogil=True)
+    def candidates(p, features, values, columns, sample_starts):  # pragma: no cover
+        # the pixels with p > 0, sample by sample: every pixel writes its p and column, only one that
+        # can fire moves k on (no branch to mispredict)
+        k = 0
+        batch = sample_starts.shape[0] - 1
+        for b in range(batch):
+            sample_starts[b] = k
+            base = b * features
+            for f in range(features):
+                v = p[base + f]
+                values[k] = v
+                columns[k] = f
+                k += v > 0
+        sample_starts[batch] = k
+        return k
+
+    return {"rate_code": rate_code, "transpose": transpose, "lif": lif, "lif_slices": lif_slices,
+            "candidates": candidates}
 
 
 def _kernels() -> dict:
@@ -226,16 +301,22 @@ def draw_rate_code(
     generator: torch.Generator | None = None,
     steps: int | None = None,
     *,
+    dense: bool = True,
+    layout: tuple[torch.Tensor, torch.Tensor] | None = None,
     _checked: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The dense code ``[T · batch, features]`` and its list ``(columns, offsets)`` row by row.
+) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
+    """The dense code ``[T · batch, features]`` and its list ``(columns, offsets)`` row by row
+    (``dense=False``: the list only, and ``None`` for the code).
+
+    ``layout``: the candidates' columns and where each sample's candidates start, as
+    `rate_candidates` gives them (then ``candidates`` is not read; ``None``: found from it).
 
     ``noise [T, C]`` are the uniform numbers of the C ``candidates`` (ascending positions
     ``b·features + f``, all with p > 0) and ``p [C]`` their firing probabilities (module docstring).
     ``noise=None``: the loop draws them itself from ``generator`` for ``steps`` steps (only where
     `draws_inline` says so), as ``torch.rand((steps, C), generator=generator)`` would.
     """
-    n_candidates = candidates.numel()
+    n_candidates = p.numel()
     if noise is None:
         if not (_checked or draws_inline(generator, p.dtype)):
             raise ValueError("draw_rate_code draws its own numbers only where draws_inline() is True; pass noise")
@@ -245,16 +326,32 @@ def draw_rate_code(
         steps = noise.shape[0]
         raw, words, cursor = None, np.empty(624, np.uint32), np.zeros(2, np.int64)
         noise_array = noise.numpy()
-    spikes = torch.empty(steps * batch, features, dtype=p.dtype)
+    spikes = torch.empty(steps * batch if dense else 0, features, dtype=p.dtype)
     columns = torch.empty(steps * n_candidates, dtype=index_type)  # room for every candidate to fire
     offsets = torch.empty(steps * batch + 1, dtype=index_type)
-    sample_starts = torch.searchsorted(candidates, torch.arange(batch + 1) * features)
-    columns_of = candidates.remainder(features).to(index_type)
+    if layout is None:
+        sample_starts = torch.searchsorted(candidates, torch.arange(batch + 1) * features)
+        columns_of = candidates.remainder(features).to(index_type)
+    else:
+        columns_of, sample_starts = layout
     fired = _kernels()["rate_code"](noise_array, words, cursor, p.numpy(), columns_of.numpy(), sample_starts.numpy(),
                                     steps, spikes.numpy(), columns.numpy(), offsets.numpy())
     if raw is not None:
         _write_state(generator, raw, words, cursor)
-    return spikes, columns[:fired], offsets
+    return spikes if dense else None, columns[:fired], offsets
+
+
+def rate_candidates(p: torch.Tensor, batch: int, features: int,
+                    index_type: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(p_candidates, columns, sample_starts)`` for the firing probabilities ``p [batch · features]`` (all ≥ 0):
+    the pixels with p > 0 in ascending position, their p and column, and ``sample_starts [batch + 1]``, where each
+    sample's candidates start. One compiled pass for what `torch.nonzero`, a gather, a search and a remainder
+    give (`draw_rate_code` takes the last two as its ``layout``)."""
+    values = torch.empty_like(p)
+    columns = torch.empty(p.numel(), dtype=index_type)
+    sample_starts = torch.empty(batch + 1, dtype=torch.long)
+    found = _kernels()["candidates"](p.numpy(), features, values.numpy(), columns.numpy(), sample_starts.numpy())
+    return values[:found], columns[:found], sample_starts
 
 
 def lif_forward(current: torch.Tensor, beta: float, theta: float, zero_reset: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -265,6 +362,21 @@ def lif_forward(current: torch.Tensor, beta: float, theta: float, zero_reset: bo
     flat = (steps, current.numel() // steps if steps else 0)
     _kernels()["lif"](current.view(flat).numpy(), scalar(beta), scalar(theta), zero_reset,
                       membranes.view(flat).numpy(), spikes.view(flat).numpy())
+    return spikes, membranes
+
+
+def lif_forward_slices(parts: list[torch.Tensor], bias: torch.Tensor | None, steps: int, beta: float, theta: float,
+                       zero_reset: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(spikes, membranes)`` ``[T, B, N]`` of `lif_forward` for the currents ``I + bias``, where ``parts``
+    ``[T·B, width_k]`` are the columns of I slice by slice (side by side, in order; contiguous) and ``bias [N]``
+    (or ``None``). The currents are never put together; the values are those of `lif_forward` on them."""
+    rows, n = parts[0].shape[0], sum(p.shape[1] for p in parts)
+    membranes = torch.empty(steps, rows // steps, n, dtype=parts[0].dtype)
+    spikes = torch.empty_like(membranes)
+    scalar = membranes.numpy().dtype.type
+    empty = membranes.new_empty(0).numpy()
+    _kernels()["lif_slices"](tuple(p.numpy() for p in parts), empty if bias is None else bias.detach().numpy(),
+                             scalar(beta), scalar(theta), zero_reset, membranes.numpy(), spikes.numpy())
     return spikes, membranes
 
 

@@ -53,8 +53,10 @@ from typing import Callable, Protocol
 
 import torch
 
-__all__ = ["DEFAULT_NOISE", "MNIST_MEAN", "MNIST_STD", "NOISE_PROTOCOLS", "add_noise", "check_noise", "noisy_input",
-           "noisy_static"]
+__all__ = [
+    "DEFAULT_NOISE", "LIST_TRANSPARENT", "MNIST_MEAN", "MNIST_STD", "NOISE_PROTOCOLS",
+    "add_noise", "check_noise", "noisy_input", "noisy_static",
+]
 
 #: The protocol of the lab's runs (their ``noise_acc``).
 DEFAULT_NOISE = "pixel_clip"
@@ -145,6 +147,11 @@ NOISE_PROTOCOLS: dict[str, tuple[str, Callable]] = {
                        _spike_resample),
     "current": ("Gaussian noise on the input current of a direct encoding (analog x + σε at every step)", _current),
 }
+
+
+#: The protocols that hand the encoder's spikes to the network as they are, at any σ (at σ = 0 every protocol
+#: does): there the spikes may travel as their list alone (`labkit.sparse.SpikeList`).
+LIST_TRANSPARENT = frozenset({"pixel_clip", "normalized", "current"})
 
 
 def check_noise(name: str) -> str:

@@ -153,7 +153,7 @@ class UpdateRule:
             updates = []
             for k, i in enumerate(self.stdp_layers):
                 weight = self.model.layers[i].weight
-                dw = stdp_update(output.spikes[i], output.spikes[i + 1], self.params.stdp, weight)
+                dw = stdp_update(output.layer_input(i), output.layer_input(i + 1), self.params.stdp, weight)
                 if self.params.adaptive and weight.grad is not None:
                     agreement = torch.cosine_similarity(dw, -weight.grad, dim=1, eps=1e-12)
                     self.coefficients[k].add_(self.params.kappa * agreement).clamp_(0.0, 1.0)

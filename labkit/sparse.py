@@ -25,7 +25,10 @@ threads: a parallel sum adds in another order). `spike_matmul_t` is the transpos
 Listing the nonzeros costs time of its own. An encoder that knows where it put its spikes
 (`labkit.encoding.encode_rate_indexed`) hands the list over with `remember_index`, and the
 column-by-column list the weight gradient and STDP read is made from the row-by-row one
-(`transpose_index`), not by scanning the dense tensor again.
+(`transpose_index`), not by scanning the dense tensor again. Where nobody needs the dense tensor
+at all (the training loop, the evaluators), the encoder hands over a `SpikeList` instead: the list
+alone, with the shape of the spikes it stands for; `spike_linear` and `spike_matmul_t` read it
+as they read a dense tensor, and ``dense()`` makes the tensor when something does want it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ __all__ = [
     "Product",
     "SpikeIndex",
     "SpikeLinear",
+    "SpikeList",
     "check_product",
     "choose_product",
     "column_index",
@@ -57,6 +61,7 @@ __all__ = [
     "spike_index",
     "transpose_index",
     "spike_linear",
+    "spike_linear_slices",
     "spike_matmul_t",
 ]
 
@@ -83,6 +88,52 @@ class SpikeIndex(NamedTuple):
     columns: torch.Tensor
     offsets: torch.Tensor
     values: torch.Tensor | None
+
+
+class SpikeList(NamedTuple):
+    """Spikes ``[time, batch, features]`` held as the list of their nonzeros only (`SpikeIndex`, one row per
+    time step and sample: row ``t·batch + b``), without the dense tensor.
+
+    `spike_linear`, `spike_matmul_t` and `labkit.models.SpikingMLP` take it where they take a dense
+    tensor; ``dense()`` makes that tensor (the same values), for plots, for teaching and for code
+    that wants one.
+    """
+
+    index: SpikeIndex
+    shape: tuple[int, int, int]
+    dtype: torch.dtype = torch.float32
+
+    @property
+    def device(self) -> torch.device:
+        return self.index.columns.device
+
+    def matrix_shape(self) -> tuple[int, int]:
+        """``(rows, features)``: the spikes read as the matrix the first layer multiplies."""
+        return self.shape[0] * self.shape[1], self.shape[2]
+
+    def numel(self) -> int:
+        return self.shape[0] * self.shape[1] * self.shape[2]
+
+    def dense(self) -> torch.Tensor:
+        """The spikes as a dense tensor ``[time, batch, features]`` (zeros, the listed entries 1 or their values)."""
+        n_rows, n_columns = self.matrix_shape()
+        index = self.index
+        rows = torch.repeat_interleave(torch.arange(n_rows, device=self.device), index.offsets.diff().long(),
+                                       output_size=index.columns.numel())
+        out = torch.zeros(n_rows * n_columns, dtype=self.dtype, device=self.device)
+        flat = rows.mul_(n_columns).add_(index.columns)
+        if index.values is None:
+            out.index_fill_(0, flat, 1.0)
+        else:
+            out.index_copy_(0, flat, index.values.to(self.dtype))
+        return out.view(self.shape)
+
+
+def _densify(x: torch.Tensor | SpikeList) -> torch.Tensor:
+    """``x`` as a dense ``[rows, features]`` matrix; a `SpikeList` made dense with its list remembered."""
+    if isinstance(x, SpikeList):
+        return remember_index(x.dense().view(x.matrix_shape()), x.index)
+    return x
 
 
 def spike_index(
@@ -216,7 +267,7 @@ _last_column_index = _LastColumnIndex()
 
 
 def column_index(
-    x: torch.Tensor,
+    x: torch.Tensor | SpikeList,
     *,
     binary: bool | None = None,
     max_density: float = 1.0,
@@ -227,7 +278,10 @@ def column_index(
     `_LastColumnIndex`); ``binary`` and ``nonzero`` (``x != 0``) as in `spike_index`. ``rows``,
     the row-by-row index of x when the caller has it (or one `remember_index` recorded), is
     transposed instead of scanning x (`transpose_index`)."""
-    key = _key(x)
+    if isinstance(x, SpikeList):  # its list is its identity; it transposes to the one wanted
+        key, rows = ("list", *_key(x.index.columns), x.shape), x.index
+    else:
+        key = _key(x)
     cache = _last_column_index
     if cache.key == key and cache.index is not None:
         return cache.index if cache.index.columns.numel() <= max_density * x.numel() else None
@@ -235,7 +289,7 @@ def column_index(
     if rows is not None:
         if rows.columns.numel() > max_density * x.numel():
             return None
-        index = transpose_index(rows, x.shape[1])
+        index = transpose_index(rows, x.shape[-1])
     else:
         index = spike_index(x.t(), binary=binary, max_density=max_density,
                             nonzero=None if nonzero is None else nonzero.t())
@@ -293,13 +347,32 @@ def _gather_rows(index: SpikeIndex, table: torch.Tensor, bias: torch.Tensor | No
     return out
 
 
+def spike_linear_slices(x: torch.Tensor | SpikeList, weight: torch.Tensor,
+                        product: Product = "auto") -> list[torch.Tensor] | None:
+    """``x @ weight.T`` for ``x [..., in]`` (or a `SpikeList`) as its columns cut into slices of `TABLE_CHUNK`:
+    one ``[rows, width_s]`` tensor per slice, side by side the product without the bias, no gradient.
+
+    For a reader that takes the slices as they come (`labkit.kernels.lif_forward_slices`): each
+    slice is one gather over all rows, and no pass puts them together. ``None`` where `spike_linear`
+    would not take the sparse product. Every sum is the one `spike_linear` adds the bias to.
+    """
+    flat = x if isinstance(x, SpikeList) else x.reshape(-1, x.shape[-1])
+    index = _plan(flat, product, weight.shape[0])
+    if index is None:
+        return None
+    table = weight.detach().t()
+    return [F.embedding_bag(index.columns, table[:, i:i + TABLE_CHUNK].contiguous(), index.offsets, mode="sum",
+                            per_sample_weights=index.values, include_last_offset=True)
+            for i in range(0, table.shape[1], TABLE_CHUNK)]
+
+
 def check_product(product: str) -> None:
     """`ValueError` unless ``product`` is one of `PRODUCTS`."""
     if product not in PRODUCTS:
         raise ValueError(f"product must be one of {', '.join(map(repr, PRODUCTS))}, got {product!r}")
 
 
-def _max_density(x: torch.Tensor, product: Product, width: int) -> float | None:
+def _max_density(x: torch.Tensor | SpikeList, product: Product, width: int) -> float | None:
     """Up to which density the sparse product is to be used for ``x [rows, features]``; ``None``: never.
 
     ``width`` is the number of outputs each nonzero contributes to (the other factor's columns).
@@ -313,13 +386,13 @@ def _max_density(x: torch.Tensor, product: Product, width: int) -> float | None:
     return None
 
 
-def _plan(x: torch.Tensor, product: Product, width: int) -> SpikeIndex | None:
+def _plan(x: torch.Tensor | SpikeList, product: Product, width: int) -> SpikeIndex | None:
     """The row-by-row index of ``x [rows, features]`` when the sparse product is to be used, else ``None``
-    (the one `remember_index` recorded for x, if any)."""
+    (the one `remember_index` recorded for x, if any; a `SpikeList`'s own)."""
     max_density = _max_density(x, product, width)
     if max_density is None:
         return None
-    index = known_index(x)
+    index = x.index if isinstance(x, SpikeList) else known_index(x)
     if index is not None:
         return index if index.columns.numel() <= max_density * x.numel() else None
     return spike_index(x, max_density=max_density)
@@ -336,10 +409,11 @@ class _SparseLinear(torch.autograd.Function):
     """x Wᵀ + b through `embedding_bag`; backward ∇W = (xᵀ G)ᵀ the same way, ∇b = Σ_r G[r]."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex):
+    def forward(ctx, x: torch.Tensor | SpikeList, weight: torch.Tensor, bias: torch.Tensor | None, index: SpikeIndex):
         out = _gather_rows(index, weight.t(), None if bias is None else bias.detach())
-        ctx.save_for_backward(x, weight)
-        ctx.index, ctx.has_bias = index, bias is not None
+        listed = isinstance(x, SpikeList)  # not a tensor: autograd neither tracks nor saves it
+        ctx.save_for_backward(None if listed else x, weight)
+        ctx.listed, ctx.index, ctx.has_bias = x if listed else None, index, bias is not None
         return out
 
     @staticmethod
@@ -349,7 +423,7 @@ class _SparseLinear(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = grad @ weight
         if ctx.needs_input_grad[1]:
-            by_column = column_index(x, rows=ctx.index)
+            by_column = column_index(x if ctx.listed is None else ctx.listed, rows=ctx.index)
             grad_w = _gather_rows(by_column, grad).t().contiguous()
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum(dim=0)
@@ -357,33 +431,35 @@ class _SparseLinear(torch.autograd.Function):
 
 
 def spike_linear(
-    x: torch.Tensor,
+    x: torch.Tensor | SpikeList,
     weight: torch.Tensor,
     bias: torch.Tensor | None = None,
     product: Product = "auto",
 ) -> torch.Tensor:
-    """``x @ weight.T + bias`` for ``x [..., in]``, ``weight [out, in]``, skipping the zeros of x.
+    """``x @ weight.T + bias`` for ``x [..., in]`` (or a `SpikeList`), ``weight [out, in]``, skipping the zeros of x.
 
     Same value as `torch.nn.functional.linear` up to rounding (module docstring), gradients
     for ``weight`` and ``bias`` (and for ``x`` when it needs one, through the dense product).
     """
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(f"x has {x.shape[-1]} features, weight expects {weight.shape[1]} (weight is [out, in])")
-    flat = x.reshape(-1, x.shape[-1])
+    flat = x if isinstance(x, SpikeList) else x.reshape(-1, x.shape[-1])
     index = _plan(flat, product, weight.shape[0])
     if index is None:
-        return F.linear(x, weight, bias)
+        return F.linear(_densify(x).view(*x.shape), weight, bias)
     return _SparseLinear.apply(flat, weight, bias, index).view(*x.shape[:-1], weight.shape[0])
 
 
-def spike_matmul_t(x: torch.Tensor, g: torch.Tensor, product: Product = "auto") -> torch.Tensor:
-    """``x.T @ g`` for ``x [rows, features]`` (mostly zeros) and ``g [rows, n]``: ``[features, n]``."""
-    if x.shape[0] != g.shape[0]:
-        raise ValueError(f"x and g must have the same number of rows, got {x.shape[0]} and {g.shape[0]}")
+def spike_matmul_t(x: torch.Tensor | SpikeList, g: torch.Tensor, product: Product = "auto") -> torch.Tensor:
+    """``x.T @ g`` for ``x [rows, features]`` (mostly zeros; or a `SpikeList`, read as its rows) and
+    ``g [rows, n]``: ``[features, n]``."""
+    rows = x.matrix_shape()[0] if isinstance(x, SpikeList) else x.shape[0]
+    if rows != g.shape[0]:
+        raise ValueError(f"x and g must have the same number of rows, got {rows} and {g.shape[0]}")
     max_density = _max_density(x, product, g.shape[1])
     by_column = None if max_density is None else column_index(x, max_density=max_density)
     if by_column is None:
-        return x.t() @ g
+        return _densify(x).t() @ g
     return _gather_rows(by_column, g)
 
 

@@ -1,4 +1,4 @@
-"""Spike-timing-dependent plasticity (STDP): traces, the pair-based rule and a competitive layer.
+r"""Spike-timing-dependent plasticity (STDP): traces, the pair-based rule and a competitive layer.
 
 Bi and Poo (J. Neurosci. 18(24), 1998) found that a synapse strengthens when the presynaptic
 spike precedes the postsynaptic one by a few tens of milliseconds and weakens when the order
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import torch
 
 from .foundation.validation import check_number, check_order
-from .sparse import spike_matmul_t
+from .sparse import SpikeList, spike_matmul_t
 
 __all__ = ["STDPParams", "clip_weights", "decay_matrix", "stdp_update", "stdp_window", "traces", "window_matrix"]
 
@@ -119,7 +119,7 @@ def traces(spikes: torch.Tensor, decay: float) -> torch.Tensor:
 
 
 def stdp_update(
-    pre_spikes: torch.Tensor,
+    pre_spikes: torch.Tensor | SpikeList,
     post_spikes: torch.Tensor,
     params: STDPParams = STDPParams(),
     weight: torch.Tensor | None = None,
@@ -127,7 +127,7 @@ def stdp_update(
     """Pair-based STDP weight change ΔW ``[n_post, n_pre]``, summed over time, averaged over the batch.
 
     Args:
-        pre_spikes: ``[time, batch, n_pre]`` (any trailing shape is flattened).
+        pre_spikes: ``[time, batch, n_pre]`` (any trailing shape is flattened), or a `labkit.sparse.SpikeList`.
         post_spikes: ``[time, batch, n_post]``.
         params: amplitudes and time constants.
         weight: the current weights ``[n_post, n_pre]``; needed only for ``soft_bound``.
@@ -141,7 +141,7 @@ def stdp_update(
             f"{tuple(post_spikes.shape)}"
         )
     steps, batch = pre_spikes.shape[:2]
-    pre = pre_spikes.reshape(steps * batch, -1)
+    pre = pre_spikes if isinstance(pre_spikes, SpikeList) else pre_spikes.reshape(steps * batch, -1)
     post = post_spikes.reshape(steps, -1)
     if params.soft_bound and weight is None:
         raise ValueError("soft_bound STDP needs the current weight matrix: pass weight=W")

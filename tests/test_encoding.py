@@ -327,3 +327,21 @@ def test_the_dense_rate_code_is_unchanged():
     g = _gen(33)
     want = (torch.rand((25, 5, 50), generator=_gen(33)) < x).float()
     assert torch.equal(encode_rate(x, 25, generator=g), want), "one uniform number per pixel and step, rand < p"
+
+
+@pytest.mark.parametrize("kernels_on", [True, False], ids=["compiled", "torch"])
+def test_list_rate_lists_the_spikes_of_the_indexed_code_and_leaves_the_generator_alike(kernels_on, monkeypatch):
+    from labkit import kernels
+    from labkit.encoding import list_rate
+
+    if not kernels_on:
+        monkeypatch.setattr(kernels, "_compiled", {})
+    images = torch.rand(9, 28, 28, generator=torch.Generator().manual_seed(40))
+    images[images < 0.6] = 0.0
+    g_list, g_code = torch.Generator().manual_seed(41), torch.Generator().manual_seed(41)
+    listed = list_rate(images, 12, gain=1.3, generator=g_list)
+    code = encode_rate_indexed(images, 12, gain=1.3, generator=g_code)
+    assert listed.shape == (12, 9, 784) and listed.dtype == images.dtype
+    assert torch.equal(listed.index.columns, code.index.columns) and torch.equal(listed.index.offsets, code.index.offsets)
+    assert torch.equal(listed.dense(), code.spikes.flatten(2)), "the same spikes"
+    assert torch.equal(g_list.get_state(), g_code.get_state()), "and the stream continues where it would"

@@ -138,3 +138,4 @@ def test_the_compiled_lif_is_the_torch_recurrence_bit_for_bit(torch_paths, reset
     for name, a, b in zip(("spikes", "membranes"), got, want):
         assert a.dtype == b.dtype and torch.equal(a, b), f"the same {name}"
     assert 0.02 < want[0].mean() < 0.8, "the neurons fire now and then, so resets are exercised"
+

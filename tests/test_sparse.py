@@ -9,6 +9,8 @@ from labkit.stdp import STDPParams, stdp_update
 from labkit.sparse import (
     SPARSE_MAX_DENSITY,
     SPARSE_MIN_WIDTH,
+    SpikeIndex,
+    SpikeList,
     choose_product,
     column_index,
     known_index,
@@ -225,3 +227,67 @@ def test_cutting_the_gather_into_row_blocks_and_column_slices_changes_no_sum(mon
     cut = spike_linear(x, w, b, product="sparse")
     assert torch.equal(cut, whole), "every output is the same sum in the same order, however the work is cut"
     torch.testing.assert_close(cut, x @ w.t() + b, msg="and it is the product")
+
+
+# ----------------------------------------------------------------------------- spikes as their list alone
+
+
+def _listed_and_dense(batch=16, features=60, steps=10, seed=30):
+    from labkit.encoding import encode_rate_indexed, list_rate
+
+    images = torch.rand(batch, features, generator=torch.Generator().manual_seed(seed))
+    images = images * (torch.rand(batch, features, generator=torch.Generator().manual_seed(seed + 1)) < 0.3)
+    listed = list_rate(images, steps, generator=torch.Generator().manual_seed(seed + 2))
+    code = encode_rate_indexed(images, steps, generator=torch.Generator().manual_seed(seed + 2))
+    return listed, code.spikes.flatten(2)
+
+
+def test_a_spike_list_stands_for_the_dense_spikes_it_was_drawn_with():
+    listed, dense = _listed_and_dense()
+    assert isinstance(listed, SpikeList) and listed.shape == tuple(dense.shape) and listed.numel() == dense.numel()
+    assert torch.equal(listed.dense(), dense), "dense() makes the tensor the same draws give"
+    weighted = SpikeList(SpikeIndex(listed.index.columns, listed.index.offsets,
+                                    torch.arange(listed.index.columns.numel(), dtype=torch.float32)), listed.shape)
+    rows, columns = dense.reshape(-1, dense.shape[-1]).nonzero(as_tuple=True)
+    values = weighted.dense().reshape(-1, dense.shape[-1])[rows, columns]
+    assert torch.equal(values, torch.arange(values.numel(), dtype=torch.float32)), "values land where they are listed"
+
+
+@pytest.mark.parametrize("product", ["sparse", "dense"])
+def test_a_layer_reads_a_spike_list_as_it_reads_the_dense_tensor(product):
+    listed, dense = _listed_and_dense()
+    w = torch.randn(80, 60, generator=torch.Generator().manual_seed(31), requires_grad=True)
+    b = torch.randn(80, generator=torch.Generator().manual_seed(32), requires_grad=True)
+    outputs, grads = [], []
+    for x in (listed, dense.clone()):
+        out = spike_linear(x, w, b, product=product)
+        (out * torch.linspace(-1, 1, 80)).sum().backward()
+        outputs.append(out)
+        grads.append((w.grad.clone(), b.grad.clone()))
+        w.grad = b.grad = None
+    assert outputs[0].shape == (10, 16, 80)
+    assert torch.equal(outputs[0], outputs[1]), f"the same currents through the {product} product"
+    assert all(torch.equal(g, h) for g, h in zip(*grads)), "and the same gradients"
+    g = torch.randn(160, 7, generator=torch.Generator().manual_seed(33))
+    assert torch.equal(spike_matmul_t(listed, g, product), spike_matmul_t(dense.reshape(160, 60), g, product))
+    with pytest.raises(ValueError, match="same number of rows"):
+        spike_matmul_t(listed, g[:5])
+
+
+def test_a_spiking_mlp_and_stdp_read_a_spike_list_as_they_read_the_dense_input():
+    listed, dense = _listed_and_dense()
+    results = []
+    for x in (listed, dense.clone()):
+        model = SpikingMLP((60, 80, 10), seed=0)
+        out = model(x)
+        out.out_membrane.sum().backward()
+        results.append((out.out_spikes, out.out_membrane, model.layers[0].weight.grad,
+                        stdp_update(out.layer_input(0), out.layer_input(1), STDPParams())))
+    assert all(torch.equal(a, b) for a, b in zip(*results)), "outputs, gradients and the STDP change agree"
+    out = SpikingMLP((60, 80, 10), seed=0)(listed)
+    assert out.layer_input(0) is listed, "the layer input is handed over as given"
+    assert torch.equal(out.spikes[0], dense), "and read as spikes it is the dense tensor"
+    spikes, membranes = out
+    assert len(spikes) == 3 and len(membranes) == 2
+    with pytest.raises(ValueError, match="network expects 50"):
+        SpikingMLP((50, 10))(listed)

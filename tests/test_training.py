@@ -433,3 +433,20 @@ def test_evaluate_takes_numpy_and_refuses_labels_out_of_range(trained, digits):
     assert evaluate(model, x.numpy(), y.numpy(), num_steps=10) == evaluate(model, x, y, num_steps=10)
     with pytest.raises(ValueError, match="class indices 0 ... 9"):
         evaluate(model, x, y + 10, num_steps=10)
+
+
+@pytest.mark.parametrize("noise, sigma", [("pixel_clip", 0.3), ("spike_resample", 0.2), ("pixel_fresh", 0.0)])
+def test_evaluating_from_the_spike_list_gives_what_the_dense_spikes_give(trained, digits, noise, sigma, monkeypatch):
+    import labkit.training.evaluation as evaluation
+    from labkit.encoders import RateEncoder
+    from labkit.sparse import SpikeList
+
+    model, _ = trained
+    assert isinstance(evaluation.model_inputs(model, digits.test_x[:5], RateEncoder(), 10, None), SpikeList), \
+        "a SpikingMLP on the CPU gets the rate code as its list"
+    kwargs = dict(noise=noise, noise_sigma=sigma, num_steps=10, seed=6, device="cpu")
+    listed = evaluate_readouts(model, digits.test_x, digits.test_y, **kwargs)
+    with monkeypatch.context() as m:
+        m.setattr(evaluation, "_reads_lists", lambda *args: False)  # the dense tensor, as before
+        dense = evaluate_readouts(model, digits.test_x, digits.test_y, **kwargs)
+    assert listed == dense, f"{noise} at σ = {sigma}: the same accuracies, silent and tied digits"
