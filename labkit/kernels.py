@@ -92,13 +92,13 @@ def _build() -> dict:
         # in which torch.rand fills [T, C]); the cursor is left where torch would leave it.
         # p [C], columns_of [C]: the pixel of each candidate; sample_starts [B + 1]: the candidates of
         # sample b are sample_starts[b]:sample_starts[b + 1]; spikes [T·B, features], or [0, features]
-        # for the list alone (no dense code written: its writes go to one scratch row)
+        # for the list alone (no dense code written)
         batch, features = sample_starts.shape[0] - 1, spikes.shape[1]
         dense = spikes.shape[0] > 0
-        scratch = np.empty(0 if dense else features, spikes.dtype)  # takes the writes when there is no code
+        scratch = np.empty(0 if dense else features, spikes.dtype)  # stands for the code when there is none
         inline = noise.shape[0] == 0
         left, position = cursor[0], cursor[1]
-        words = np.empty(624, np.float32)
+        words = np.empty(624, noise.dtype)  # the numbers of one block of the generator (float32 when drawing)
         if inline:
             uniform(state, words)
         k, row = 0, 0
@@ -110,23 +110,37 @@ def _build() -> dict:
                     for f in range(features):
                         out[f] = 0.0
                 row += 1
-                for c in range(sample_starts[b], sample_starts[b + 1]):
+                c, end = sample_starts[b], sample_starts[b + 1]
+                while c < end:
+                    # a run of candidates whose numbers lie side by side: in the generator's block of
+                    # words until it needs a twist (torch counts `left` down before each draw and twists
+                    # at 0: left − 1 words are there), or in the given row of numbers
                     if inline:
-                        left -= 1
-                        if left == 0:
+                        if left <= 1:
                             twist(state)
                             uniform(state, words)
-                            left, position = 624, 0
-                        fired = words[position] < p[c]
-                        position += 1
+                            left, position = 625, 0
+                        n = min(end - c, left - 1)
+                        source, first = words, position
+                        left -= n
+                        position += n
                     else:
-                        fired = noise[t, c] < p[c]
+                        n = end - c
+                        source, first = noise[t], c
                     # without a branch (about a third of the outcomes would be mispredicted): every
-                    # candidate writes its 0 or 1 and its column, and only a spike moves k on
-                    f = columns_of[c]
-                    out[f] = fired
-                    columns[k] = f
-                    k += fired
+                    # candidate writes its column (and its 0 or 1 into the code), only a spike moves k on
+                    if dense:
+                        for i in range(n):
+                            fired = source[first + i] < p[c + i]
+                            f = columns_of[c + i]
+                            out[f] = fired
+                            columns[k] = f
+                            k += fired
+                    else:
+                        for i in range(n):
+                            columns[k] = columns_of[c + i]
+                            k += source[first + i] < p[c + i]
+                    c += n
         offsets[row] = k
         cursor[0], cursor[1] = left, position
         return k
