@@ -185,6 +185,27 @@ def _lab_settings(settings: Path) -> None:
         path.write_text(json.dumps(value))
 
 
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, name: str, timeout: float, *,
+                   accept_http_error: bool = False) -> None:
+    """Poll ``url`` until the server ``process`` answers it; ``accept_http_error``: an HTTP error status counts as
+    an answer. A `RuntimeError` with the end of the server's ``log`` when it exits or stays silent for ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            if accept_http_error:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
 @contextlib.contextmanager
 def jupyterlab(notebooks: Path = NOTEBOOKS, *, fast: bool = True, timeout: float = 90.0):
     """Start JupyterLab on a copy of `notebooks`; yields a LabServer, shuts it down after.
@@ -229,17 +250,7 @@ def jupyterlab(notebooks: Path = NOTEBOOKS, *, fast: bool = True, timeout: float
         process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=root)
     server = LabServer(f"http://127.0.0.1:{port}", token, root, process, log)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{server.url}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
+        _wait_until_up(f"{server.url}/api/status?token={token}", process, log, "JupyterLab", timeout)
         yield server
     finally:
         with contextlib.suppress(OSError):
@@ -396,19 +407,9 @@ def voila_demo(*, fast: bool = True, timeout: float = 90.0):
                                    stderr=subprocess.STDOUT, env=env, cwd=tmp)
     server = DemoServer(f"http://127.0.0.1:{port}", token, process, log)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"Voilà exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:  # any HTTP answer means the server is up (Voilà serves no status API; the page itself starts a kernel)
-                with urllib.request.urlopen(f"{server.url}/voila/static/labkit-readiness-probe", timeout=2):
-                    break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"Voilà did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
+        # any HTTP answer means the server is up (Voilà serves no status API; the page itself starts a kernel)
+        _wait_until_up(f"{server.url}/voila/static/labkit-readiness-probe", process, log, "Voilà", timeout,
+                       accept_http_error=True)
         yield server
     finally:
         process.terminate()
