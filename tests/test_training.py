@@ -435,8 +435,11 @@ def test_evaluate_takes_numpy_and_refuses_labels_out_of_range(trained, digits):
         evaluate(model, x, y + 10, num_steps=10)
 
 
-@pytest.mark.parametrize("noise, sigma", [("pixel_clip", 0.3), ("spike_resample", 0.2), ("pixel_fresh", 0.0)])
-def test_evaluating_from_the_spike_list_gives_what_the_dense_spikes_give(trained, digits, noise, sigma, monkeypatch):
+@pytest.mark.parametrize("noise, sigma, gain", [("pixel_clip", 0.3, 1.0), ("spike_resample", 0.2, 1.0),
+                                               ("pixel_fresh", 0.0, 1.0), ("current", 0.3, 1.5),
+                                               ("pixel_clip", 0.2, 0.7)])
+def test_evaluating_from_the_spike_list_gives_what_the_dense_spikes_give(trained, digits, noise, sigma, gain,
+                                                                         monkeypatch):
     import labkit.training.evaluation as evaluation
     from labkit.encoders import RateEncoder
     from labkit.sparse import SpikeList
@@ -444,9 +447,9 @@ def test_evaluating_from_the_spike_list_gives_what_the_dense_spikes_give(trained
     model, _ = trained
     assert isinstance(evaluation.model_inputs(model, digits.test_x[:5], RateEncoder(), 10, None), SpikeList), \
         "a SpikingMLP on the CPU gets the rate code as its list"
-    kwargs = dict(noise=noise, noise_sigma=sigma, num_steps=10, seed=6, device="cpu")
+    kwargs = dict(noise=noise, noise_sigma=sigma, num_steps=10, seed=6, device="cpu", encoder=RateEncoder(gain=gain))
     listed = evaluate_readouts(model, digits.test_x, digits.test_y, **kwargs)
     with monkeypatch.context() as m:
         m.setattr(evaluation, "_reads_lists", lambda *args: False)  # the dense tensor, as before
         dense = evaluate_readouts(model, digits.test_x, digits.test_y, **kwargs)
-    assert listed == dense, f"{noise} at σ = {sigma}: the same accuracies, silent and tied digits"
+    assert listed == dense, f"{noise} at σ = {sigma}, gain {gain}: the same accuracies, silent and tied digits"

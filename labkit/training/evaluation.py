@@ -52,9 +52,8 @@ def _reads_lists(model: nn.Module, encoder: Encoder, x: torch.Tensor) -> bool:
 
 
 class _Listing:
-    """A `RateEncoder` whose calls give the spikes' list (``listed``) instead of the dense tensor."""
-
-    temporal = False
+    """A `RateEncoder` whose calls give the spikes' list (``listed``) instead of the dense tensor; everything
+    else (``gain``, which the ``current`` protocol reads, ``temporal``, ``static``) is the encoder's own."""
 
     def __init__(self, encoder: RateEncoder):
         self.encoder = encoder
@@ -62,8 +61,8 @@ class _Listing:
     def __call__(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> SpikeList:
         return self.encoder.listed(x, num_steps, generator)
 
-    def static(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder.static(x)
+    def __getattr__(self, name: str):
+        return getattr(self.encoder, name)
 
 
 def _test_outputs(model, x, y, *, noise_sigma, noise, num_steps, encoder, batch_size, seed, device) -> Iterator:
