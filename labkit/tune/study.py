@@ -13,7 +13,7 @@ from ..models import SpikingMLP
 from ..training import TrainingDiverged, train
 from .config import SearchSpace, TuneConfig, tuning_data
 
-__all__ = ["default_storage", "fail_orphaned_trials", "open_study", "optimize"]
+__all__ = ["default_storage", "fail_orphaned_trials", "open_storage", "open_study", "optimize"]
 
 
 _FINISHED = ("COMPLETE", "PRUNED")
@@ -39,7 +39,8 @@ def _retry(action, attempts: int = 6):
             time.sleep(0.2 + random.random() * (attempt + 1))  # noqa: S311 (jitter, not a simulation)
 
 
-def _storage(url: str, heartbeat: int):
+def open_storage(url: str, heartbeat: int):
+    """Optuna's database storage at ``url``, with heartbeats that fail and re-queue a killed worker's trial."""
     import optuna
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -102,7 +103,7 @@ def open_study(
         raise ValueError(f"heartbeat must be an integer number of seconds >= 1, got {heartbeat!r}")
     study_name = study_name or f"{config.rule}-{config.dataset}"
     url = storage or default_storage(study_name, out)
-    rdb = _storage(url, heartbeat)
+    rdb = open_storage(url, heartbeat)
     study = _retry(lambda: optuna.create_study(
         storage=rdb,
         study_name=study_name,
