@@ -2,7 +2,8 @@
 
     entry       cli, __main__                                   the command line
     teaching    check/, plotting/, widgets/, exercises          by chapter concept
-    studies     experiments, tune, stdp_baseline                the paper's tables, tuning
+    studies     experiments, tune, stdp_baseline, campaign      the paper's tables, tuning, the
+                                                                plasticity study
     workflows   data/, training/, energy, loihi/, interop/,     datasets, loops, energy, Lava,
                 plasticity                                      NIR and NeuroBench
     science     neurons, encoding, encoders, sparse, stdp,      the models and their maths
@@ -44,7 +45,7 @@ LAYERS_OF = {
     **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.interop",
                      "labkit.plasticity"),
                     "workflows"),
-    **dict.fromkeys(("labkit.experiments", "labkit.tune", "labkit.stdp_baseline"), "studies"),
+    **dict.fromkeys(("labkit.experiments", "labkit.tune", "labkit.stdp_baseline", "labkit.campaign"), "studies"),
     **dict.fromkeys(("labkit.check", "labkit.plotting", "labkit.widgets", "labkit.exercises"), "teaching"),
     **dict.fromkeys(("labkit.cli", "labkit.__main__"), "entry"),
 }

@@ -24,6 +24,22 @@ Rules (choose by name with `make_rule`):
 
 A rule is a small object the training loop calls once per batch, after the forward pass:
 ``stats = rule.step(output, loss)`` (after ``rule.bind(model)``); ``rule.end_epoch()`` advances the η1 schedule.
+
+**The dose.** How much STDP a hybrid step holds is measured, not assumed: every step of a rule
+with STDP reports, for each STDP layer i,
+
+* ``dose{i}`` ρ = ‖η1(e)·diag(c)·ΔW_stdp‖_F / ‖ΔW_grad‖_F, the local term's size against the
+  gradient step actually applied (Adam's, or SGD's; for ``reading="adam"``, where both pass through
+  Adam together, against η2·‖∇L‖ before Adam);
+* ``cos{i}`` cos(ΔW_stdp, −∇_W L), whether the local rule points the way the task gradient does.
+
+**Readings and controls** (`RuleParams`). The paper's sentence "η1·STDP + η2·backprop" has other
+literal readings, each a ``reading``: ``"mean"`` (the lab's: ΔW_stdp averaged over the batch, added
+beside Adam's step), ``"batch_sum"`` (summed over the batch: B times larger), ``"adam"`` (STDP handed
+to Adam as a pseudo-gradient, g = ∇L − (η1/η2)·c·ΔW_stdp) and ``"sgd"`` (the gradient part as plain
+SGD at η2). To tell STDP from "any small change of the weights", ``direction`` replaces the STDP
+term by a control of exactly the same Frobenius norm each batch: ``"random"`` (a direction drawn
+uniformly at random) or ``"decay"`` (towards zero along −W, a matched weight decay).
 """
 
 from __future__ import annotations
@@ -41,10 +57,15 @@ from .foundation.validation import check_number
 from .models import SNNOutput, SpikingMLP
 from .stdp import STDPParams, stdp_update
 
-__all__ = ["RULES", "HybridParams", "HybridRule", "RuleParams", "UpdateRule", "eta1_schedule", "make_rule"]
+__all__ = ["DIRECTIONS", "READINGS", "RULES", "HybridParams", "HybridRule", "RuleParams", "UpdateRule", "eta1_schedule",
+           "make_rule"]
 
 RuleName = Literal["bp", "stdp", "sum", "adaptive"]
 RULES: tuple[str, ...] = ("bp", "stdp", "sum", "adaptive")
+Reading = Literal["mean", "batch_sum", "adam", "sgd"]
+READINGS: tuple[str, ...] = ("mean", "batch_sum", "adam", "sgd")
+Direction = Literal["stdp", "random", "decay"]
+DIRECTIONS: tuple[str, ...] = ("stdp", "random", "decay")
 
 #: STDP for the hybrid: short traces (τ = 3 steps, T = 25) and depression that outweighs
 #: potentiation over the whole window (A+·Σ_{Δ≥0} λ^Δ = 0.0353 < A−·Σ_{Δ≥1} λ^Δ = 0.0379), as
@@ -58,6 +79,17 @@ def _adam(model: nn.Module, lr: float) -> torch.optim.Adam:
     params = list(model.parameters())
     on_cpu = all(p.device.type == "cpu" for p in params)
     return torch.optim.Adam(params, lr=lr, fused=on_cpu or None)
+
+
+def _ratio(numerator: torch.Tensor, denominator: torch.Tensor) -> float:
+    """‖a‖_F / ‖b‖_F (inf where b is zero and a is not, 0 where both are)."""
+    top, bottom = numerator.norm().item(), denominator.norm().item()
+    return top / bottom if bottom > 0 else (math.inf if top > 0 else 0.0)
+
+
+def _cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+    """cos(a, b) of the flattened matrices (0 where either is zero)."""
+    return torch.cosine_similarity(a.flatten(), b.flatten(), dim=0, eps=1e-30).item()
 
 
 def eta1_schedule(eta1_0: float, epoch: int) -> float:
@@ -77,6 +109,9 @@ class RuleParams:
         c_init: initial coefficient (1: start as ``sum`` and switch off where STDP disagrees).
         stdp: STDP amplitudes and time constants.
         layers: indices of the layers that receive STDP (default: all).
+        reading: how η1·STDP and η2·backprop are combined (module docstring): ``"mean"`` (the lab's),
+            ``"batch_sum"``, ``"adam"`` or ``"sgd"``.
+        direction: ``"stdp"``, or a control of the same norm: ``"random"`` or ``"decay"``.
     """
 
     eta1: float = paper.ETA1
@@ -86,6 +121,8 @@ class RuleParams:
     c_init: float = 1.0
     stdp: STDPParams = HYBRID_STDP
     layers: tuple[int, ...] | None = None
+    reading: Reading = "mean"
+    direction: Direction = "stdp"
 
     def __post_init__(self) -> None:
         check_number("eta1 (η1)", self.eta1, minimum=0)
@@ -94,6 +131,12 @@ class RuleParams:
             raise ValueError("eta1 (η1) and eta2 (η2) are both 0: nothing would learn; make one of them > 0")
         check_number("kappa (κ)", self.kappa, minimum=0.0, maximum=1.0)
         check_number("c_init", self.c_init, minimum=0.0, maximum=1.0)
+        if self.reading not in READINGS:
+            raise ValueError(f"reading must be one of {', '.join(READINGS)}, got {self.reading!r}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {self.direction!r}")
+        if self.reading in ("adam", "sgd") and self.eta2 == 0:
+            raise ValueError(f"reading={self.reading!r} combines STDP with the gradient step: it needs eta2 (η2) > 0")
 
 
 class UpdateRule:
@@ -104,6 +147,8 @@ class UpdateRule:
         self.epoch = 0
         self.optimizer: torch.optim.Optimizer | None = None
         self.coefficients: list[torch.Tensor] = []
+        #: draws the ``direction="random"`` control; the training loop seeds one per epoch (`set_generator`)
+        self.generator: torch.Generator | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def bind(self, model: nn.Module) -> None:
@@ -111,7 +156,12 @@ class UpdateRule:
         if self.uses_stdp and not isinstance(model, SpikingMLP):
             raise ValueError(f"rule {self.name!r} uses STDP, which needs a SpikingMLP, not {type(model).__name__}")
         self.model = model
-        self.optimizer = _adam(model, self.params.eta2) if self.uses_gradient else None
+        if not self.uses_gradient:
+            self.optimizer = None
+        elif self.params.reading == "sgd":
+            self.optimizer = torch.optim.SGD(model.parameters(), lr=self.params.eta2)
+        else:
+            self.optimizer = _adam(model, self.params.eta2)
         if self.uses_stdp:
             n_layers = len(model.layers)
             layers = self.params.layers if self.params.layers is not None else tuple(range(n_layers))
@@ -139,9 +189,14 @@ class UpdateRule:
     def end_epoch(self) -> None:
         self.epoch += 1
 
+    def set_generator(self, generator: torch.Generator | None) -> None:
+        """The generator the ``"random"`` control draws from (the loop gives one seeded by (seed, epoch))."""
+        self.generator = generator
+
     # -- one batch ---------------------------------------------------------------------------
     def step(self, output: SNNOutput | torch.Tensor, loss: torch.Tensor) -> dict[str, float]:
-        """Apply one update from the forward pass ``output`` and its ``loss``; returns statistics."""
+        """Apply one update from the forward pass ``output`` and its ``loss``; returns statistics
+        (``c{i}``, ``dose{i}`` and ``cos{i}`` of each STDP layer i, module docstring)."""
         stats: dict[str, float] = {}
         if self.uses_gradient:
             self.optimizer.zero_grad(set_to_none=True)
@@ -154,16 +209,43 @@ class UpdateRule:
             for k, i in enumerate(self.stdp_layers):
                 weight = self.model.layers[i].weight
                 dw = stdp_update(output.layer_input(i), output.layer_input(i + 1), self.params.stdp, weight)
+                if self.params.reading == "batch_sum":
+                    dw = dw * output.layer_input(i + 1).shape[1]
+                if weight.grad is not None:
+                    stats[f"cos{i}"] = _cosine(dw, -weight.grad)
                 if self.params.adaptive and weight.grad is not None:
                     agreement = torch.cosine_similarity(dw, -weight.grad, dim=1, eps=1e-12)
                     self.coefficients[k].add_(self.params.kappa * agreement).clamp_(0.0, 1.0)
                     stats[f"c{i}"] = self.coefficients[k].mean().item()
-                updates.append((weight, dw))
-            if self.optimizer is not None:
+                local = self._control(self.eta1 * self.coefficients[k][:, None] * dw, weight)
+                updates.append((weight, local))
+            if self.optimizer is None:
+                for weight, local in updates:
+                    weight.add_(local)
+                return stats
+            if self.params.reading == "adam":  # STDP as a pseudo-gradient: both pass through Adam together
+                for (weight, local), i in zip(updates, self.stdp_layers):
+                    stats[f"dose{i}"] = _ratio(local, self.params.eta2 * weight.grad)
+                    weight.grad.sub_(local / self.params.eta2)
                 self.optimizer.step()
-            for k, (weight, dw) in enumerate(updates):
-                weight.add_(self.eta1 * self.coefficients[k][:, None] * dw)
+                return stats
+            before = [weight.detach().clone() for weight, _ in updates]
+            self.optimizer.step()
+            for (weight, local), old, i in zip(updates, before, self.stdp_layers):
+                stats[f"dose{i}"] = _ratio(local, weight - old)
+                weight.add_(local)
         return stats
+
+    def _control(self, local: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """The STDP term itself, or (``direction``) a control with exactly its Frobenius norm."""
+        if self.params.direction == "stdp":
+            return local
+        size = local.norm()
+        if self.params.direction == "random":
+            direction = torch.randn(local.shape, generator=self.generator, device=local.device, dtype=local.dtype)
+        else:  # "decay": shrink the weights towards zero
+            direction = -weight.detach()
+        return direction * (size / direction.norm().clamp_min(1e-30))
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -36,6 +36,8 @@ class Stream(IntEnum):
     TEST_PASS = 6  #: the competitive layer's pass over the test images
     EVAL_NOISE = 7  #: Gaussian noise added to test images
     EVAL_CODE = 8  #: the Bernoulli spikes of the test inputs
+    PERTURB = 9  #: the random-direction control of an update rule (`labkit.rules`, direction="random")
+    UNLABELLED = 10  #: the order of unlabelled digits in the plasticity study
 
 
 def epoch_seed(seed: int, stream: int, epoch: int = 0) -> int:

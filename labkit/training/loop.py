@@ -78,10 +78,12 @@ def _check_weights(model: nn.Module, epoch: int, batch: int, rule: UpdateRule) -
 #: Settings that must match for a resumed run to continue the interrupted one exactly (Adam would silently
 #: keep its old η2, another seed would draw other batches, other data would make a result of neither run).
 _RESUME_KEYS = ("rule", "eta1", "eta2", "kappa", "batch_size", "seed", "num_steps", "model", "sizes", *DATA_KEYS,
-                "loss", "readout")
+                "loss", "readout", "c_init", "reading", "direction")
 #: What a checkpoint written before the loss and readout were recorded was trained and read with.
 _EARLIER = {"SpikingMLP": {"loss": "membrane", "readout": "count_membrane"},
             "ANNBaseline": {"loss": "cross_entropy", "readout": "argmax"}}
+#: The rule settings every run before the plasticity study's options had (c starts at 1, the lab's reading).
+_RULE_DEFAULTS = {"c_init": 1.0, "reading": "mean", "direction": "stdp"}
 
 
 def _resume(ckpt: Path | None, model: nn.Module, rule: UpdateRule, history: History, epochs: int,
@@ -92,7 +94,8 @@ def _resume(ckpt: Path | None, model: nn.Module, rule: UpdateRule, history: Hist
         return history
     state = read_checkpoint(ckpt, map_location=device, required=("model", "rule", "history"))
     saved = state["history"]["config"]
-    check_resumable(ckpt, {**_EARLIER.get(saved.get("model"), {}), **saved}, history.config, _RESUME_KEYS)
+    check_resumable(ckpt, {**_RULE_DEFAULTS, **_EARLIER.get(saved.get("model"), {}), **saved}, history.config,
+                    _RESUME_KEYS)
     model.load_state_dict(state["model"])
     rule.load_state_dict(state["rule"])
     history = History(**state["history"])
@@ -221,6 +224,7 @@ def train(
     rule.bind(model)
     history = History(config={
         "rule": rule.name, "eta1": rule.params.eta1, "eta2": rule.params.eta2, "kappa": rule.params.kappa,
+        "c_init": rule.params.c_init, "reading": rule.params.reading, "direction": rule.params.direction,
         "epochs": epochs, "batch_size": batch_size, "seed": seed, "num_steps": num_steps,
         **data_identity(data.name, data.train_x, data.train_y, data.test_x, data.test_y),
         "model": type(model).__name__, "sizes": list(model.sizes), "device": device.type,
@@ -241,6 +245,7 @@ def train(
         started = time.perf_counter()
         order = torch.randperm(n, generator=epoch_generator(seed, Stream.BATCH_ORDER, epoch))
         g_code = epoch_generator(seed, Stream.RATE_CODE, epoch, device)
+        rule.set_generator(epoch_generator(seed, Stream.PERTURB, epoch, device))
         tally = _Tally(spikes=[0.0] * (len(model.sizes) - 1))
         bar = tqdm(range(batches), desc=f"{rule.name} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
         stop = False
