@@ -10,7 +10,7 @@ from ..plasticity import STDPParams, stdp_update
 from ..training import paper_loss
 from . import reference
 from .bptt_step import tiny_batch
-from .core import Case, CheckResult, expect_close, expect_unchanged, run_cases, snapshot
+from .core import Case, CheckResult, Mismatch, expect_close, expect_unchanged, mistake, run_cases, snapshot
 
 __all__ = ["astdp_step", "stdp_change"]
 
@@ -70,23 +70,29 @@ def stdp_change(fn, *, quiet: bool = False) -> CheckResult:
               formula="ΔW = (1/B) Σ_t [A+ · s_post,tᵀ x_t − A− · λ− · y_{t−1}ᵀ s_pre,t], shapes [B, n_post]ᵀ [B, n_pre]"),
         Case("the spike tensors are not modified", "build the traces in new tensors", _stdp_unchanged),
     ]
-    return run_cases("5.1", "stdp_change", fn, cases, quiet=quiet)
+    return run_cases("5.1", "stdp_change", fn, cases, quiet=quiet, formula=_STDP_CHANGE,
+                     names=("pre_spikes", "post_spikes", "params"))
 
-def _astdp_side(sizes, eta1):
+
+_STDP_CHANGE = ("ΔW = (1/B) Σ_t [A+ · s_post,tᵀ x_t − A− · λ− · y_{t−1}ᵀ s_pre,t] with x_t = λ+ x_{t−1} + s_pre,t, "
+                "y_t = λ− y_{t−1} + s_post,t")
+
+def _astdp_side(sizes, eta1, start=1.0):
     model = SpikingMLP(sizes, seed=3)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    coefficients = [torch.ones(n) for n in model.sizes[1:]] if eta1 > 0 else []
+    coefficients = [torch.full((n,), start) for n in model.sizes[1:]] if eta1 > 0 else []
     return model, optimizer, coefficients, paper_loss
 
 
-def _astdp_case(eta1, adaptive, steps=1, kappa=0.3):
+def _astdp_case(eta1, adaptive, steps=1, kappa=0.3, start=1.0):
     def run(fn):
 
         stdp = STDPParams(A_plus=0.05, A_minus=0.06, tau_plus=3.0, tau_minus=3.0)
         sizes = (20, 16, 4)
-        sides = [_astdp_side(sizes, eta1), _astdp_side(sizes, eta1)]
+        sides = [_astdp_side(sizes, eta1, start), _astdp_side(sizes, eta1, start)]
         for k in range(steps):
             inputs, labels = tiny_batch(k)
+            held = list(sides[1][2])  # the student's coefficient tensors, as the rule object holds them
             for side, step in zip(sides, (reference.astdp_step, fn)):
                 model, optimizer, coefficients, loss_fn = side
                 output = model(inputs)
@@ -96,6 +102,10 @@ def _astdp_case(eta1, adaptive, steps=1, kappa=0.3):
             for i, (w_s, w_r) in enumerate(zip(m_s.weights, m_r.weights)):
                 expect_close(w_s.detach(), w_r.detach(), f"W of layer {i + 1} after step {k + 1}", atol=1e-6)
             for i, (cs, cr) in enumerate(zip(c_s, c_r)):
+                if cs is not held[i]:
+                    raise Mismatch(f"coefficients[{i}] still the tensor passed in, its values updated in place "
+                                   "(the rule object and its checkpoints hold that tensor)",
+                                   f"a new tensor put in its place in the list after step {k + 1}")
                 expect_close(cs, cr, f"coefficients of layer {i + 1} after step {k + 1} (updated in place)",
                               atol=1e-6)
 
@@ -115,6 +125,10 @@ def astdp_step(fn, *, quiet: bool = False) -> CheckResult:
               _astdp_case(0.05, False),
               formula="ΔW_i from output.spikes[i] (pre) and output.spikes[i + 1] (post); W_i += η1 · c_i[:, None] · ΔW_i "
                       "under torch.no_grad()"),
+        Case("coefficients of 0.5 (no vote) halve every neuron's STDP term",
+              "each row of ΔW_stdp is scaled by its neuron's coefficient",
+              _astdp_case(0.05, False, start=0.5),
+              formula="W_i += η1 · c_i[:, None] · ΔW_i, one coefficient per row (postsynaptic neuron)"),
         Case("rule adaptive: the coefficients vote with the cosine, then scale the STDP term",
               "the vote needs the gradient, so it comes after backward; the STDP term uses the voted coefficients",
               _astdp_case(0.05, True),
@@ -125,4 +139,106 @@ def astdp_step(fn, *, quiet: bool = False) -> CheckResult:
               _astdp_case(0.05, True, steps=3),
               formula="zero the gradients before each backward; change coefficients[i] in place, never rebind it"),
     ]
-    return run_cases("5.3", "astdp_step", fn, cases, quiet=quiet)
+    return run_cases("5.3", "astdp_step", fn, cases, quiet=quiet, shared=(0, 1, 2, 3, 4),
+                     names=("model", "optimizer", "output", "loss", "coefficients"),
+                     formula="W ← W − η2 · Adam(∇W L) + η1 · diag(c) · ΔW_stdp, with c voted first (adaptive) and "
+                             "written into coefficients[i] in place")
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+def _stdp_batch(pre, post, params, *, post_first=False, lam_minus=True, per_batch=True, time_mean=False):
+    x, y = torch.zeros_like(pre[0]), torch.zeros_like(post[0])
+    dw = torch.zeros(post.shape[-1], pre.shape[-1], dtype=pre.dtype)
+    for t in range(pre.shape[0]):
+        x = params.decay_plus * x + pre[t]
+        y_new = params.decay_minus * y + post[t]
+        depress = y_new if post_first else (params.decay_minus if lam_minus else 1.0) * y
+        dw += params.A_plus * post[t].T @ x - params.A_minus * depress.T @ pre[t]
+        y = y_new
+    dw = dw / pre.shape[1] if per_batch else dw
+    return dw / pre.shape[0] if time_mean else dw
+
+
+@mistake("5.1", "the depression reads this step's postsynaptic trace", "a pre spike must read the postsynaptic "
+         "trace of EARLIER post spikes only (one step older), so that simultaneous spikes only potentiate")
+def _change_post_first(pre_spikes, post_spikes, params):
+    return _stdp_batch(pre_spikes, post_spikes, params, post_first=True)
+
+
+@mistake("5.1", "the lambda- factor forgotten", "the postsynaptic trace of the step before decays once more before "
+         "the pre spike reads it")
+def _change_no_lambda(pre_spikes, post_spikes, params):
+    return _stdp_batch(pre_spikes, post_spikes, params, lam_minus=False)
+
+
+@mistake("5.1", "summed over the batch, not averaged", "the lab's rule AVERAGES over the B samples of a batch: "
+         "divide the sum by B")
+def _change_batch_sum(pre_spikes, post_spikes, params):
+    return _stdp_batch(pre_spikes, post_spikes, params, per_batch=False)
+
+
+@mistake("5.1", "averaged over time as well", "the change is SUMMED over the time steps (every pair counts), and "
+         "averaged over the batch only")
+def _change_time_mean(pre_spikes, post_spikes, params):
+    return _stdp_batch(pre_spikes, post_spikes, params, time_mean=True)
+
+
+@mistake("5.1", "ΔW transposed", "ΔW is [n_post, n_pre], like the layer's weight matrix")
+def _change_transposed(pre_spikes, post_spikes, params):
+    return _stdp_batch(pre_spikes, post_spikes, params).T
+
+
+def _astdp(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive, stdp, zero_grad=True,
+           rebind=False, old_c=False, use_c=True, sign=1.0):
+    if zero_grad:
+        optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    with torch.no_grad():
+        terms = []
+        for i, layer in enumerate(model.layers if eta1 > 0 else []):
+            dw = stdp_update(output.spikes[i], output.spikes[i + 1], stdp)
+            c_before = coefficients[i].clone()
+            if adaptive:
+                new = (coefficients[i] + kappa * torch.cosine_similarity(dw, -layer.weight.grad, dim=1,
+                                                                         eps=1e-12)).clamp(0.0, 1.0)
+                if rebind:
+                    coefficients[i] = new
+                else:
+                    coefficients[i].copy_(new)
+            c = c_before if old_c else coefficients[i]
+            terms.append(sign * eta1 * (c[:, None] if use_c else 1.0) * dw)
+        optimizer.step()
+        for layer, term in zip(model.layers, terms):
+            layer.weight.add_(term)
+
+
+@mistake("5.3", "a missing zero_grad", "gradients pile up in .grad from batch to batch: clear them with the "
+         "optimiser before backward")
+def _astdp_no_zero_grad(model, optimizer, output, loss, coefficients, **kw):
+    _astdp(model, optimizer, output, loss, coefficients, zero_grad=False, **kw)
+
+
+@mistake("5.3", "the coefficients rebound instead of updated in place", "coefficients[i] = ... puts a NEW tensor in "
+         "the list; the rule object, its checkpoints and the dashboard hold the old one: write the new values into "
+         "the tensor that is there (in place)")
+def _astdp_rebind(model, optimizer, output, loss, coefficients, **kw):
+    _astdp(model, optimizer, output, loss, coefficients, rebind=True, **kw)
+
+
+@mistake("5.3", "the STDP term scaled by the coefficients of before the vote", "the vote comes first: the STDP "
+         "term of this batch uses the coefficients AFTER this batch's vote")
+def _astdp_old_c(model, optimizer, output, loss, coefficients, **kw):
+    _astdp(model, optimizer, output, loss, coefficients, old_c=True, **kw)
+
+
+@mistake("5.3", "the coefficients left out of the STDP term", "each neuron's STDP change is scaled by its own "
+         "coefficient: diag(c) ΔW_stdp, one factor per row")
+def _astdp_no_c(model, optimizer, output, loss, coefficients, **kw):
+    _astdp(model, optimizer, output, loss, coefficients, use_c=False, **kw)
+
+
+@mistake("5.3", "the STDP term subtracted", "STDP's change is ADDED to the weights (it is not a gradient to descend)")
+def _astdp_minus(model, optimizer, output, loss, coefficients, **kw):
+    _astdp(model, optimizer, output, loss, coefficients, sign=-1.0, **kw)

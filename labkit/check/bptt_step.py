@@ -12,7 +12,7 @@ import torch
 from ..models import SpikingMLP
 from ..training import paper_loss
 from . import reference
-from .core import Case, CheckResult, Mismatch, expect_close, run_cases, show
+from .core import Case, CheckResult, Mismatch, expect_close, mistake, run_cases, show
 
 __all__ = ["train_step"]
 
@@ -73,4 +73,74 @@ def train_step(fn, *, quiet: bool = False) -> CheckResult:
         Case("works with any optimizer (SGD)", "use only the optimiser's own zero_grad and step",
               _step_case(2, optimizer="sgd")),
     ]
-    return run_cases("4.3", "train_step", fn, cases, quiet=quiet)
+    return run_cases("4.3", "train_step", fn, cases, quiet=quiet, formula=_STEP, shared=(0, 1),
+                     names=("model", "optimizer", "inputs", "labels", "loss_fn"))
+
+
+_STEP = ("zero the gradients; output = model(inputs); L = loss_fn(output, labels); L.backward(); optimizer.step(); "
+         "return L as a Python float")
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+@mistake("4.3", "a missing zero_grad: the gradients pile up", "PyTorch ADDS each backward's gradients to those "
+         "already in .grad: clear them with the optimiser before every backward")
+def _step_no_zero_grad(model, optimizer, inputs, labels, loss_fn):
+    loss = loss_fn(model(inputs), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@mistake("4.3", "the gradients cleared after backward", "zero_grad between backward and step throws this batch's "
+         "gradients away, and step then has nothing to do: clear them BEFORE the backward pass")
+def _step_zero_grad_late(model, optimizer, inputs, labels, loss_fn):
+    loss = loss_fn(model(inputs), labels)
+    loss.backward()
+    optimizer.zero_grad()
+    optimizer.step()
+    return loss.item()
+
+
+@mistake("4.3", "the loss returned as a tensor", "the loop logs numbers: return the loss as a Python float (a "
+         "tensor would also keep its whole graph alive)")
+def _step_tensor(model, optimizer, inputs, labels, loss_fn):
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+@mistake("4.3", "a loss of your own instead of loss_fn", "use the loss function you are given, called on the "
+         "model's output and the labels")
+def _step_own_loss(model, optimizer, inputs, labels, loss_fn):
+    optimizer.zero_grad()
+    loss = _membrane_loss(model(inputs), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@mistake("4.3", "the loss measured after the update", "return the loss of the forward pass that gave the "
+         "gradients, before the weights changed")
+def _step_loss_after(model, optimizer, inputs, labels, loss_fn):
+    optimizer.zero_grad()
+    loss_fn(model(inputs), labels).backward()
+    optimizer.step()
+    with torch.no_grad():
+        return loss_fn(model(inputs), labels).item()
+
+
+@mistake("4.3", "a hand-written update instead of the optimiser", "W -= lr · grad is plain SGD: let the optimiser "
+         "you are given (Adam here) make the step")
+def _step_by_hand(model, optimizer, inputs, labels, loss_fn):
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), labels)
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.grad is not None:
+                p -= optimizer.param_groups[0]["lr"] * p.grad
+    return loss.item()

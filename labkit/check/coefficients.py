@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .core import Case, CheckResult, expect_close, expect_unchanged, run_cases, snapshot
+from .core import Case, CheckResult, expect_close, expect_unchanged, mistake, run_cases, snapshot
 
 __all__ = ["plasticity_coefficient_update"]
 
@@ -67,4 +67,46 @@ def plasticity_coefficient_update(fn, *, quiet: bool = False) -> CheckResult:
         Case("the inputs are not modified", "compute the new coefficients into a new tensor (no in-place add_ or clamp_ on c)",
               _coefficient_unchanged),
     ]
-    return run_cases("5.2", "plasticity_coefficient_update", fn, cases, quiet=quiet)
+    return run_cases("5.2", "plasticity_coefficient_update", fn, cases, quiet=quiet,
+                     formula="c_j' = clip(c_j + κ · cos(dw[j], −grad[j]), 0, 1), cosine 0 for a zero row",
+                     names=("c", "dw", "grad", "kappa"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+_COS = torch.cosine_similarity
+
+
+@mistake("5.2", "the cosine with +grad", "gradient descent moves the weights along MINUS the gradient: that is the "
+         "direction STDP should agree with")
+def _coefficient_with_plus_grad(c, dw, grad, kappa):
+    return (c + kappa * _COS(dw, grad, dim=1, eps=1e-12)).clamp(0, 1)
+
+
+@mistake("5.2", "c updated in place", "c.add_ / c.clamp_ (or c += ...) change the caller's coefficients while you "
+         "compute: return new values and leave c as it came in")
+def _coefficient_in_place(c, dw, grad, kappa):
+    return c.add_(kappa * _COS(dw, -grad, dim=1, eps=1e-12)).clamp_(0.0, 1.0)
+
+
+@mistake("5.2", "no clipping", "the coefficients are fractions: keep them within [0, 1]")
+def _coefficient_no_clip(c, dw, grad, kappa):
+    return c + kappa * _COS(dw, -grad, dim=1, eps=1e-12)
+
+
+@mistake("5.2", "the dot product without normalising", "a cosine divides the dot product by both rows' lengths, so "
+         "that only the directions count")
+def _coefficient_dot(c, dw, grad, kappa):
+    return (c + kappa * (dw * -grad).sum(dim=1)).clamp(0, 1)
+
+
+@mistake("5.2", "0/0 for a zero row", "a row of zeros has no direction: its cosine must come out as 0, not NaN")
+def _coefficient_nan(c, dw, grad, kappa):
+    cosine = (dw * -grad).sum(dim=1) / (dw.norm(dim=1) * grad.norm(dim=1))
+    return (c + kappa * cosine).clamp(0, 1)
+
+
+@mistake("5.2", "one cosine per column", "one coefficient per postsynaptic neuron: the cosine runs along each ROW "
+         "(dim=1)")
+def _coefficient_columns(c, dw, grad, kappa):
+    return (c + kappa * _COS(dw, -grad, dim=0, eps=1e-12)).clamp(0, 1)

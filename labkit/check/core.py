@@ -15,19 +15,33 @@ only a *nudge* (where to look); from the second failing attempt on the check als
 ``NotImplementedError("Exercise 1.1: ...")`` it calls ``labkit_lif_update`` instead and says so
 once. So a notebook runs top to bottom before any exercise is written, and the student's code
 drives the rest of the chapter as soon as it is.
+
+**Diagnosis by mistake.** Every exercise has a catalogue of the wrong implementations students
+write (`mistake` registers one, `catalogue` lists them). The student's function runs through a
+`~labkit.check.guard.Guard`: on copies of the case's inputs (an input changed in place fails at
+once, before the answer is looked at), within a time limit, with every answer recorded. When a
+case fails, each catalogued mistake runs the same case; the first whose answers equal the
+student's, call for call, names the mistake in the hint. Otherwise the case's own nudge is shown.
+Every case has a formula, shown from the second failing attempt on; no hint is the solution.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-__all__ = ["CheckResult", "Case", "Mismatch", "attempts", "expect_close", "expect_equal", "expect_pair",
-           "expect_unchanged", "numeric", "reset", "run_cases", "show", "snapshot", "to_numpy", "use"]
+from .guard import Guard, InputsModified, StudentExit, TimeLimit, freeze, time_limit
+
+__all__ = ["CATALOGUE", "TIME_LIMIT_S", "CheckResult", "Case", "Mismatch", "Mistake", "attempts", "catalogue",
+           "expect_close", "expect_equal", "expect_pair", "expect_unchanged", "mistake", "numeric", "observe", "reset",
+           "run_cases", "show", "snapshot", "to_numpy", "use"]
+
+#: Seconds a case may take before the check stops the student's function (an endless loop).
+TIME_LIMIT_S = 10.0
 
 
 @dataclass
@@ -44,6 +58,7 @@ class CheckResult:
         attempt: how many failing attempts at this check so far, this one included (0 when it
             passed or was not written yet).
         hint_level: 0 no hint shown, 1 the nudge, 2 the nudge and the formula.
+        mistake: the name of the catalogued mistake the answer matched (None: no match).
     """
 
     exercise: str
@@ -54,6 +69,7 @@ class CheckResult:
     failed_case: str | None = None
     attempt: int = 0
     hint_level: int = 0
+    mistake: str | None = None
 
     def __repr__(self) -> str:
         state = "passed" if self.passed else ("not written yet" if self.not_written else "failed")
@@ -76,13 +92,49 @@ class Case:
         description: what the case tests, in words ("exactly at threshold is not a spike").
         hint: the nudge shown at the first failing attempt: where to look, not what to write.
         run: calls the student's function and raises `Mismatch` on a wrong answer.
-        formula: the equation shown from the second failing attempt on (None: the nudge only).
+        formula: the equation shown from the second failing attempt on (None: the check's formula).
     """
 
     description: str
     hint: str
     run: Callable[[Callable], None]
     formula: str | None = None
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong implementation of an exercise and the hint that names its mistake.
+
+    Attributes:
+        exercise: the exercise number, e.g. ``"1.3"``.
+        name: the mistake in a few words ("a non-strict threshold (>=)").
+        hint: what to look at, naming the mistake (never the solution's code).
+        fn: the wrong implementation, with the exercise's signature.
+    """
+
+    exercise: str
+    name: str
+    hint: str
+    fn: Callable
+
+
+#: exercise number -> its catalogue of mistakes, in the order they are tried
+CATALOGUE: dict[str, list[Mistake]] = {}
+
+
+def mistake(exercise: str, name: str, hint: str) -> Callable[[Callable], Callable]:
+    """Register the decorated function as a catalogued wrong implementation of ``exercise``."""
+
+    def register(fn: Callable) -> Callable:
+        CATALOGUE.setdefault(exercise, []).append(Mistake(exercise, name, hint, fn))
+        return fn
+
+    return register
+
+
+def catalogue(exercise: str) -> list[Mistake]:
+    """The catalogued mistakes of ``exercise`` ([] when it has none)."""
+    return list(CATALOGUE.get(exercise, []))
 
 
 _failed_attempts: dict[str, int] = {}  # check name -> failing attempts so far
@@ -115,55 +167,131 @@ def to_numpy(x) -> np.ndarray:
 
 
 def show(x, limit: int = 240) -> str:
-    """A short printable form of ``x`` (arrays summarised, long text cut)."""
+    """A short printable form of ``x``: small arrays in full, larger ones by shape, dtype and range (never cut)."""
     if isinstance(x, (torch.Tensor, np.ndarray, list, tuple)) and not isinstance(x, str):
         try:
             a = to_numpy(x)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RuntimeError):
             text = repr(x)
         else:
-            if a.dtype == object:
+            if a.dtype == object or a.dtype.names:
                 text = repr(x)
+            elif a.size <= 12:
+                body = " ".join(np.array2string(a, precision=6, separator=", ", threshold=100).split())
+                text = f"{body} (shape {tuple(a.shape)})" if a.ndim > 1 else body
             else:
-                body = np.array2string(a, precision=4, threshold=12, edgeitems=3, separator=", ")
-                body = " ".join(body.split())
-                text = f"{body} (shape {tuple(a.shape)})" if a.ndim > 1 or a.size > 6 else body
+                kind = "tensor" if isinstance(x, torch.Tensor) else "array"
+                low, high = (a.min(), a.max()) if a.dtype != bool else (a.min(), a.max())
+                text = f"a {kind} of shape {tuple(a.shape)}, dtype {a.dtype}, values from {low:.6g} to {high:.6g}"
     else:
         text = repr(x)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return text if len(text) <= limit else f"{type(x).__name__} ({len(text)} characters when printed)"
 
 
-def _hint_lines(case: Case, attempt: int) -> tuple[list[str], int]:
-    lines = [f"    hint:     {case.hint}"]
-    if case.formula is None:
-        return lines, 1
+def _hint_lines(case: Case, attempt: int, formula: str, found: Mistake | None) -> tuple[list[str], int]:
+    lines = ([f"    mistake:  {found.name}", f"    hint:     {found.hint}"] if found
+             else [f"    hint:     {case.hint}"])
     if attempt >= 2:
-        return lines + [f"    formula:  {case.formula}"], 2
+        return lines + [f"    formula:  {formula}"], 2
     return lines + ["    (check again after a change: a second failing attempt also shows the formula)"], 1
 
 
-def run_cases(exercise: str, name: str, fn, cases: list[Case], *, quiet: bool = False) -> CheckResult:
-    """Run ``cases`` on ``fn`` in order, stop at the first failure, print and return the verdict."""
+_IN_PLACE_HINT = ("build the result in new arrays or tensors; never write into an argument (no +=, *=, "
+                  "x[...] = or a method ending in _ on an input)")
+_IN_PLACE_FORMULA = "new = f(old) assigned to a new name; the arguments stay as they came in"
+
+
+def _replay(fn: Callable, case: Case, shared, names, seconds) -> tuple[Guard, bool]:
+    """Run ``case`` on ``fn`` through a fresh `Guard`: the guard (its record) and whether the case failed."""
+    guard = Guard(fn, shared=shared, names=names)
+    try:
+        with time_limit(seconds):
+            case.run(guard)
+    except (Exception, TimeLimit):
+        return guard, True
+    return guard, False
+
+
+def _diagnose(exercise: str, fn: Callable, cases: list[Case], index: int, student: Guard, shared, names,
+              seconds) -> Mistake | None:
+    """The catalogued mistake that answers as the student's function did: first the failing case ``cases[index]``,
+    call for call; where several mistakes answer it alike, the cases after it decide between them."""
+    found = []
+    for entry in CATALOGUE.get(exercise, []):
+        guard, failed = _replay(entry.fn, cases[index], shared, names, seconds)
+        if failed and guard.matches(student):
+            found.append(entry)
+    for case in cases[index + 1:]:
+        if len(found) <= 1:
+            break
+        theirs, _ = _replay(fn, case, shared, names, seconds)
+        narrowed = [entry for entry in found if _replay(entry.fn, case, shared, names, seconds)[0].matches(theirs)]
+        found = narrowed or found
+    return found[0] if found else None
+
+
+def observe(fn, value) -> None:
+    """Add ``value``, something a case derived from the student's answer (a gradient, a record made
+    elsewhere), to the record of ``fn`` when it is a `Guard`, so that the diagnosis compares it too."""
+    if isinstance(fn, Guard):
+        fn.calls.append(("observed", freeze(value)))
+
+
+def run_cases(exercise: str, name: str, fn, cases: list[Case], *, quiet: bool = False, formula: str | None = None,
+              shared: Iterable[int | str] = (), names: tuple[str, ...] = (),
+              seconds: float | None = None, limit: bool = True) -> CheckResult:
+    """Run ``cases`` on ``fn`` in order, stop at the first failure, print and return the verdict.
+
+    Args:
+        formula: the check's formula, for the cases that have none of their own.
+        shared: positions and keyword names of the arguments ``fn`` is meant to change (see `Guard`).
+        names: the arguments' names by position (for the message about an input changed in place).
+        seconds: the time limit of one case (None: `TIME_LIMIT_S`); ``limit=False`` runs without one.
+    """
     title = f"Exercise {exercise} ({name})"
     messages: list[str] = []
     result = CheckResult(exercise, name, passed=False, messages=messages)
+    seconds = (TIME_LIMIT_S if seconds is None else seconds) if limit else None
+    for case in cases:
+        if not (case.formula or formula):
+            raise ValueError(f"the case {case.description!r} of check {name} has no formula: give it one, or give "
+                             "run_cases a formula for the whole check")
     if not callable(fn):
         messages.append(f"✗ {title}: pass the function itself, e.g. check.{name}({name}), got {show(fn)}")
     else:
         passed = []
-        for case in cases:
+        for index, case in enumerate(cases):
+            guard = Guard(fn, shared=shared, names=names)
+            shown, nudge = case, None
             try:
-                case.run(fn)
+                with time_limit(seconds):
+                    case.run(guard)
             except NotImplementedError as exc:
                 result.not_written = True
                 result.failed_case = case.description
                 messages.append(f"… {title} is not written yet: {exc}")
                 break
+            except InputsModified as exc:
+                shown = Case("the inputs are left unchanged", _IN_PLACE_HINT, case.run, _IN_PLACE_FORMULA)
+                failure = [f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one failed:",
+                           f"    case:     the inputs are left unchanged (checked first, in: {case.description})",
+                           "    expected: every argument as it was passed in",
+                           f"    got:      {', '.join(exc.names)} changed in place"]
             except Mismatch as exc:
                 failure = [f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one failed:",
                            f"    case:     {case.description}",
                            f"    expected: {exc.expected}",
                            f"    got:      {exc.got}"]
+            except TimeLimit:
+                failure = [f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one did not finish:",
+                           f"    case:     {case.description}",
+                           f"    error:    no answer within {seconds:g} s, so the check stopped your function: "
+                           "an endless loop? (a while loop whose condition never changes)"]
+            except StudentExit as exc:
+                failure = [f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one stopped:",
+                           f"    case:     {case.description}",
+                           f"    error:    your function called {exc}, which would end the notebook's kernel: "
+                           "return the answer instead"]
             except Exception as exc:  # the student's code raised: report it as a failing case
                 failure = [f"✗ {title}: {len(passed)} of {len(cases)} cases passed; this one raised an error:",
                            f"    case:     {case.description}",
@@ -171,9 +299,11 @@ def run_cases(exercise: str, name: str, fn, cases: list[Case], *, quiet: bool = 
             else:
                 passed.append(case.description)
                 continue
-            result.failed_case = case.description
+            found = _diagnose(exercise, fn, cases, index, guard, shared, names, seconds)
+            result.mistake = found.name if found else None
+            result.failed_case = shown.description
             result.attempt = _failed_attempts[name] = _failed_attempts.get(name, 0) + 1
-            hints, result.hint_level = _hint_lines(case, result.attempt)
+            hints, result.hint_level = _hint_lines(shown, result.attempt, shown.formula or formula, found)
             messages.extend(failure + hints)
             break
         else:
@@ -245,13 +375,30 @@ def numeric(got, what: str) -> np.ndarray:
     return a.astype(np.float64)
 
 
+def _index(idx: tuple) -> str:
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
 def expect_close(got, expected, what: str, *, atol: float = 1e-6, rtol: float = 1e-6) -> None:
-    """`Mismatch` unless ``got`` has ``expected``'s shape and values (within the tolerances)."""
+    """`Mismatch` unless ``got`` has ``expected``'s shape and values (within the tolerances).
+
+    A difference is shown as the first differing index with both values and both shapes, so that
+    a long tensor is never cut short.
+    """
     g, e = numeric(got, what), np.asarray(to_numpy(expected), dtype=np.float64)
     if g.shape != e.shape:
         raise Mismatch(f"{what} of shape {tuple(e.shape)}", f"shape {tuple(g.shape)}: {show(got)}")
-    if not np.allclose(g, e, atol=atol, rtol=rtol, equal_nan=False):
-        raise Mismatch(f"{what} = {show(e)}", show(got))
+    close = np.isclose(g, e, atol=atol, rtol=rtol, equal_nan=False)
+    if close.all():
+        return
+    if e.ndim == 0:
+        raise Mismatch(f"{what} = {float(e):.10g}", f"{float(g):.10g}")
+    idx = tuple(np.argwhere(~close)[0])
+    count = f"{int((~close).sum())} of {e.size} entries differ"
+    raise Mismatch(f"{what}{_index(idx)} = {e[idx]:.10g} (shape {tuple(e.shape)}; {count})"
+                   + (f"; all expected: {show(e)}" if e.size <= 12 else ""),
+                   f"{what}{_index(idx)} = {g[idx]:.10g} (shape {tuple(g.shape)})"
+                   + (f"; all: {show(g)}" if g.size <= 12 else ""))
 
 
 def expect_equal(got, expected, what: str) -> None:

@@ -10,6 +10,7 @@ from .core import (
     CheckResult,
     expect_close,
     expect_unchanged,
+    mistake,
     run_cases,
     snapshot,
 )
@@ -47,4 +48,28 @@ def class_mean(fn, *, quiet: bool = False) -> CheckResult:
         Case("40 random 28×28 images: shape [28, 28]", "average over the first dimension (the images) only",
               _mean_case(images, labels, 3), _MEAN),
     ]
-    return run_cases("0.1", "class_mean", fn, cases, quiet=quiet)
+    return run_cases("0.1", "class_mean", fn, cases, quiet=quiet, formula=_MEAN, names=("images", "labels", "digit"))
+
+
+@mistake("0.1", "the sum instead of the mean", "you added the images of the digit up: an average also divides by "
+         "how many there are")
+def _mean_forgot_to_divide(images, labels, digit):
+    return images[labels == digit].sum(dim=0)
+
+
+@mistake("0.1", "the mean of every image, whatever its label", "the labels were not used: keep only the images "
+         "whose label is the digit asked for")
+def _mean_of_all(images, labels, digit):
+    return images.mean(dim=0)
+
+
+@mistake("0.1", "the image at position digit", "images[digit] is the digit-th IMAGE, not the images OF that digit: "
+         "select by comparing the labels with digit")
+def _mean_indexed_by_digit(images, labels, digit):
+    return images[digit]
+
+
+@mistake("0.1", "the mean over the wrong dimension", "the average runs over the images (the first dimension), so "
+         "that one 28 × 28 image is left")
+def _mean_wrong_axis(images, labels, digit):
+    return images[labels == digit].mean(dim=-1)

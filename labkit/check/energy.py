@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from ..energy import energy_from_counts
-from .core import Case, CheckResult, Mismatch, expect_close, expect_unchanged, run_cases, show, snapshot, to_numpy
+from .core import (Case, CheckResult, Mismatch, expect_close, expect_unchanged, mistake, run_cases, show, snapshot,
+                   to_numpy)
 
 __all__ = ["activation_sparsity", "energy_uj"]
 
@@ -62,7 +63,7 @@ def activation_sparsity(fn, *, quiet: bool = False) -> CheckResult:
         Case("hidden and output spikes of 8 samples over 25 steps", "use every layer of the list", _sparsity_random,
               formula),
     ]
-    return run_cases("7.2", "activation_sparsity", fn, cases, quiet=quiet)
+    return run_cases("7.2", "activation_sparsity", fn, cases, quiet=quiet, names=("outputs",))
 
 
 def _sparsity_unchanged(fn):
@@ -125,4 +126,65 @@ def energy_uj(fn, *, quiet: bool = False) -> CheckResult:
         Case("agrees with labkit.energy's digital45 model", "sum the three products, then convert pJ to µJ",
               _price_against_labkit, formula),
     ]
-    return run_cases("7.3", "energy_uj", fn, cases, quiet=quiet)
+    return run_cases("7.3", "energy_uj", fn, cases, quiet=quiet,
+                     names=("counts", "e_mac_pj", "e_ac_pj", "e_neuron_pj"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+@mistake("7.2", "the mean of the layers' fractions", "a big layer has more outputs than a small one: pool the "
+         "zeros and the entries of all layers, then divide once")
+def _sparsity_mean_of_layers(outputs):
+    return float(np.mean([float((o == 0).float().mean()) for o in outputs]))
+
+
+@mistake("7.2", "a tensor instead of a float", "the fraction is right, but return it as a Python float")
+def _sparsity_tensor(outputs):
+    return sum((o == 0).sum() for o in outputs) / sum(o.numel() for o in outputs)
+
+
+@mistake("7.2", "the fraction of active outputs", "sparsity counts the ZERO outputs; you returned the share of "
+         "active ones")
+def _sparsity_active(outputs):
+    return float(sum(int((o != 0).sum()) for o in outputs) / sum(o.numel() for o in outputs))
+
+
+@mistake("7.2", "only outputs equal to 1 counted as active", "a ReLU output of 0.3 is activity too: an output is "
+         "active when it is not zero")
+def _sparsity_ones(outputs):
+    return float(sum(int((o != 1).sum()) for o in outputs) / sum(o.numel() for o in outputs))
+
+
+@mistake("7.2", "only the first layer", "the list holds every layer's outputs: use all of them")
+def _sparsity_first(outputs):
+    return float((outputs[0] == 0).float().mean())
+
+
+@mistake("7.3", "picojoules returned, not microjoules", "the prices are in pJ and the answer in µJ: one pJ is "
+         "10^-6 µJ")
+def _energy_in_picojoules(counts, e_mac_pj, e_ac_pj, e_neuron_pj):
+    return counts.effective_macs * e_mac_pj + counts.effective_acs * e_ac_pj + counts.neuron_updates * e_neuron_pj
+
+
+@mistake("7.3", "nanojoules returned, not microjoules", "1 µJ is 10^6 pJ, not 10^3")
+def _energy_in_nanojoules(counts, e_mac_pj, e_ac_pj, e_neuron_pj):
+    return (counts.effective_macs * e_mac_pj + counts.effective_acs * e_ac_pj
+            + counts.neuron_updates * e_neuron_pj) * 1e-3
+
+
+@mistake("7.3", "the neuron updates left out", "every neuron update at every step costs e_neuron, spike or not")
+def _energy_no_neurons(counts, e_mac_pj, e_ac_pj, e_neuron_pj):
+    return (counts.effective_macs * e_mac_pj + counts.effective_acs * e_ac_pj) * 1e-6
+
+
+@mistake("7.3", "the dense count priced", "event-driven hardware pays only the operations that happen: the "
+         "effective MACs and ACs, not the dense count")
+def _energy_dense(counts, e_mac_pj, e_ac_pj, e_neuron_pj):
+    return (counts.dense * e_mac_pj + counts.effective_acs * e_ac_pj + counts.neuron_updates * e_neuron_pj) * 1e-6
+
+
+@mistake("7.3", "accumulates priced as MACs", "an accumulate (AC) is cheaper than a multiply-accumulate: it has its "
+         "own price, e_ac_pj")
+def _energy_acs_as_macs(counts, e_mac_pj, e_ac_pj, e_neuron_pj):
+    return ((counts.effective_macs + counts.effective_acs) * e_mac_pj + counts.neuron_updates * e_neuron_pj) * 1e-6

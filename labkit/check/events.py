@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..data import EVENT_DTYPE
-from .core import Case, CheckResult, Mismatch, expect_equal, numeric, run_cases, show
+from .core import Case, CheckResult, Mismatch, expect_equal, mistake, numeric, run_cases, show
 
 __all__ = ["bin_events", "pixel_events"]
 
@@ -56,7 +56,9 @@ def pixel_events(fn, *, quiet: bool = False) -> CheckResult:
         Case("a 300-sample random walk with threshold 0.3", "use the threshold argument",
               _pixel_case(walk, 0.3)),
     ]
-    return run_cases("9.1", "pixel_events", fn, cases, quiet=quiet)
+    return run_cases("9.1", "pixel_events", fn, cases, quiet=quiet,
+                     formula="n_0 = 0, ref = L_0;  n_k = trunc((L_k − ref) / C);  ref ← ref + n_k · C",
+                     names=("log_intensity", "threshold"))
 
 
 def _events(rows) -> np.ndarray:
@@ -111,8 +113,92 @@ def bin_events(fn, *, quiet: bool = False) -> CheckResult:
               _bin_case([(33, 33, 999, False)], 7, 1000)),
         Case("repeated events at one pixel all count", "frames[idx] += 1 counts a repeated index once: use np.add.at",
               _bin_case([(4, 4, 10, True)] * 3 + [(4, 4, 11, True)], 1, 1000)),
+        Case("a duration that num_bins does not divide: with 3 bins of 1000 µs, t = 333 is still in bin 0",
+             "the bin of an event is its fraction of the duration times num_bins, rounded down",
+             _bin_case([(1, 1, 333, True), (2, 2, 334, False), (3, 3, 999, True)], 3, 1000)),
         Case("no events, all-zero frames", "start from np.zeros((num_bins, 2, 34, 34))", _bin_case([], 3, 1000)),
         Case("2000 random events in 1, 7 and 25 bins", "use the num_bins and duration_us arguments",
               lambda fn: [_bin_case(many, T, 300_000)(fn) for T in (1, 7, 25)]),
     ]
-    return run_cases("9.2", "bin_events", fn, cases, quiet=quiet)
+    return run_cases("9.2", "bin_events", fn, cases, quiet=quiet,
+                     formula="frames[k, p, y, x] = number of events with k = t · num_bins // duration_us at (p, y, x), "
+                             "repeated events all counted", names=("events", "num_bins", "duration_us"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+def _pixel(log_intensity, threshold, *, count=math.trunc, to_sample=False, previous=False, start=None):
+    counts = np.zeros(len(log_intensity), dtype=np.int64)
+    reference = float(log_intensity[0]) if start is None else start
+    for k in range(1 if start is None else 0, len(log_intensity)):
+        base = float(log_intensity[k - 1]) if previous and k > 0 else reference
+        n = count((log_intensity[k] - base) / threshold)
+        counts[k] = n
+        reference = float(log_intensity[k]) if to_sample and n else reference + n * threshold
+    return counts
+
+
+@mistake("9.1", "OFF counts rounded down (floor)", "a fall of 1.4 thresholds is ONE OFF event: round towards zero, "
+         "not towards minus infinity")
+def _pixel_floor(log_intensity, threshold):
+    return _pixel(log_intensity, threshold, count=math.floor)
+
+
+@mistake("9.1", "each sample compared with the previous sample", "small changes must add up: compare with the "
+         "pixel's reference, which moves only when events fire")
+def _pixel_previous(log_intensity, threshold):
+    return _pixel(log_intensity, threshold, previous=True)
+
+
+@mistake("9.1", "the reference moved to the sample", "after n events the reference moves by n whole thresholds; "
+         "the rest of the change is kept for later")
+def _pixel_to_sample(log_intensity, threshold):
+    return _pixel(log_intensity, threshold, to_sample=True)
+
+
+@mistake("9.1", "at most one event per sample", "a jump of several thresholds between two samples gives several "
+         "events: count whole thresholds")
+def _pixel_one_event(log_intensity, threshold):
+    return _pixel(log_intensity, threshold, count=lambda x: int(np.sign(x)) if abs(x) >= 1 else 0)
+
+
+@mistake("9.1", "the reference starting at 0", "the first sample only sets the reference: it gives no events")
+def _pixel_start_zero(log_intensity, threshold):
+    return _pixel(log_intensity, threshold, start=0.0)
+
+
+def _bins(events, num_bins, duration_us, *, k=None, swap=False):
+    frames = np.zeros((num_bins, 2, 34, 34), dtype=np.int64)
+    t = events["t"].astype(np.int64)
+    k = t * num_bins // duration_us if k is None else k(t)
+    y, x = (events["x"], events["y"]) if swap else (events["y"], events["x"])
+    np.add.at(frames, (k, events["p"].astype(np.int64), y.astype(np.int64), x.astype(np.int64)), 1)
+    return frames
+
+
+@mistake("9.2", "repeated events counted once", "frames[index] += 1 with a repeated index adds one only once: "
+         "use an unbuffered add (np.add.at)")
+def _bin_fancy_index(events, num_bins, duration_us):
+    frames = np.zeros((num_bins, 2, 34, 34), dtype=np.int64)
+    k = events["t"].astype(np.int64) * num_bins // duration_us
+    frames[k, events["p"].astype(np.int64), events["y"].astype(np.int64), events["x"].astype(np.int64)] += 1
+    return frames
+
+
+@mistake("9.2", "x and y swapped", "the frames are [bin, polarity, y, x]: the row index y comes before the column x")
+def _bin_swapped(events, num_bins, duration_us):
+    return _bins(events, num_bins, duration_us, swap=True)
+
+
+@mistake("9.2", "the bin rounded instead of floored", "an event belongs to the bin it falls IN: round down, so "
+         "that an event on an edge goes to the later bin and none goes past the last")
+def _bin_rounded(events, num_bins, duration_us):
+    return _bins(events, num_bins, duration_us,
+                 k=lambda t: np.minimum(np.round(t * num_bins / duration_us).astype(np.int64), num_bins - 1))
+
+
+@mistake("9.2", "the bin width rounded first", "duration_us // num_bins drops the remainder, and late events land "
+         "past the last bin: multiply by num_bins before dividing")
+def _bin_width_first(events, num_bins, duration_us):
+    return _bins(events, num_bins, duration_us, k=lambda t: np.minimum(t // (duration_us // num_bins), num_bins - 1))

@@ -15,6 +15,7 @@ from .core import (
     expect_equal,
     expect_pair,
     expect_unchanged,
+    mistake,
     numeric,
     run_cases,
     snapshot,
@@ -85,8 +86,9 @@ def lif_update(fn, *, quiet: bool = False) -> CheckResult:
               "for 'zero' the old membrane is dropped after a spike, but this step's input still arrives",
               _lif_case([0.1, 0.0, 0.3], [1.3, 2.5, 0.2], "zero"), _LIF_ZERO),
         Case("exactly at threshold is not a spike (strict >)",
-              "use u > threshold, not >=, both for the spike and for the reset",
-              _lif_case([1.0, 0.0], [0.0, 1.0], "subtract", beta=1.0)),
+              "a membrane equal to the threshold has not crossed it, neither for the spike nor for the reset",
+              _lif_case([1.0, 0.0], [0.0, 1.0], "subtract", beta=1.0),
+              "s_t = H(u_t - threshold) with H(0) = 0;  r = H(u_{t-1} - threshold) with H(0) = 0"),
         Case("other beta and threshold", "use the beta and threshold arguments, not 0.9 and 1.0",
               _lif_case([0.4, 1.5, 0.0], [2.2, 0.1, 0.0], "subtract", beta=0.5, threshold=2.0)),
         Case("torch tensors work as well as NumPy arrays",
@@ -100,7 +102,8 @@ def lif_update(fn, *, quiet: bool = False) -> CheckResult:
         Case("the inputs are not modified", "build new arrays (u = beta * u + ...) instead of u *= beta",
               _lif_unchanged),
     ]
-    return run_cases("1.1", "lif_update", fn, cases, quiet=quiet)
+    return run_cases("1.1", "lif_update", fn, cases, quiet=quiet, formula=_LIF_SUBTRACT + ";  s_t = H(u_t - threshold)",
+                     names=("current", "membrane", "beta", "threshold", "reset"))
 
 
 def _reference_step(current, membrane, beta, threshold, reset="subtract"):
@@ -176,7 +179,8 @@ def simulate_lif(fn, *, quiet: bool = False) -> CheckResult:
         Case("a current of shape [T] (one neuron) works too", "take the zeros from current[0], whatever its shape",
               _simulate_one_dimensional, loop),
     ]
-    return run_cases("1.2", "simulate_lif", fn, cases, quiet=quiet)
+    return run_cases("1.2", "simulate_lif", fn, cases, quiet=quiet, formula=loop,
+                     names=("current", "beta", "threshold", "reset", "step"))
 
 
 def _climb_rate(current: float, beta: float, threshold: float) -> float:
@@ -220,5 +224,169 @@ def theoretical_rate(fn, *, quiet: bool = False) -> CheckResult:
               _rate_case([0.3, 0.26, 0.047], beta=1.0), _RATE_FORMULA),
         Case("an array of currents gives rates of the same shape", "work element-wise (NumPy arrays), no float()",
               _rate_case(g.uniform(0.0, 1.5, (4, 6))), _RATE_FORMULA),
+        Case("a membrane that lands exactly on the threshold has not crossed it: I = 0.5, threshold = 1, beta = 1 "
+             "fires every third step (rate 1/3), and so does I = 0.5, threshold = 0.75, beta = 0.5",
+             "count the steps until u is strictly ABOVE the threshold: a climb that lands on it needs one step more",
+             lambda fn: (_rate_case([0.5], beta=1.0)(fn), _rate_case([0.5], beta=0.5, threshold=0.75)(fn)),
+             _RATE_FORMULA),
     ]
-    return run_cases("1.3", "theoretical_rate", fn, cases, quiet=quiet)
+    return run_cases("1.3", "theoretical_rate", fn, cases, quiet=quiet, formula=_RATE_FORMULA,
+                     names=("current", "beta", "threshold"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+def _zero_reset(membrane, threshold):
+    return (membrane > threshold) * 1.0
+
+
+@mistake("1.1", "a non-strict threshold (>=)", "a membrane exactly AT the threshold has not crossed it: the "
+         "comparison must be strict, for the spike and for the reset")
+def _lif_greater_equal(current, membrane, beta, threshold, reset="subtract"):
+    r = (membrane >= threshold) * 1.0
+    membrane = beta * membrane + current - threshold * r if reset == "subtract" else beta * (1 - r) * membrane + current
+    return (membrane >= threshold) * 1.0, membrane
+
+
+@mistake("1.1", "the reset applied to the new membrane", "you reset the membrane you return; it should be u_t "
+         "BEFORE its reset: the reset comes at the next step, from the membrane passed in")
+def _lif_reset_from_new(current, membrane, beta, threshold, reset="subtract"):
+    membrane = beta * membrane + current
+    spike = (membrane > threshold) * 1.0
+    return spike, membrane - threshold * spike if reset == "subtract" else membrane * (1 - spike)
+
+
+@mistake("1.1", "a forgotten reset", "the membrane never comes down after a spike: a membrane passed in above "
+         "the threshold must be reset (by subtraction or to zero)")
+def _lif_no_reset(current, membrane, beta, threshold, reset="subtract"):
+    membrane = beta * membrane + current
+    return (membrane > threshold) * 1.0, membrane
+
+
+@mistake("1.1", "the leak applied after the input", "the input of this step arrives after the leak: only the old "
+         "membrane is multiplied by beta")
+def _lif_leak_after_input(current, membrane, beta, threshold, reset="subtract"):
+    r = (membrane > threshold) * 1.0
+    membrane = beta * (membrane + current) - threshold * r if reset == "subtract" else beta * (1 - r) * (membrane + current)
+    return (membrane > threshold) * 1.0, membrane
+
+
+@mistake("1.1", "reset 'zero' also drops this step's input", "after a spike the OLD membrane is forgotten, but the "
+         "current of this step still arrives")
+def _lif_zero_drops_input(current, membrane, beta, threshold, reset="subtract"):
+    r = (membrane > threshold) * 1.0
+    membrane = beta * membrane + current - threshold * r if reset == "subtract" else (1 - r) * (beta * membrane + current)
+    return (membrane > threshold) * 1.0, membrane
+
+
+@mistake("1.1", "fixed beta and threshold (0.9 and 1.0)", "you used the numbers of the chapter's example instead "
+         "of the beta and threshold arguments")
+def _lif_fixed_constants(current, membrane, beta, threshold, reset="subtract"):
+    return _reference_lif_update(current, membrane, 0.9, 1.0, reset)
+
+
+@mistake("1.1", "the membrane changed in place", "the membrane passed in was modified (u *= beta or u += ...): the "
+         "caller still needs it, so compute the new membrane into a new array")
+def _lif_in_place(current, membrane, beta, threshold, reset="subtract"):
+    r = (membrane > threshold) * 1.0
+    if reset == "subtract":
+        membrane *= beta
+        membrane += current - threshold * r
+    else:
+        membrane *= beta * (1 - r)
+        membrane += current
+    return (membrane > threshold) * 1.0, membrane
+
+
+@mistake("1.2", "the step function passed in is not used", "you computed the neuron yourself: call the step "
+         "function you are given at every step (the check passes in a fake one)")
+def _simulate_own_neuron(current, beta, threshold, reset, step):
+    return lif_sequence(current, LIFParams(beta=beta, threshold=threshold, reset=reset))
+
+
+@mistake("1.2", "an off-by-one in time: the membrane before the step is kept", "you store the membrane that goes "
+         "INTO each step; keep what each step returns")
+def _simulate_off_by_one(current, beta, threshold, reset, step):
+    u, spikes, membranes = torch.zeros_like(current[0]), [], []
+    for t in range(current.shape[0]):
+        membranes.append(u)
+        s, u = step(current[t], u, beta, threshold, reset)
+        spikes.append(s)
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+@mistake("1.2", "the membrane is not carried from step to step", "each step starts again from rest: pass the "
+         "membrane returned by one step into the next")
+def _simulate_no_state(current, beta, threshold, reset, step):
+    pairs = [step(current[t], torch.zeros_like(current[0]), beta, threshold, reset) for t in range(current.shape[0])]
+    return torch.stack([s for s, _ in pairs]), torch.stack([u for _, u in pairs])
+
+
+@mistake("1.2", "the neuron does not start at rest", "the membrane before the first step must be zero, not the "
+         "first current")
+def _simulate_start_at_current(current, beta, threshold, reset, step):
+    u, spikes, membranes = current[0].clone(), [], []
+    for t in range(current.shape[0]):
+        s, u = step(current[t], u, beta, threshold, reset)
+        spikes.append(s)
+        membranes.append(u)
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+@mistake("1.2", "fixed beta and threshold", "pass the beta, threshold and reset you are given on to step")
+def _simulate_fixed(current, beta, threshold, reset, step):
+    u, spikes, membranes = torch.zeros_like(current[0]), [], []
+    for t in range(current.shape[0]):
+        s, u = step(current[t], u, 0.9, 1.0, "subtract")
+        spikes.append(s)
+        membranes.append(u)
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+def _climb(current, beta, threshold):
+    current = np.asarray(current, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if beta == 1:
+            return current, threshold / current
+        return current, np.log(1 - threshold * (1 - beta) / current) / np.log(beta)
+
+
+@mistake("1.3", "a non-strict threshold: n* = ceil(...)", "ceil counts a climb that lands exactly ON the threshold "
+         "as a spike; the membrane must get strictly above it (try I = 0.5, threshold 1, beta 1 by hand)")
+def _rate_ceil(current, beta, threshold):
+    current, steps = _climb(current, beta, threshold)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(current > threshold * (1 - beta), 1 / np.maximum(np.ceil(steps), 1), 0.0)
+
+
+@mistake("1.3", "the closed form used for beta = 1", "for beta = 1, ln(beta) = 0 and the closed form divides by "
+         "zero: treat beta = 1 (no leak) on its own")
+def _rate_closed_form_only(current, beta, threshold):
+    current = np.asarray(current, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_star = np.floor(np.log(1 - threshold * (1 - beta) / current) / np.log(beta)) + 1
+    return np.where(current > threshold * (1 - beta), 1 / n_star, 0.0)
+
+
+@mistake("1.3", "n* without its + 1", "n* counts the steps of the climb including the one that crosses: one more "
+         "than the whole number of steps that stay below")
+def _rate_no_plus_one(current, beta, threshold):
+    current, steps = _climb(current, beta, threshold)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(current > threshold * (1 - beta), 1 / np.maximum(np.floor(steps), 1e-300), 0.0)
+
+
+@mistake("1.3", "no rheobase: the formula applied to every current", "below the rheobase (the current whose climb "
+         "stalls under the threshold) the neuron never fires: its rate is 0, where the formula gives NaN")
+def _rate_no_rheobase(current, beta, threshold):
+    current, steps = _climb(current, beta, threshold)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1 / (np.floor(steps) + 1)
+
+
+@mistake("1.3", "n* returned instead of the rate", "the rate is spikes per step, 1 / n*, not the number of steps")
+def _rate_steps(current, beta, threshold):
+    current, steps = _climb(current, beta, threshold)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(current > threshold * (1 - beta), np.floor(steps) + 1, 0.0)

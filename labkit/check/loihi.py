@@ -15,7 +15,7 @@ from ..loihi.graph import in_lava
 from ..loihi.quantize import loihi_dense, quantize_layer
 from ..loihi.quantize import loihi_lif_step as reference_step
 from ..loihi.sidecar import lava_backend
-from .core import Case, CheckResult, Mismatch, expect_equal, numeric, run_cases, show
+from .core import Case, CheckResult, Mismatch, expect_equal, mistake, numeric, observe, run_cases, show
 
 __all__ = ["lava_network", "loihi_lif_step"]
 
@@ -91,7 +91,8 @@ def loihi_lif_step(fn, *, quiet: bool = False) -> CheckResult:
         Case("40 steps of a quantised layer match labkit.loihi.quantize.loihi_lif_step",
               "return the new u and v; the next call receives them", _loihi_step_sequence, step),
     ]
-    return run_cases("8.1", "loihi_lif_step", fn, cases, quiet=quiet)
+    return run_cases("8.1", "loihi_lif_step", fn, cases, quiet=quiet, formula=step,
+                     names=("a", "u", "v", "layer"))
 
 
 # ----------------------------------------------------------------------------- 8.3 a Lava graph by hand
@@ -166,13 +167,17 @@ def lava_network(fn, *, quiet: bool = False) -> CheckResult:
     outcome: dict = {}
 
     def results(fn_):
-        if "results" not in outcome:
-            outcome["results"] = in_lava(fn_).map([inputs for _, _, (inputs, _) in cases])
-        return outcome["results"]
+        inner = getattr(fn_, "fn", fn_)  # the function itself, not the check's guard: Lava gets its source
+        if id(inner) not in outcome:
+            inputs = [inputs for _, _, (inputs, _) in cases]
+            outcome[id(inner)] = ([inner(*args) for args in inputs] if getattr(inner, "record_model", False)
+                                  else in_lava(inner).map(inputs))
+        return outcome[id(inner)]
 
     def check_case(index):
         def run(fn_):
             got = results(fn_)[index]
+            observe(fn_, np.asarray(got, dtype=np.float64))
             expected = cases[index][2][1]
             a = numeric(got, "recorded spikes")
             if a.shape != expected.shape:
@@ -187,4 +192,120 @@ def lava_network(fn, *, quiet: bool = False) -> CheckResult:
         return run
 
     checks = [Case(text, hint, check_case(i), formula) for i, (text, hint, _) in enumerate(cases)]
-    return run_cases("8.3", "lava_network", fn, checks, quiet=quiet)
+    return run_cases("8.3", "lava_network", fn, checks, quiet=quiet, limit=False)
+
+
+# ----------------------------------------------------------------------------- the mistakes students make (8.1)
+
+
+def _decay(x, d):
+    return torch.sign(x) * ((x.abs() * (4096 - d)) >> 12)
+
+
+def _loihi(a, u, v, layer, *, floor=False, reset_late=False, strict=True, shift=True, clip=True, du_offset=1):
+    threshold = layer.vth << 6
+    fired = (v > threshold) if strict else (v >= threshold)
+    if not reset_late:
+        v = torch.where(fired, torch.zeros_like(v), v)
+    decay = (lambda x, d: (x * (4096 - d)) >> 12) if floor else _decay
+    u = decay(u, layer.du + du_offset) + (a << 6 if shift else a)
+    bias = torch.as_tensor(np.asarray(layer.bias_mant), dtype=torch.int64) << layer.bias_exp
+    v = decay(v, layer.dv) + u + bias
+    if clip:
+        v = v.clamp(-(2**23 - 1), 2**23 - 1)
+    s = (v > threshold) if strict else (v >= threshold)
+    if reset_late:
+        v = torch.where(s, torch.zeros_like(v), v)
+    return s, u, v
+
+
+@mistake("8.1", "the decay rounded down instead of towards zero", ">> 12 on a negative number rounds towards minus "
+         "infinity; Loihi drops the bits of the MAGNITUDE and keeps the sign")
+def _loihi_step_floor_decay(a, u, v, layer):
+    return _loihi(a, u, v, layer, floor=True)
+
+
+@mistake("8.1", "the reset applied to the new v", "Loihi resets from the v passed in (above threshold at the "
+         "previous step); the v you return is before its reset")
+def _loihi_reset_late(a, u, v, layer):
+    return _loihi(a, u, v, layer, reset_late=True)
+
+
+@mistake("8.1", "a non-strict threshold (>=)", "a spike needs v strictly ABOVE the shifted threshold")
+def _loihi_greater_equal(a, u, v, layer):
+    return _loihi(a, u, v, layer, strict=False)
+
+
+@mistake("8.1", "the input not shifted by 6 bits", "the synaptic input enters the current register shifted left "
+         "by 6 bits, like the threshold")
+def _loihi_no_shift(a, u, v, layer):
+    return _loihi(a, u, v, layer, shift=False)
+
+
+@mistake("8.1", "no saturation of v", "v is a 24-bit register: it saturates at ±(2^23 − 1)")
+def _loihi_no_clip(a, u, v, layer):
+    return _loihi(a, u, v, layer, clip=False)
+
+
+@mistake("8.1", "du without Lava's offset", "Lava decays the current with du + 1: with du = 4095 nothing of the "
+         "old current is left")
+def _loihi_du(a, u, v, layer):
+    return _loihi(a, u, v, layer, du_offset=0)
+
+
+# ----------------------------------------------------------------------------- the mistakes students make (8.3)
+# Models of the records that wrongly built graphs give (what Lava's float models compute for them), so that
+# they can be matched without starting Lava.
+
+
+def _record_model(fn):
+    fn.record_model = True
+    return fn
+
+
+def _lava_variant(spikes, layers, beta, threshold, *, steps=None, decay=None, bias=True, probe=-1):
+    total = len(spikes) + len(layers) if steps is None else steps
+    s = np.zeros((total, spikes.shape[1]))
+    s[: min(len(spikes), total)] = spikes[:total]
+    dv = 1.0 - beta if decay is None else decay
+    records = []
+    for weight, b in layers:
+        a = np.zeros((total, weight.shape[0]))
+        for k in range(1, total):
+            a[k] = weight[:, s[k - 1] > 0].sum(axis=1)
+        v, out = np.zeros(weight.shape[0]), np.zeros((total, weight.shape[0]))
+        for k in range(total):
+            v = v * (1 - dv) + a[k] + (b if bias else 0.0)
+            out[k] = v > threshold
+            v[out[k] > 0] = 0.0
+        s = out
+        records.append(out)
+    return records[probe]
+
+
+@mistake("8.3", "dv set to beta", "Lava's dv is the fraction of v that DECAYS per step, 1 − beta, not the fraction "
+         "kept")
+@_record_model
+def _lava_dv_beta(spikes, layers, beta, threshold):
+    return _lava_variant(spikes, layers, beta, threshold, decay=beta)
+
+
+@mistake("8.3", "run for T steps only", "each Dense delivers one step late: run and record T + (number of layers) "
+         "steps, the input padded with zeros")
+@_record_model
+def _lava_short_run(spikes, layers, beta, threshold):
+    return _lava_variant(spikes, layers, beta, threshold, steps=len(spikes))
+
+
+@mistake("8.3", "the bias left out", "give every LIF its layer's bias (bias_mant): it charges the membrane at every "
+         "step, input or not")
+@_record_model
+def _lava_no_bias(spikes, layers, beta, threshold):
+    return _lava_variant(spikes, layers, beta, threshold, bias=False)
+
+
+@mistake("8.3", "the first LIF probed instead of the last", "the Monitor must probe the s_out of the LAST layer's "
+         "LIF")
+@_record_model
+def _lava_first_layer(spikes, layers, beta, threshold):
+    return _lava_variant(spikes, layers, beta, threshold, probe=0)

@@ -13,6 +13,7 @@ from .core import (
     Mismatch,
     expect_equal,
     expect_unchanged,
+    mistake,
     run_cases,
     snapshot,
 )
@@ -68,4 +69,52 @@ def name_neurons(fn, *, quiet: bool = False) -> CheckResult:
         Case("60 images, 12 neurons, 3 classes", "one label per neuron (per COLUMN of responses)",
               _names_case(responses, labels, 3), _NAMES),
     ]
-    return run_cases("3.3", "name_neurons", fn, cases, quiet=quiet)
+    return run_cases("3.3", "name_neurons", fn, cases, quiet=quiet, formula=_NAMES,
+                     names=("responses", "labels", "n_classes"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+def _class_sums(responses, labels, n_classes):
+    return torch.nn.functional.one_hot(labels, n_classes).to(responses.dtype).T @ responses  # [classes, neurons]
+
+
+def _class_means(responses, labels, n_classes):
+    counts = torch.bincount(labels, minlength=n_classes).to(responses.dtype)
+    return _class_sums(responses, labels, n_classes) / counts[:, None]
+
+
+@mistake("3.3", "the sum per class instead of the mean", "a class with more images wins by numbers alone: divide "
+         "each class's summed response by its number of images")
+def _names_by_sum(responses, labels, n_classes):
+    names = _class_sums(responses, labels, n_classes).argmax(dim=0)
+    names[responses.sum(dim=0) == 0] = -1
+    return names
+
+
+@mistake("3.3", "a silent neuron given a class", "a neuron that never fired has no preference: label it -1")
+def _names_silent_zero(responses, labels, n_classes):
+    return torch.nan_to_num(_class_means(responses, labels, n_classes), nan=-1.0).argmax(dim=0)
+
+
+@mistake("3.3", "a class without images divided by zero", "0 / 0 is NaN, and argmax picks a NaN: give a class "
+         "with no images no chance (its mean must lose)")
+def _names_nan(responses, labels, n_classes):
+    names = _class_means(responses, labels, n_classes).argmax(dim=0)
+    names[responses.sum(dim=0) == 0] = -1
+    return names
+
+
+@mistake("3.3", "one label per image instead of per neuron", "the argmax runs over the classes for each NEURON "
+         "(each column of responses)")
+def _names_per_image(responses, labels, n_classes):
+    return responses.argmax(dim=1)
+
+
+@mistake("3.3", "labels as floats", "class labels are integers: return an int64 tensor")
+def _names_float(responses, labels, n_classes):
+    means = torch.nan_to_num(_class_means(responses, labels, n_classes), nan=-1.0)
+    names = means.argmax(dim=0).float()
+    names[responses.sum(dim=0) == 0] = -1.0
+    return names

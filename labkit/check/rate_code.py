@@ -16,6 +16,7 @@ from .core import (
     expect_close,
     expect_equal,
     expect_unchanged,
+    mistake,
     numeric,
     run_cases,
     show,
@@ -111,7 +112,8 @@ def rate_encode(fn, *, quiet: bool = False) -> CheckResult:
         Case("a batch of digits [B, 28, 28], left unchanged", "build a new tensor; do not write into the images",
               _rate_batch, _RATE_CODE),
     ]
-    return run_cases("2.1", "rate_encode", fn, cases, quiet=quiet)
+    return run_cases("2.1", "rate_encode", fn, cases, quiet=quiet, formula=_RATE_CODE,
+                     names=("images", "num_steps", "generator"))
 
 
 def _rmse_case(images, num_steps, what="predicted RMSE"):
@@ -143,7 +145,7 @@ def predicted_rmse(fn, *, quiet: bool = False) -> CheckResult:
         Case("a batch of digits: the mean over every pixel of every image", "average over all dimensions",
               _rmse_case(digits, 25), _RMSE),
     ]
-    return run_cases("2.2", "predicted_rmse", fn, cases, quiet=quiet)
+    return run_cases("2.2", "predicted_rmse", fn, cases, quiet=quiet, formula=_RMSE, names=("images", "num_steps"))
 
 
 def _latency_reference(x: np.ndarray, num_steps: int) -> np.ndarray:
@@ -181,7 +183,7 @@ def latency_encode(fn, *, quiet: bool = False) -> CheckResult:
         Case("a digit [28, 28]: one spike per non-black pixel, time first",
               "the result has shape (num_steps, 28, 28)", _latency_case(digit, 25), _LATENCY),
     ]
-    return run_cases("2.3", "latency_encode", fn, cases, quiet=quiet)
+    return run_cases("2.3", "latency_encode", fn, cases, quiet=quiet, formula=_LATENCY, names=("images", "num_steps"))
 
 
 def _decode_case(spikes, expected, what="decoded intensities"):
@@ -220,4 +222,120 @@ def latency_decode(fn, *, quiet: bool = False) -> CheckResult:
         Case("round trip of a digit through labkit.encoding.encode_latency",
               "work along the time axis (dim 0) for every pixel at once", _decode_round_trip, _DECODE),
     ]
-    return run_cases("2.4", "latency_decode", fn, cases, quiet=quiet)
+    return run_cases("2.4", "latency_decode", fn, cases, quiet=quiet, formula=_DECODE, names=("spikes",))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+@mistake("2.1", "one draw repeated at every step", "every time step needs its own random numbers: one uniform "
+         "number per step AND pixel, not one per pixel copied T times")
+def _rate_same_draw_every_step(images, num_steps, generator):
+    once = (torch.rand(images.shape, generator=generator) < images).float()
+    return once.expand(num_steps, *images.shape).clone()
+
+
+@mistake("2.1", "the comparison the wrong way round", "a spike where the uniform number is ABOVE the intensity "
+         "fires at rate 1 - x: bright pixels must fire more often")
+def _rate_above(images, num_steps, generator):
+    return (torch.rand((num_steps, *images.shape), generator=generator) > images).float()
+
+
+@mistake("2.1", "a fixed seed of your own", "your spikes ignore the generator passed in: draw from it, so that the "
+         "caller's seed decides the spikes")
+def _rate_own_seed(images, num_steps, generator):
+    own = torch.Generator().manual_seed(0)
+    return (torch.rand((num_steps, *images.shape), generator=own) < images).float()
+
+
+@mistake("2.1", "booleans instead of floats", "a comparison gives a bool tensor; the network multiplies spikes "
+         "with weights, so turn them into 0.0 and 1.0")
+def _rate_bool(images, num_steps, generator):
+    return torch.rand((num_steps, *images.shape), generator=generator) < images
+
+
+@mistake("2.1", "time as the last dimension", "the lab's tensors are time-first: the steps are the FIRST "
+         "dimension, then the image's own dimensions")
+def _rate_time_last(images, num_steps, generator):
+    return (torch.rand((*images.shape, num_steps), generator=generator) < images[..., None]).float()
+
+
+@mistake("2.2", "a tensor instead of a float", "the answer is one number: turn the 0-dimensional tensor into a "
+         "Python float")
+def _rmse_tensor(images, num_steps):
+    return torch.sqrt((images * (1 - images)).mean() / num_steps)
+
+
+@mistake("2.2", "the square root taken before the mean", "the errors of the pixels are averaged as VARIANCES "
+         "(squared errors), and the root comes last")
+def _rmse_root_first(images, num_steps):
+    return float(torch.sqrt(images * (1 - images) / num_steps).mean())
+
+
+@mistake("2.2", "the number of steps forgotten", "the estimate N / T averages T draws: its variance shrinks with T")
+def _rmse_no_steps(images, num_steps):
+    return float(torch.sqrt((images * (1 - images)).mean()))
+
+
+@mistake("2.2", "the variance of a Bernoulli taken as x", "a Bernoulli(x) draw has variance x (1 - x), not x: "
+         "a white pixel (x = 1) is decoded without error")
+def _rmse_variance_x(images, num_steps):
+    return float(torch.sqrt(images.mean() / num_steps))
+
+
+def _latency_at(images, steps, times, fires):
+    out = torch.zeros((steps, *images.shape))
+    index = times.long().clamp(0, steps - 1)
+    out.scatter_(0, index[None], fires[None].float())
+    return out
+
+
+@mistake("2.3", "brighter pixels fire later", "the latency code is inverted: the brightest pixel (x = 1) fires at "
+         "the FIRST step")
+def _latency_inverted(images, num_steps):
+    return _latency_at(images, num_steps, torch.round(images * (num_steps - 1)), images > 0)
+
+
+@mistake("2.3", "black pixels fire too", "a black pixel (x = 0) carries nothing: it sends no spike at all")
+def _latency_black_fires(images, num_steps):
+    return _latency_at(images, num_steps, torch.round((1 - images) * (num_steps - 1)), images >= 0)
+
+
+@mistake("2.3", "the time truncated instead of rounded", "int() and floor cut the fraction off; the spike goes to "
+         "the NEAREST step")
+def _latency_truncated(images, num_steps):
+    return _latency_at(images, num_steps, torch.floor((1 - images) * (num_steps - 1)), images > 0)
+
+
+@mistake("2.3", "a fixed 25 steps", "use num_steps for the length and the spread of the code")
+def _latency_fixed_steps(images, num_steps):
+    return _latency_at(images, num_steps, torch.round((1 - images) * 24), images > 0)
+
+
+@mistake("2.3", "the last step T instead of T - 1", "the steps are numbered 0 to T - 1: the darkest grey must land "
+         "on step T - 1")
+def _latency_off_by_one(images, num_steps):
+    return _latency_at(images, num_steps, torch.round((1 - images) * num_steps), images > 0)
+
+
+@mistake("2.4", "a silent pixel decoded as white", "the step of the largest value of an all-zero column is 0, "
+         "which reads as white: a pixel that never fired is black")
+def _latency_decode_without_fired(spikes):
+    return 1 - spikes.argmax(dim=0).float() / (spikes.shape[0] - 1)
+
+
+@mistake("2.4", "the spike time divided by T", "the steps run from 0 to T - 1: the last step must decode to 0")
+def _decode_over_steps(spikes):
+    return (1 - spikes.argmax(dim=0).float() / spikes.shape[0]) * (spikes.sum(dim=0) > 0)
+
+
+@mistake("2.4", "the spike time returned, not the intensity", "invert the encoder: an early spike means a BRIGHT "
+         "pixel")
+def _decode_time(spikes):
+    return spikes.argmax(dim=0).float() / (spikes.shape[0] - 1) * (spikes.sum(dim=0) > 0)
+
+
+@mistake("2.4", "the spike searched along the wrong dimension", "the spike time of a pixel runs along dimension 0 "
+         "(time), one answer per pixel")
+def _decode_wrong_axis(spikes):
+    return 1 - spikes.argmax(dim=-1).float() / (spikes.shape[0] - 1)

@@ -7,7 +7,7 @@ import torch
 
 from ..models import SpikingMLP
 from ..neurons import LIFParams, lif_step
-from .core import Case, CheckResult, expect_close, expect_equal, expect_pair, run_cases
+from .core import Case, CheckResult, expect_close, expect_equal, expect_pair, mistake, run_cases
 
 __all__ = ["recurrent_lif"]
 
@@ -75,4 +75,47 @@ def recurrent_lif(fn, *, quiet: bool = False) -> CheckResult:
               "the current passed in already holds W s_in + b: add only the recurrent part", _recurrent_model_case,
               formula),
     ]
-    return run_cases("9.3", "recurrent_lif", fn, cases, quiet=quiet)
+    return run_cases("9.3", "recurrent_lif", fn, cases, quiet=quiet, names=("current", "weight", "params"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+def _recurrent(current, weight, params, *, transpose=True, carry=True, fixed=False, same_step=False):
+    s, u = torch.zeros_like(current[0]), torch.zeros_like(current[0])
+    p = LIFParams() if fixed else params
+    spikes, membranes = [], []
+    for t in range(current.shape[0]):
+        v = weight.T if transpose else weight
+        if same_step:  # the step's own spikes fed back at once
+            s0, _ = lif_step(current[t], u if carry else torch.zeros_like(u), p)
+            s, u = lif_step(current[t] + s0 @ v, u if carry else torch.zeros_like(u), p)
+        else:
+            s, u = lif_step(current[t] + s @ v, u if carry else torch.zeros_like(u), p)
+        spikes.append(s)
+        membranes.append(u)
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+@mistake("9.3", "V used untransposed", "V[j, i] carries neuron i's spike to neuron j, as nn.Linear's weight: the "
+         "recurrent current of a batch of spike rows needs V's TRANSPOSE")
+def _recurrent_untransposed(current, weight, params):
+    return _recurrent(current, weight, params, transpose=False)
+
+
+@mistake("9.3", "the membrane not carried over time", "each step must start from the membrane the previous step "
+         "returned, not from rest")
+def _recurrent_no_state(current, weight, params):
+    return _recurrent(current, weight, params, carry=False)
+
+
+@mistake("9.3", "default parameters instead of params", "pass the params you are given to lif_step: beta, "
+         "threshold and reset come from them")
+def _recurrent_fixed_params(current, weight, params):
+    return _recurrent(current, weight, params, fixed=True)
+
+
+@mistake("9.3", "this step's spikes fed back at once", "a spike reaches the other neurons one step LATER: the "
+         "recurrent input of step t comes from the spikes of step t − 1")
+def _recurrent_same_step(current, weight, params):
+    return _recurrent(current, weight, params, same_step=True)

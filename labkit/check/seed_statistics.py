@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import reference
-from .core import Case, CheckResult, Mismatch, expect_close, run_cases, show
+from .core import Case, CheckResult, Mismatch, expect_close, mistake, run_cases, show
 
 __all__ = ["paired_interval", "seed_band"]
 
@@ -48,7 +48,9 @@ def paired_interval(fn, *, quiet: bool = False) -> CheckResult:
         Case("one shared seed is an error", "one difference has no spread to estimate", _interval_one_seed,
               formula="raise ValueError when fewer than two seeds are shared"),
     ]
-    return run_cases("6.2", "paired_interval", fn, cases, quiet=quiet)
+    return run_cases("6.2", "paired_interval", fn, cases, quiet=quiet,
+                     formula="d_s = hybrid[s] − baseline[s] over the shared seeds; mean d̄; half-width = t_{0.975, n−1} "
+                             "· s_d / √n with s_d the sample standard deviation", names=("hybrid", "baseline"))
 
 def _band_case(curves, what):
     def run(fn):
@@ -77,4 +79,87 @@ def seed_band(fn, *, quiet: bool = False) -> CheckResult:
         Case("five seeds", "the sample standard deviation divides by n − 1, not n",
               _band_case([[80 + s + e for e in range(6)] for s in range(5)], "band")),
     ]
-    return run_cases("6.3", "seed_band", fn, cases, quiet=quiet)
+    return run_cases("6.3", "seed_band", fn, cases, quiet=quiet,
+                     formula="mean_e = (1/n) Σ_s a_s,e;  sd_e = √(Σ_s (a_s,e − mean_e)² / (n − 1)), over the epochs "
+                             "every seed reached", names=("curves",))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+def _differences(hybrid, baseline, seeds=None):
+    seeds = sorted(hybrid.keys() & baseline.keys()) if seeds is None else seeds
+    return np.array([hybrid[s] - baseline[s] for s in seeds], dtype=np.float64)
+
+
+@mistake("6.2", "the population standard deviation (divide by n)", "the spread of a sample is estimated with n − 1 "
+         "in the denominator (ddof=1)")
+def _interval_ddof0(hybrid, baseline):
+    d = _differences(hybrid, baseline)
+    mean, half = reference.paired_interval(hybrid, baseline)
+    return mean, half * float(np.sqrt((len(d) - 1) / len(d)))
+
+
+@mistake("6.2", "1.96 instead of Student's t", "with a handful of seeds the interval needs Student's t with n − 1 "
+         "degrees of freedom, much wider than the normal's 1.96")
+def _interval_normal(hybrid, baseline):
+    d = _differences(hybrid, baseline)
+    if len(d) < 2:
+        raise ValueError("at least two shared seeds")
+    return float(d.mean()), float(1.96 * d.std(ddof=1) / np.sqrt(len(d)))
+
+
+@mistake("6.2", "unpaired means", "a paired interval compares the SAME seed of both rules: take differences seed by "
+         "seed, only for the seeds both have run")
+def _interval_unpaired(hybrid, baseline):
+    seeds = sorted(hybrid.keys() & baseline.keys())
+    mean = float(np.mean(list(hybrid.values())) - np.mean(list(baseline.values())))
+    return mean, reference.paired_interval({s: hybrid[s] for s in seeds}, {s: baseline[s] for s in seeds})[1]
+
+
+@mistake("6.2", "divided by n instead of √n", "the standard error of a mean is s / √n")
+def _interval_over_n(hybrid, baseline):
+    d = _differences(hybrid, baseline)
+    mean, half = reference.paired_interval(hybrid, baseline)
+    return mean, half / float(np.sqrt(len(d)))
+
+
+@mistake("6.2", "one seed gives an interval instead of an error", "with one shared seed there is no spread to "
+         "estimate: raise a ValueError that says so")
+def _interval_one_seed_nan(hybrid, baseline):
+    d = _differences(hybrid, baseline)
+    if len(d) < 2:
+        return float(d.mean()), float("nan")
+    return reference.paired_interval(hybrid, baseline)
+
+
+@mistake("6.3", "the population standard deviation (divide by n)", "the spread over a few seeds is a sample "
+         "standard deviation: n − 1 in the denominator")
+def _band_ddof0(curves):
+    length = min(len(c) for c in curves)
+    a = np.array([c[:length] for c in curves], dtype=np.float64)
+    return a.mean(axis=0), a.std(axis=0)
+
+
+@mistake("6.3", "the mean over epochs instead of over seeds", "one value per EPOCH: average down the seeds "
+         "(axis 0), not along each curve")
+def _band_wrong_axis(curves):
+    length = min(len(c) for c in curves)
+    a = np.array([c[:length] for c in curves], dtype=np.float64)
+    return a.mean(axis=1), a.std(axis=1, ddof=1) if a.shape[1] > 1 else np.zeros(len(a))
+
+
+@mistake("6.3", "NaN for a single seed", "one curve has no spread to estimate; the band has width 0 (the sample "
+         "formula divides by n − 1 = 0)")
+def _band_one_seed_nan(curves):
+    length = min(len(c) for c in curves)
+    a = np.array([c[:length] for c in curves], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return a.mean(axis=0), np.sqrt(((a - a.mean(axis=0)) ** 2).sum(axis=0) / (len(a) - 1))
+
+
+@mistake("6.3", "curves of different lengths not cut", "a run still training has fewer epochs: keep only the "
+         "epochs that every seed has reached")
+def _band_ragged(curves):
+    a = np.array(curves, dtype=np.float64)
+    return a.mean(axis=0), a.std(axis=0, ddof=1) if len(a) > 1 else np.zeros(a.shape[1])

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..readout import rate_loss as labkit_rate_loss
-from .core import Case, CheckResult, Mismatch, expect_close, numeric, run_cases, show
+from .core import Case, CheckResult, Mismatch, expect_close, mistake, numeric, observe, run_cases, show
 
 __all__ = ["rate_loss"]
 
@@ -43,6 +43,7 @@ def _rate_gradient(fn):
     if not isinstance(got, torch.Tensor) or not got.requires_grad:
         raise Mismatch("a loss connected to the spikes (differentiable)", "a result without a gradient path")
     (grad,) = torch.autograd.grad(got, spikes)
+    observe(fn, grad)
     reference = spikes.detach().clone().requires_grad_(True)
     (expected,) = torch.autograd.grad(labkit_rate_loss(reference, labels), reference)
     expect_close(grad, expected, "dL/ds", atol=1e-7)
@@ -72,4 +73,42 @@ def rate_loss(fn, *, quiet: bool = False) -> CheckResult:
         Case("the gradient reaches the spikes", "use torch operations only (no .item(), no NumPy): the surrogate "
              "carries the gradient on from the spikes", _rate_gradient),
     ]
-    return run_cases("4.4", "rate_loss", fn, cases, quiet=quiet)
+    return run_cases("4.4", "rate_loss", fn, cases, quiet=quiet,
+                     formula="L = (1/T) Σ_t CE(s_t, y), the spikes of step t as logits, mean over the batch",
+                     names=("output_spikes", "labels"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+_CE = torch.nn.functional.cross_entropy
+
+
+@mistake("4.4", "a sum over time instead of the mean", "the paper's loss is the temporal AVERAGE: divide the sum "
+         "over the T steps by T")
+def _loss_sum_over_time(output_spikes, labels):
+    return sum(_CE(s, labels) for s in output_spikes)
+
+
+@mistake("4.4", "the cross-entropy of the spike counts", "the loss is one cross-entropy PER STEP, with that step's "
+         "spikes as logits, averaged; not one cross-entropy of the summed counts")
+def _loss_of_counts(output_spikes, labels):
+    return _CE(output_spikes.sum(dim=0), labels)
+
+
+@mistake("4.4", "a Python float instead of a tensor", ".item() (or NumPy) cuts the loss off from the graph: "
+         "backward needs the tensor")
+def _loss_item(output_spikes, labels):
+    return torch.tensor(float(sum(_CE(s, labels) for s in output_spikes) / len(output_spikes)))
+
+
+@mistake("4.4", "the labels repeated in the wrong order", "after flattening [T, B] into T·B rows the labels must "
+         "repeat in the same order: the whole batch once per step")
+def _loss_interleaved(output_spikes, labels):
+    steps = output_spikes.shape[0]
+    return _CE(output_spikes.reshape(-1, output_spikes.shape[-1]), labels.repeat_interleave(steps))
+
+
+@mistake("4.4", "the cross-entropy of the mean spikes", "averaging the spikes first and taking one cross-entropy "
+         "is not the mean of the per-step cross-entropies")
+def _loss_of_mean(output_spikes, labels):
+    return _CE(output_spikes.mean(dim=0), labels)

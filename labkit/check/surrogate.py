@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..neurons import ATan
-from .core import Case, CheckResult, expect_close, run_cases
+from .core import Case, CheckResult, expect_close, mistake, run_cases
 
 __all__ = ["atan_surrogate_grad"]
 
@@ -33,7 +33,7 @@ def atan_surrogate_grad(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 4.1, ``atan_surrogate_grad(x, alpha) -> (alpha/2) / (1 + (pi/2 · alpha · x)^2)``."""
     cases = [
         Case("the peak at x = 0 is alpha/2", "at the threshold (x = 0) the bump is at its highest",
-             _atan_case([0.0], 2.0, "value at 0"), formula="S'(0) = α/2"),
+             _atan_case([0.0, 0.25], 3.0, "value at 0 and 0.25"), formula="S'(0) = α/2"),
         Case("values on [-2, 2] for alpha = 2", "the derivative of 1/2 + arctan(π α x / 2) / π, by the chain rule",
              _atan_case(np.linspace(-2, 2, 9), 2.0, "surrogate"),
              formula="S'(x) = (α/2) / (1 + (π/2 · α · x)²)"),
@@ -45,4 +45,29 @@ def atan_surrogate_grad(fn, *, quiet: bool = False) -> CheckResult:
         Case("agrees with a finite difference of the arctangent", "use math.pi (or torch.pi), not an approximation",
              _atan_finite_difference),
     ]
-    return run_cases("4.1", "atan_surrogate_grad", fn, cases, quiet=quiet)
+    return run_cases("4.1", "atan_surrogate_grad", fn, cases, quiet=quiet,
+                     formula="S'(x) = (α/2) / (1 + (π/2 · α · x)²)", names=("x", "alpha"))
+
+
+@mistake("4.1", "alpha missing from the height", "alpha appears twice: in the width of the bump AND in its height "
+         "(the peak is alpha / 2)")
+def _atan_without_alpha(x, alpha):
+    return 0.5 / (1 + (math.pi / 2 * alpha * x) ** 2)
+
+
+@mistake("4.1", "pi instead of pi/2 in the width", "the derivative of arctan(π α x / 2) brings the factor π/2 into "
+         "the denominator's square, not π")
+def _atan_pi(x, alpha):
+    return (alpha / 2) / (1 + (math.pi * alpha * x) ** 2)
+
+
+@mistake("4.1", "the smooth step itself, not its derivative", "you returned the arctangent step 1/2 + arctan(...)/π; "
+         "the surrogate gradient is its DERIVATIVE")
+def _atan_primitive(x, alpha):
+    return 0.5 + torch.atan(math.pi / 2 * alpha * x) / math.pi
+
+
+@mistake("4.1", "the square forgotten", "the bump falls off symmetrically on both sides of the threshold: the "
+         "denominator holds a square")
+def _atan_no_square(x, alpha):
+    return (alpha / 2) / (1 + (math.pi / 2 * alpha * x).abs())

@@ -6,7 +6,9 @@ import numpy as np
 import torch
 
 from ..neurons import ATan, spike
-from .core import Case, CheckResult, Mismatch, expect_close, expect_equal, expect_unchanged, run_cases, show, snapshot
+from .core import (Case, CheckResult, Mismatch, expect_close, expect_equal, expect_unchanged, mistake, observe, run_cases,
+                   show,
+                   snapshot)
 
 __all__ = ["atan_spike"]
 
@@ -36,6 +38,7 @@ def _spike_backward_case(alpha, weighted: bool, what):
             raise Mismatch("spikes connected to the graph (forward called through ATanSpike.apply)",
                             "a result without a gradient path")
         (grad,) = torch.autograd.grad((spikes * upstream).sum(), x)
+        observe(fn, grad)
         expect_close(grad, upstream * ATan(alpha).derivative(x.detach()), what, atol=1e-7)
 
     return run
@@ -47,6 +50,7 @@ def _spike_through_layer(fn):
     weight = torch.randn(5, 9, generator=g, requires_grad=True)
     target = torch.randn(16, 5, generator=g)
     (got,) = torch.autograd.grad(((fn(inputs @ weight.T - 1.0, 2.0) - target) ** 2).sum(), weight)
+    observe(fn, got)
     (expected,) = torch.autograd.grad(((spike(inputs @ weight.T - 1.0, ATan(2.0)) - target) ** 2).sum(), weight)
     expect_close(got, expected, "dL/dW of a layer of spiking neurons", atol=1e-5)
 
@@ -81,4 +85,62 @@ def atan_spike(fn, *, quiet: bool = False) -> CheckResult:
               "the same surrogate as labkit.neurons.ATan(alpha)", _spike_through_layer),
         Case("x is not modified", "compute the spikes into a new tensor", _spike_unchanged),
     ]
-    return run_cases("4.2", "atan_spike", fn, cases, quiet=quiet)
+    return run_cases("4.2", "atan_spike", fn, cases, quiet=quiet,
+                     formula="forward: s = H(x) (1.0 where x > 0);  backward: dL/dx = grad_output · (α/2) / (1 + (π/2 · α · x)²)",
+                     names=("x", "alpha"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+def _surrogate(x, alpha):
+    return (alpha / 2) / (1 + (np.pi / 2 * alpha * x) ** 2)
+
+
+def _spike_function(forward, backward):
+    class Spike(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, alpha):
+            ctx.save_for_backward(x)
+            ctx.alpha = alpha
+            return forward(x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            return backward(grad_output, x, ctx.alpha), None
+
+    return Spike
+
+
+_GE = _spike_function(lambda x: (x >= 0).to(x.dtype), lambda g, x, a: g * _surrogate(x, a))
+_NO_CHAIN = _spike_function(lambda x: (x > 0).to(x.dtype), lambda g, x, a: _surrogate(x, a))
+_FIXED_ALPHA = _spike_function(lambda x: (x > 0).to(x.dtype), lambda g, x, a: g * _surrogate(x, 2.0))
+
+
+@mistake("4.2", "a non-strict step (x >= 0)", "at x = 0 the membrane is exactly at the threshold: no spike, as in "
+         "chapter 1's strict comparison")
+def _spike_greater_equal(x, alpha):
+    return _GE.apply(x, alpha)
+
+
+@mistake("4.2", "backward ignores the incoming gradient", "backward returns dL/dx: the surrogate times the gradient "
+         "that arrives from the layers after the spike (the chain rule)")
+def _spike_no_chain_rule(x, alpha):
+    return _NO_CHAIN.apply(x, alpha)
+
+
+@mistake("4.2", "backward with a fixed alpha", "backward must use the alpha given to forward (keep it on ctx)")
+def _spike_fixed_alpha(x, alpha):
+    return _FIXED_ALPHA.apply(x, alpha)
+
+
+@mistake("4.2", "a plain comparison without the autograd.Function", "a bare comparison has no gradient: the spike "
+         "must go through your Function's apply, whose backward gives the surrogate")
+def _spike_no_function(x, alpha):
+    return (x > 0).to(x.dtype)
+
+
+@mistake("4.2", "booleans instead of floats", "the forward pass returns spikes as 0.0 and 1.0 in x's dtype")
+def _spike_bool(x, alpha):
+    return x > 0

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..stdp import STDPParams, traces
-from .core import Case, CheckResult, expect_close, expect_unchanged, numeric, run_cases, snapshot
+from .core import Case, CheckResult, expect_close, expect_unchanged, mistake, numeric, run_cases, snapshot
 
 __all__ = ["stdp_pairs", "trace_step"]
 
@@ -56,7 +56,7 @@ def trace_step(fn, *, quiet: bool = False) -> CheckResult:
         Case("the inputs are not modified", "return a new tensor instead of changing trace in place",
               _trace_unchanged),
     ]
-    return run_cases("3.1", "trace_step", fn, cases, quiet=quiet)
+    return run_cases("3.1", "trace_step", fn, cases, quiet=quiet, formula=_TRACE, names=("trace", "spikes", "decay"))
 
 
 def _stdp_params(A_plus=0.01, A_minus=0.0105, tau_plus=20.0, tau_minus=20.0):
@@ -120,4 +120,75 @@ def stdp_pairs(fn, *, quiet: bool = False) -> CheckResult:
               "potentiation and depression both at every step, for all neurons at once (outer products)",
               _stdp_case(rand_pre, rand_post, p), _STDP),
     ]
-    return run_cases("3.2", "stdp_pairs", fn, cases, quiet=quiet)
+    return run_cases("3.2", "stdp_pairs", fn, cases, quiet=quiet, formula=_STDP, names=("pre", "post", "params"))
+
+
+# ----------------------------------------------------------------------------- the mistakes students make
+
+
+@mistake("3.1", "the trace changed in place", "trace *= decay writes into the caller's tensor: compute the new "
+         "trace into a new tensor")
+def _trace_in_place(trace, spikes, decay):
+    trace *= decay
+    trace += spikes
+    return trace
+
+
+@mistake("3.1", "the trace reset by a spike", "a spike ADDS one to the decayed trace; it does not set it to one")
+def _trace_reset(trace, spikes, decay):
+    return torch.where(torch.as_tensor(spikes) > 0, torch.ones_like(torch.as_tensor(trace)),
+                       decay * torch.as_tensor(trace))
+
+
+@mistake("3.1", "the spikes decayed along with the trace", "this step's spikes enter at full height: only the old "
+         "trace is multiplied by decay")
+def _trace_decay_after(trace, spikes, decay):
+    return decay * (trace + spikes)
+
+
+@mistake("3.1", "no decay", "without spikes the trace must shrink by the factor decay at every step")
+def _trace_no_decay(trace, spikes, decay):
+    return trace + spikes
+
+
+def _stdp_loop(pre, post, params, *, post_first=False, sign=1.0, lam_minus=True, pre_late=False):
+    x, y = torch.zeros_like(pre[0]), torch.zeros_like(post[0])
+    dw = torch.zeros(post.shape[1], pre.shape[1], dtype=pre.dtype)
+    for t in range(pre.shape[0]):
+        x_read = x * params.decay_plus if pre_late else None
+        x = params.decay_plus * x + pre[t]
+        y_new = params.decay_minus * y + post[t]
+        depress = y_new if post_first else (params.decay_minus if lam_minus else 1.0) * y
+        dw += sign * (params.A_plus * torch.outer(post[t], x if x_read is None else x_read)
+                      - params.A_minus * torch.outer(depress, pre[t]))
+        y = y_new
+    return dw
+
+
+@mistake("3.2", "the postsynaptic trace updated too early", "at a simultaneous pre and post spike the depression "
+         "read a trace that already holds this step's post spike: read it BEFORE this step's post spikes enter")
+def _stdp_post_trace_first(pre, post, params):
+    return _stdp_loop(pre, post, params, post_first=True)
+
+
+@mistake("3.2", "the signs swapped", "pre before post must STRENGTHEN the synapse (+A+), post before pre weaken it")
+def _stdp_wrong_sign(pre, post, params):
+    return _stdp_loop(pre, post, params, sign=-1.0)
+
+
+@mistake("3.2", "ΔW transposed", "ΔW has one row per POSTsynaptic neuron and one column per input: "
+         "[n_post, n_pre]")
+def _stdp_transposed(pre, post, params):
+    return _stdp_loop(pre, post, params).T
+
+
+@mistake("3.2", "the depression missing its lambda- factor", "the postsynaptic trace of the step before is one step "
+         "older by the time the pre spike reads it: it decays once more")
+def _stdp_no_lambda_minus(pre, post, params):
+    return _stdp_loop(pre, post, params, lam_minus=False)
+
+
+@mistake("3.2", "the presynaptic trace read before this step's spikes", "a simultaneous pair counts as pre before "
+         "post: the presynaptic trace must already hold this step's pre spikes when post reads it")
+def _stdp_pre_late(pre, post, params):
+    return _stdp_loop(pre, post, params, pre_late=True)
