@@ -364,3 +364,13 @@ def test_energy_table_maps_other_model_names_to_the_paper_rows():
     assert row["paper_uJ"] == 530.0, "the alias picks the paper's hybrid-on-Loihi row"
     comparison = E.compare_with_paper(rows, {"A-STDP hybrid": "adaptive"})
     assert comparison[2]["lab_uJ"] == pytest.approx(row["energy_uJ"])
+
+
+def test_the_8_bit_and_memory_rows_match_the_hand_sums():
+    c = tiny_counts()
+    # digital45_int8 (Horowitz 8-bit): 8 ACs · 0.03 pJ + 8 neuron updates · 0.46 pJ = 0.24 + 3.68 = 3.92 pJ
+    assert E.energy_from_counts(c, "digital45_int8").total_j == pytest.approx(3.92e-12)
+    # digital45_mem: digital45's 80.8 pJ + one 5 pJ weight read per synaptic event (8) = 120.8 pJ
+    assert E.energy_from_counts(c, "digital45_mem").total_j == pytest.approx(120.8e-12)
+    assert "weight reads" in dict(E.energy_from_counts(c, "digital45_mem").breakdown), "the memory term is named"
+    assert "digital45_mem" not in E.DEFAULT_PLATFORMS, "the sensitivity row is asked for, not in Table II's defaults"

@@ -188,13 +188,54 @@ class LoihiModel(EnergyModel):
         }
 
 
+@dataclass(frozen=True)
+class DigitalInt8Model(DigitalModel):
+    """`DigitalModel` with 8-bit integer arithmetic, as Loihi's 8-bit weights and a quantised ANN use.
+
+    E = Effective_MACs · e_mac + Effective_ACs · e_ac + neuron updates · e_neuron, at Horowitz's 8-bit
+    integer prices (multiply 0.2 pJ, add 0.03 pJ). The like-for-like answer to "is the 8-bit SNN of a
+    neuromorphic chip cheaper than an int8 ANN?" on the same process.
+    """
+    name: ClassVar[str] = "digital45_int8"
+    description: ClassVar[str] = "event-driven digital, 45 nm, 8-bit integer arithmetic (skips zeros)"
+
+    e_mac_pj: float = _pj(0.23, f"{HOROWITZ}: 8-bit multiply 0.2 pJ + 8-bit add 0.03 pJ")
+    e_ac_pj: float = _pj(0.03, f"{HOROWITZ}: 8-bit add")
+    e_neuron_pj: float = _pj(0.46, f"{HOROWITZ}: 2 8-bit multiplies + 2 adds (the 4-operation LIF update)")
+
+
+#: Horowitz's figure for reading memory next to the arithmetic (the sensitivity row's per-event cost).
+SRAM_READ_45NM = (5.0, f"{HOROWITZ}: 64-bit read from an 8 KB SRAM 10 pJ, so 5 pJ per 32-bit weight")
+
+
+@dataclass(frozen=True)
+class DigitalMemoryModel(DigitalModel):
+    """`DigitalModel` plus one weight read from a small local SRAM per synaptic event (a sensitivity row).
+
+    E = (Effective_MACs + Effective_ACs) · e_read + the `DigitalModel` terms. Arithmetic alone leaves out
+    the cost of fetching each weight; at 45 nm a read from an 8 KB SRAM costs more than the fp32 add it
+    feeds, so this row shows which way memory moves the ANN/SNN comparison (it multiplies the cost of every
+    event, and the SNN has about 17× the ANN's events at T = 25). DRAM (1.3–2.6 nJ per 64 bits) would move
+    it much further; neither network's 1.6 MB of fp32 weights fits an 8 KB SRAM, so 5 pJ is a floor.
+    """
+    name: ClassVar[str] = "digital45_mem"
+    description: ClassVar[str] = "event-driven digital, 45 nm, plus one 32-bit SRAM weight read per synaptic event"
+
+    e_read_pj: float = _pj(*SRAM_READ_45NM)
+
+    def breakdown(self, counts: OpCounts) -> dict[str, float]:
+        return {**super().breakdown(counts),
+                "weight reads": (counts.effective_macs + counts.effective_acs) * self.e_read_pj * PJ}
+
+
 #: The built-in energy models by name.
 PLATFORMS: dict[str, type[EnergyModel]] = {
-    m.name: m for m in (DigitalModel, DenseModel, A100Model, LoihiModel)
+    m.name: m for m in (DigitalModel, DenseModel, A100Model, LoihiModel, DigitalInt8Model, DigitalMemoryModel)
 }
 
 
-DEFAULT_PLATFORMS: tuple[str, ...] = tuple(PLATFORMS)
+#: The platforms of the lab's Table II (the 8-bit and memory rows are added where they are asked for).
+DEFAULT_PLATFORMS: tuple[str, ...] = ("digital45", "gpu_dense", "a100", "loihi")
 
 
 def make_platform(

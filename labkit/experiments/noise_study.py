@@ -13,6 +13,7 @@ they finish and reused on the next call (``scripts/noise_study.py``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from ..noise import NOISE_PROTOCOLS
 from ..stdp import STDPParams
 from ..training import evaluate
 
-__all__ = ["FULL_SIGMA", "STUDY_RULES", "STUDY_SIGMAS", "StudyRun", "finished_runs", "load_trained", "measure",
+__all__ = ["PLACEMENTS", "copy_with_zeroed_inputs", "mean_haze", "noise_placements", "recentre_first_layer", "FULL_SIGMA", "STUDY_RULES", "STUDY_SIGMAS", "StudyRun", "finished_runs", "load_trained", "measure",
            "study_pieces"]
 
 #: The models of the study (the gradient rules, the ANN, the unsupervised STDP-only layer).
@@ -110,3 +111,89 @@ def record_piece(path: Path, record: dict, protocol: str, sigma: float, n_test: 
     record.setdefault("protocols", {}).setdefault(protocol, {})[piece_key(sigma)] = {"accuracy": accuracy,
                                                                                       "n_test": n_test}
     write_json(path, record)
+
+
+# --- Where the noise is put, and what it costs: the mechanism of the collapse under pixel_clip noise ---
+
+#: The placements `noise_placements` measures, with what each puts where.
+PLACEMENTS = {
+    "clean": "no noise",
+    "all pixels": "clip(x + σz) on every pixel (the protocol pixel_clip)",
+    "never-lit pixels only": "clip(x + σz) on the pixels that are 0 in every training digit, the rest clean",
+    "this digit's lit pixels only": "clip(x + σz) where x > 0, the background clean",
+    "this digit's background only": "clip(x + σz) where x = 0 (never-lit included), the strokes clean",
+    "mean haze, no randomness": "every pixel replaced by E[clip(x + σz)] (closed form), nothing random",
+    "all pixels, never-lit weights zeroed": "all-pixel noise into a copy whose first-layer weights from never-lit "
+                                            "pixels are 0",
+    "all pixels, input re-centred (remedy)": "all-pixel noise, the first layer's bias lowered by W·m, m the mean "
+                                             "pixel shift of the noisy test digits against the training digits "
+                                             "(no labels used)",
+}
+
+
+def mean_haze(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """E[clip(x + σZ, 0, 1)] for Z ~ N(0, 1), element-wise, in closed form (no randomness).
+
+    With a = −x/σ and b = (1 − x)/σ: E = x·(Φ(b) − Φ(a)) + σ·(φ(a) − φ(b)) + (1 − Φ(b)). On a black pixel
+    (x = 0) it is σ/√(2π) ≈ 0.12 at σ = 0.3: the background brightens on average, though no draw is made.
+    """
+    if sigma <= 0:
+        return x.clone()
+    a, b = -x / sigma, (1 - x) / sigma
+    phi = lambda u: torch.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)  # noqa: E731 (the standard normal density)
+    cdf = torch.special.ndtr
+    return x * (cdf(b) - cdf(a)) + sigma * (phi(a) - phi(b)) + (1 - cdf(b))
+
+
+def recentre_first_layer(model, train_x: torch.Tensor, noisy_x: torch.Tensor):
+    """A copy of ``model`` whose first layer's bias is lowered by W·m, m = mean(noisy_x) − mean(train_x) per pixel.
+
+    The remedy for a shift of mean brightness: the rate code's spikes have the pixel values as their mean, so the
+    first layer's mean current moves by W·m under the noise; subtracting it re-centres the current the trained
+    weights expect. It uses only unlabelled noisy digits (their mean), no labels."""
+    import copy
+
+    fixed = copy.deepcopy(model)
+    m = (noisy_x.flatten(1).mean(0) - train_x.flatten(1).mean(0)).to(torch.float32)
+    first = fixed.layers[0]
+    with torch.no_grad():
+        first.bias -= first.weight @ m
+    return fixed
+
+
+def noise_placements(model, train_x: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor, *,
+                     sigma: float = 0.3, seed: int = 0, readout: str = "count") -> dict[str, float]:
+    """Accuracy (%) of ``model`` (a `SpikingMLP` or `ANNBaseline`) on ``test_x`` with the noise of level ``sigma``
+    put in each place of `PLACEMENTS`; every placement uses the same draw z (``torch.Generator`` seeded with
+    ``seed``) and the same rate-code seed, so the rows differ only in where the noise is."""
+    never_lit = (train_x.flatten(1) == 0).all(0).reshape(test_x.shape[1:])
+    z = torch.randn(test_x.shape, generator=torch.Generator().manual_seed(seed))
+    noisy = (test_x + sigma * z).clamp(0, 1)
+    lit = test_x > 0
+    inputs = {
+        "clean": test_x,
+        "all pixels": noisy,
+        "never-lit pixels only": torch.where(never_lit, noisy, test_x),
+        "this digit's lit pixels only": torch.where(lit, noisy, test_x),
+        "this digit's background only": torch.where(lit, test_x, noisy),
+        "mean haze, no randomness": mean_haze(test_x, sigma),
+    }
+    read = readout if isinstance(model, SpikingMLP) else "count_membrane"  # an ANN is read by argmax anyway
+    out = {name: 100 * evaluate(model, x, test_y, seed=seed, device="cpu", readout=read) for name, x in inputs.items()}
+    zeroed = copy_with_zeroed_inputs(model, never_lit.flatten())
+    out["all pixels, never-lit weights zeroed"] = 100 * evaluate(zeroed, noisy, test_y, seed=seed, device="cpu",
+                                                                  readout=read)
+    out["all pixels, input re-centred (remedy)"] = 100 * evaluate(recentre_first_layer(model, train_x, noisy), noisy,
+                                                                   test_y, seed=seed, device="cpu", readout=read)
+    out["never-lit pixels"] = int(never_lit.sum())
+    return out
+
+
+def copy_with_zeroed_inputs(model, pixels: torch.Tensor):
+    """A copy of ``model`` whose first-layer weights from the input pixels ``pixels`` (a boolean mask) are 0."""
+    import copy
+
+    fixed = copy.deepcopy(model)
+    with torch.no_grad():
+        fixed.layers[0].weight[:, pixels] = 0.0
+    return fixed
