@@ -5,13 +5,21 @@ An event at time t (µs) of a sample lasting D µs falls into bin k = ⌊t · T 
 start_time=0, end_time=D)`` slices. `event_counts` counts one sample's events per bin, polarity and
 pixel; `bin_to_frames` marks, for a batch of samples, where at least one event fell (the spikes a
 network reads).
+
+Binned datasets are cached bit-packed (`pack`: one bit per time bin, polarity and pixel, 7,225
+bytes per sample at T = 25) in one ``.npz`` file per data set, written atomically. The file
+carries an identity record (`save_verified`): what was asked for, how many samples it holds and
+the SHA-256 of every array; `load_verified` refuses a file whose record or checksums disagree,
+so a stale or damaged cache is rebuilt rather than trained on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +29,8 @@ from ..foundation.io import write_atomic
 from .events import NMNIST_SENSOR_SIZE
 from .files import data_dir
 
-__all__ = ["bin_to_frames", "cache_file", "event_counts", "load_cache", "pack", "save_frames_atomic", "time_bins",
-           "unpack"]
+__all__ = ["bin_to_frames", "cache_file", "event_counts", "load_cache", "load_verified", "pack", "save_frames_atomic",
+           "save_verified", "time_bins", "unpack"]
 
 
 def time_bins(t, num_bins: int, duration_us: int) -> np.ndarray:
@@ -75,6 +83,44 @@ def load_cache(path: Path):
     try:
         with np.load(path) as z:
             return {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         warnings.warn(f"ignoring unreadable cache file {path} ({exc}); it will be rebuilt", stacklevel=3)
         return None
+
+
+_IDENTITY = "identity"  # the name of the identity record inside a verified cache file
+
+
+def _checksums(arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    return {name: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() for name, a in sorted(arrays.items())}
+
+
+def save_verified(path: Path, identity: dict, **arrays: np.ndarray) -> None:
+    """Write ``arrays`` to ``path`` atomically with an identity record: ``identity`` (JSON-able: what the
+    data is) plus each array's shape, dtype and SHA-256, stored as a JSON string inside the file."""
+    record = dict(identity, arrays={name: {"shape": list(a.shape), "dtype": str(a.dtype)}
+                                    for name, a in sorted(arrays.items())}, sha256=_checksums(arrays))
+    save_frames_atomic(path, **arrays, **{_IDENTITY: np.array(json.dumps(record, sort_keys=True))})
+
+
+def load_verified(path: Path, identity: dict) -> tuple[dict[str, np.ndarray], dict] | None:
+    """The arrays and identity record of a cache file written by `save_verified`, or None (with a warning
+    naming the file) when it is unreadable, was made for something else than ``identity`` (every key of
+    ``identity`` must match the record's), or an array's SHA-256 differs from the record's."""
+    stored = load_cache(path)
+    if stored is None:
+        return None
+    try:
+        record = json.loads(str(stored.pop(_IDENTITY)))
+    except (KeyError, ValueError):
+        problem = "it has no identity record (written by an older labkit)"
+    else:
+        differs = sorted(k for k, v in identity.items() if record.get(k) != json.loads(json.dumps(v)))
+        if differs:
+            problem = f"its identity record differs in {', '.join(differs)}"
+        elif record.get("sha256") != _checksums(stored):
+            problem = "its contents do not match the SHA-256 in its identity record (damaged)"
+        else:
+            return stored, record
+    warnings.warn(f"ignoring cache file {path}: {problem}; it will be rebuilt", stacklevel=3)
+    return None

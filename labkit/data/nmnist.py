@@ -1,7 +1,8 @@
 """Real N-MNIST through tonic, for users who have the recordings (they cannot be downloaded everywhere).
 
-`load_nmnist` reads the real recordings through `tonic.datasets.NMNIST` for users who have
-them in data/nmnist/ (tonic's layout); they cannot be downloaded everywhere (`fetch_nmnist`).
+`load_nmnist` reads the real recordings for users who have them in data/nmnist/ (tonic's
+layout, checked file by file) and bins them with tonic's transforms; they cannot be downloaded
+everywhere (`fetch_nmnist`).
 `simulate_saccades` is the offline stand-in: the same camera model applied to MNIST digits
 moved along the same triangle, vectorised over pixels and digits. Its output is tonic's event
 format, so tonic's transforms apply unchanged, and `write_nmnist_file` writes N-MNIST's own
@@ -11,7 +12,9 @@ not comparable with published N-MNIST figures.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +24,11 @@ from ..foundation.validation import check_int
 from .record import Data
 from .events import NMNIST_SENSOR_SIZE
 from .files import data_dir
-from .frames import cache_file, load_cache, pack, save_frames_atomic, unpack
+from .frames import cache_file, load_verified, pack, save_verified, unpack
 from .mnist import Split, check_split
+from .nmnist_format import read_nmnist_file
 
-__all__ = ["NMNIST_HOME", "fetch_nmnist", "load_nmnist", "load_nmnist_data", "nmnist_available"]
+__all__ = ["NMNIST_HOME", "NMNIST_SPLIT_SIZES", "fetch_nmnist", "load_nmnist", "load_nmnist_data", "nmnist_available"]
 
 
 #: Where the N-MNIST recordings come from (tonic downloads the same archives).
@@ -105,6 +109,37 @@ def fetch_nmnist(root: str | os.PathLike | None = None, *, quiet: bool = False) 
     return folder
 
 
+#: Recordings per split of the published data set (Orchard et al. 2015).
+NMNIST_SPLIT_SIZES = {"train": 60_000, "test": 10_000}
+
+
+def _recordings(folder: Path, split: Split) -> list[tuple[Path, int]]:
+    """(file, label) of every recording of ``split`` in tonic's layout, in tonic's order (class folders
+    0 … 9, files sorted by name), with a clear error when the folder or its recordings are missing."""
+    where = folder / "NMNIST" / ("Train" if split == "train" else "Test")
+    if not where.is_dir():
+        raise FileNotFoundError(f"{where} is missing. " + _nmnist_instructions(folder))
+    found = [(f, int(d.name)) for d in sorted(where.iterdir()) if d.is_dir() and d.name in tuple("0123456789")
+             for f in sorted(d.glob("*.bin"))]
+    if not found:
+        raise FileNotFoundError(f"{where} holds no recordings (.bin files in class folders 0 … 9). "
+                                + _nmnist_instructions(folder))
+    full = NMNIST_SPLIT_SIZES[split]
+    if len(found) < full:
+        warnings.warn(f"{where} holds {len(found):,} recordings; N-MNIST's {split} split has {full:,}. Results on a "
+                      f"part are not comparable with published figures: extract {split}.zip in full.", stacklevel=3)
+    return found
+
+
+def _fingerprint(files: list[tuple[Path, int]], folder: Path) -> str:
+    """A digest of the recordings' names, labels, sizes and modification times: a changed file changes it."""
+    digest = hashlib.sha256()
+    for path, label in files:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder)}\t{label}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def load_nmnist(
     split: Split = "train",
     root: str | os.PathLike | None = None,
@@ -118,49 +153,54 @@ def load_nmnist(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Real N-MNIST as binary frames ``[N, T, 2, 34, 34]`` (float32 in {0, 1}) and labels ``[N]``.
 
-    Reads ``data/nmnist/NMNIST/`` (tonic's layout) through ``tonic.datasets.NMNIST`` with the
-    transforms ``Denoise(filter_time=filter_time_us)`` (drops events with no neighbour within
-    1 pixel and ``filter_time_us``; optional) and ``ToFrame(n_time_bins=num_bins)`` (T bins
-    spanning each recording, as tonic slices them), then clips counts to {0, 1} as
-    `nmnist_sim_data` does. ``limit`` keeps an evenly spaced subset (tonic lists the files class
-    by class, so the first files would all be zeros). Converted frames are cached in
-    ``data/cache/``: tonic's Denoise is a Python loop over events, so the first full pass
-    takes a while.
+    Reads the recordings in ``data/nmnist/NMNIST/Train/<digit>/*.bin`` (``Test/`` for the test
+    split; tonic's layout, the label is the class folder) with `read_nmnist_file`, which checks
+    each file, then applies tonic's transforms ``Denoise(filter_time=filter_time_us)`` (drops
+    events with no neighbour within 1 pixel and ``filter_time_us``; optional) and
+    ``ToFrame(n_time_bins=num_bins)`` (T bins spanning each recording, as tonic slices them), and
+    clips counts to {0, 1} as `nmnist_sim_data` does. A folder with fewer recordings than the
+    published split is read, with a warning. ``limit`` keeps an evenly spaced subset (the files
+    are listed class by class, so the first files would all be zeros). Converted frames are
+    cached in ``data/cache/`` (verified, keyed by the files' names, sizes and times): tonic's
+    Denoise is a Python loop over events, so the first full pass takes a while.
 
     Raises:
-        FileNotFoundError: N-MNIST is not there; the message says how to get it.
+        FileNotFoundError: the split's folder or its recordings are missing; the message says how to get them.
+        DamagedFileError: a recording is empty, truncated or not an N-MNIST file; the message names it.
     """
     check_split(split)
     check_int("num_bins", num_bins, 1)
     check_int("limit", limit, 1, allow_none=True)
     folder = _nmnist_dir(root)
-    key = {"v": 1, "split": split, "num_bins": num_bins, "denoise": bool(denoise),
-           "filter_time_us": filter_time_us, "limit": limit}
-    path = cache_file("nmnist", key, root)
+    files = _recordings(folder, split)
+    count = len(files) if limit is None else min(limit, len(files))
+    index = np.linspace(0, len(files) - 1, count).round().astype(np.int64)
+    files = [files[i] for i in index]
+    identity = {"data": "N-MNIST recordings", "v": 2, "split": split, "num_bins": num_bins, "denoise": bool(denoise),
+                "filter_time_us": filter_time_us, "files": _fingerprint(files, folder)}
+    path = cache_file(f"nmnist-{split}", identity, root)
     sensor = NMNIST_SENSOR_SIZE[0]
     shape = (num_bins, 2, sensor, sensor)
-    stored = load_cache(path) if cache and path.is_file() else None
-    if stored is None:
+    found = load_verified(path, identity) if cache and path.is_file() else None
+    if found is not None:
+        stored = found[0]
+    else:
         import tonic.transforms as tt
         from tqdm.auto import tqdm
 
-        steps = [tt.Denoise(filter_time=filter_time_us)] if denoise else []
-        steps.append(tt.ToFrame(sensor_size=NMNIST_SENSOR_SIZE, n_time_bins=num_bins))
-        dataset = _tonic_nmnist_class(offline=True)(
-            save_to=str(folder), train=split == "train", transform=tt.Compose(steps)
-        )
-        count = len(dataset) if limit is None else min(limit, len(dataset))
-        if count == 0:
-            raise FileNotFoundError(_nmnist_instructions(folder))
-        index = np.linspace(0, len(dataset) - 1, count).round().astype(np.int64)
-        bits, labels = [], []
-        for i in tqdm(index, desc=f"N-MNIST {split}", disable=not progress):
-            frames, label = dataset[int(i)]
-            bits.append(pack((np.asarray(frames)[None] > 0).astype(np.uint8)))
-            labels.append(label)
-        stored = {"bits": np.concatenate(bits), "y": np.asarray(labels, np.int64)}
+        clean = tt.Denoise(filter_time=filter_time_us) if denoise else None
+        to_frame = tt.ToFrame(sensor_size=NMNIST_SENSOR_SIZE, n_time_bins=num_bins)
+        archive = f"{split}.zip"
+        bits = []
+        for file, _ in tqdm(files, desc=f"N-MNIST {split}", disable=not progress):
+            events = read_nmnist_file(file, remedy=f"Extract it again from {archive} ({NMNIST_HOME}) or delete it.")
+            if clean is not None and len(events):
+                events = clean(events)
+            frames = np.asarray(to_frame(events)) if len(events) else np.zeros(shape, np.int64)  # nothing left: silent
+            bits.append(pack((frames[None] > 0).astype(np.uint8)))
+        stored = {"bits": np.concatenate(bits), "y": np.asarray([label for _, label in files], np.int64)}
         if cache:
-            save_frames_atomic(path, **stored)
+            save_verified(path, dict(identity, count=len(files)), **stored)
     return unpack(stored["bits"], (len(stored["y"]), *shape)), torch.from_numpy(stored["y"].astype(np.int64))
 
 

@@ -1,4 +1,4 @@
-"""N-MNIST's binary file format: 5 bytes (40 bits) per event, written by `write_nmnist_file`."""
+"""N-MNIST's binary file format: 5 bytes (40 bits) per event, written by `write_nmnist_file`, read by `read_nmnist_file`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from ..foundation.io import write_bytes
-from .events import NMNIST_TIME_BITS
+from .events import EVENT_DTYPE, NMNIST_SENSOR_SIZE, NMNIST_TIME_BITS
+from .files import DamagedFileError
 
-__all__ = ["write_nmnist_file"]
+__all__ = ["read_nmnist_file", "write_nmnist_file"]
 
 
 _OVERFLOW_Y = 240  # a y byte of 240 marks a timestamp-overflow record in N-MNIST files
@@ -45,3 +46,41 @@ def write_nmnist_file(path: str | os.PathLike, events: np.ndarray) -> Path:
     record[:, 3] = (t >> 8) & 0xFF
     record[:, 4] = t & 0xFF
     return write_bytes(path, record.tobytes())
+
+
+#: What a timestamp-overflow record adds to the timestamps after it (the value of tonic's reader, after Orchard's code).
+_OVERFLOW_INCREMENT_US = 2**13
+
+
+def read_nmnist_file(path: str | os.PathLike, *, remedy: str = "Replace it with a good copy or delete it.") -> np.ndarray:
+    """The events of one N-MNIST recording as `EVENT_DTYPE` records (x, y, t in µs, p), checked.
+
+    Decodes the layout of `write_nmnist_file` as ``tonic.io.read_mnist_file`` does (a y byte of 240
+    marks a timestamp overflow that adds 2^13 µs to the events after it; those records are dropped).
+    A file that cannot be a recording raises `DamagedFileError` naming it, followed by ``remedy``:
+    empty, a size that is not a whole number of 5-byte events (a truncated copy), or an event
+    outside the 34 x 34 sensor (not an N-MNIST file). A missing file raises `FileNotFoundError`.
+    """
+    path = Path(path)
+    raw = np.fromfile(path, dtype=np.uint8)
+    if len(raw) == 0 or len(raw) % 5:
+        what = "is empty" if len(raw) == 0 else f"has {len(raw):,} bytes, not a whole number of 5-byte events"
+        raise DamagedFileError(f"{path} is truncated or damaged: it {what}. {remedy}")
+    record = raw.reshape(-1, 5).astype(np.int64)
+    x, y = record[:, 0], record[:, 1]
+    overflow = y == _OVERFLOW_Y
+    sensor = NMNIST_SENSOR_SIZE[0]
+    outside = np.flatnonzero(~overflow & ((x >= sensor) | (y >= sensor)))
+    if len(outside):
+        k = int(outside[0])
+        raise DamagedFileError(
+            f"{path} is not an N-MNIST recording: event {k:,} of {len(record):,} lies at pixel ({x[k]}, {y[k]}), "
+            f"outside the {sensor} x {sensor} sensor ({len(outside):,} such events). {remedy}"
+        )
+    t = ((record[:, 2] & 0x7F) << 16) | (record[:, 3] << 8) | record[:, 4]
+    t = t + _OVERFLOW_INCREMENT_US * np.cumsum(overflow)
+    kept = ~overflow
+    events = np.empty(int(kept.sum()), EVENT_DTYPE)
+    events["x"], events["y"], events["t"] = x[kept], y[kept], t[kept]
+    events["p"] = (record[kept, 2] >> 7).astype(bool)
+    return events
