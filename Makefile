@@ -5,15 +5,21 @@
 #                        (solutions included): for instructors and for editing the course
 #   make demo    set up, then serve the chapter-5 dashboard as a standalone page (Voilà, no code
 #                shown, large for a projector) behind a fresh token printed with its URL: for class
-#   make test    set up, then run the whole test suite (library, notebooks, book, browser)
+#   make test    install the test suite's system packages where missing (as root: chromium,
+#                PostgreSQL, MathJax, npm; scripts/system_packages.sh), set up, then run the whole
+#                test suite (library, notebooks, book, browser)
+# Every target but `test` needs no root and installs no system package.
 SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONHASHSEED := 0
 
-.PHONY: setup lab lab-instructor demo test test-fast book reproduce reproduce-quick bench student clean
+.PHONY: setup system-packages lab lab-instructor demo test test-fast book reproduce reproduce-quick bench student clean
 
 setup:
 	@bash scripts/setup.sh
+
+system-packages:
+	@bash scripts/system_packages.sh
 
 # JupyterLab refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -28,7 +34,10 @@ lab-instructor: setup
 demo: setup
 	$(PY) scripts/demo.py
 
-test: setup
+# system packages first: setup's data step uses npm when it is there
+test:
+	@bash scripts/system_packages.sh
+	@bash scripts/setup.sh
 	@bash scripts/test.sh
 
 test-fast: setup

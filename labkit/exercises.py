@@ -255,7 +255,10 @@ def write_student_edition(source: str | Path = "notebooks", out: str | Path = DE
     source, out = Path(source), Path(out)
     notebooks = sorted(source.glob("*.ipynb"))
     if not notebooks:
-        raise FileNotFoundError(f"no notebooks in {source}: run from the repository root or pass --source")
+        raise FileNotFoundError(
+            f"no notebooks in {source}: the chapters are not part of the installed labkit package. Run "
+            "`labkit student` at the root of a copy of the lab's repository (git clone it), or pass "
+            "--source FOLDER with the folder of its notebooks/")
     source_real, out_real = source.resolve(), out.resolve()
     _refuse_unsafe(source_real, out_real)
     if out.exists() and not out.is_dir():

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Set up everything the lab needs, idempotently:
-#   1. system packages (Debian chromium + driver for browser tests, PostgreSQL for the sweep tests)
-#   2. the main environment .venv (Python 3.11) with labkit installed in editable mode
-#   3. the Lava sidecar .venv-lava (Python 3.10, numpy<2, lava-nc 0.10.0)
-#   4. full MNIST in data/mnist/ (checksummed)
+# Set up everything the lab needs, idempotently, without root and without system packages:
+#   1. the main environment .venv (Python 3.11) with labkit installed in editable mode
+#   2. the Lava sidecar .venv-lava (Python 3.10, numpy<2, lava-nc 0.10.0)
+#   3. full MNIST in data/mnist/ (checksummed)
 # Each step is skipped when its inputs have not changed, so a second run takes a second or two.
+# (The system packages that only the test suite needs are installed by scripts/system_packages.sh, which
+# only `make test` runs.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -19,25 +20,7 @@ pip_quiet() {
   return "$rc"
 }
 
-# ---------------------------------------------------------------- 1. system packages
-need_apt=()
-command -v chromium >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
-[ -f /usr/share/javascript/mathjax/MathJax.js ] || need_apt+=(libjs-mathjax)  # the book's equations, offline
-command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
-command -v npm >/dev/null 2>&1 || need_apt+=(npm)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing system packages: ${need_apt[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  else
-    say "optional system packages missing: ${need_apt[*]}"
-    say "  (browser and PostgreSQL tests will skip; install with: sudo apt-get install ${need_apt[*]})"
-  fi
-fi
-
-# ---------------------------------------------------------------- 2. main environment
+# ---------------------------------------------------------------- 1. main environment
 PY=${LABKIT_PYTHON:-}
 if [ -z "$PY" ]; then
   for cand in python3.11 python3.12 python3; do
@@ -73,7 +56,7 @@ if [ "$(cat $STAMPS/main 2>/dev/null)" != "$deps_hash" ]; then
   echo "$deps_hash" > "$STAMPS/main"
 fi
 
-# ---------------------------------------------------------------- 3. Lava sidecar
+# ---------------------------------------------------------------- 2. Lava sidecar
 find_py310() {
   if python3.10 -c 'pass' >/dev/null 2>&1; then command -v python3.10; return; fi
   if command -v pyenv >/dev/null 2>&1; then
@@ -97,6 +80,6 @@ if [ "${LABKIT_SKIP_LAVA:-0}" != 1 ]; then
   fi
 fi
 
-# ---------------------------------------------------------------- 4. data
+# ---------------------------------------------------------------- 3. data
 .venv/bin/labkit data fetch mnist --quiet
 say "ready: $ROOT"

@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from labkit import cli
+from labkit import data as data_pkg
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,7 +71,7 @@ def workspace(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("hostile")
     data = tmp / "data"
     data.mkdir()
-    shutil.copy(REPO / "data" / "mnist-mini.npz", data / "mnist-mini.npz")
+    shutil.copy(data_pkg.bundled_file(), data / "mnist-mini.npz")
     (tmp / "garbage.pt").write_bytes(bytes(range(256)) * 8)
     torch.save(torch.zeros(3), tmp / "tensor.pt")
     torch.save({"weights": [1, 2, 3]}, tmp / "foreign.pt")
@@ -80,12 +81,12 @@ def workspace(tmp_path_factory) -> Path:
     # Full MNIST cut short by an interrupted copy (the training labels hold half their bytes) beside the subset.
     damaged = tmp / "data-damaged"
     (damaged / "mnist").mkdir(parents=True)
-    shutil.copy(REPO / "data" / "mnist-mini.npz", damaged / "mnist-mini.npz")
+    shutil.copy(data_pkg.bundled_file(), damaged / "mnist-mini.npz")
     (damaged / "mnist" / "train-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0xEA, 0x60]) + bytes(30_000))
     # The bundled subset with one byte flipped.
     corrupt = tmp / "data-corrupt"
     corrupt.mkdir()
-    raw = bytearray((REPO / "data" / "mnist-mini.npz").read_bytes())
+    raw = bytearray((data_pkg.bundled_file()).read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     (corrupt / "mnist-mini.npz").write_bytes(bytes(raw))
     (tmp / "a-folder").mkdir()
@@ -166,7 +167,7 @@ CASES = [
          ("train-labels-idx1-ubyte", "30,008 bytes, expected 60,008"), "labkit data fetch mnist",
          data="data-damaged"),
     Case("train-bundled-subset-corrupted", 8, ("train", *TINY), ("mnist-mini.npz",),
-         "git checkout data/mnist-mini.npz", data="data-corrupt"),
+         "labkit then reads its own copy", data="data-corrupt"),
     Case("deploy-full-mnist-truncated", 8, ("deploy", "--no-lava", "--images", "5", "--model", "{tmp}/small.pt"),
          ("train-labels-idx1-ubyte",), "labkit data fetch mnist", data="data-damaged"),
     # train: the checkpoint path

@@ -48,14 +48,14 @@ def test_bundled_subset_is_class_balanced_and_real():
 
 @full
 def test_bundled_digits_are_the_original_ones():
-    with np.load(data.data_dir() / data.MINI_FILE) as z:
+    with np.load(data.bundled_file()) as z:
         index, images = z["test_index"], z["test_images"]
     full_x, _ = data.load_mnist("test", source="full", dtype="uint8")
     assert np.array_equal(full_x.numpy()[index], images), "each bundled digit is byte-equal to its original"
 
 
 def test_auto_falls_back_to_bundled_with_a_warning(tmp_path):
-    shutil.copy(data.data_dir() / data.MINI_FILE, tmp_path / data.MINI_FILE)
+    shutil.copy(data.bundled_file(), tmp_path / data.MINI_FILE)
     with pytest.warns(UserWarning, match="labkit data fetch mnist"):
         x, _ = data.load_mnist("test", root=tmp_path)
     assert len(x) == 1000
@@ -68,9 +68,32 @@ def test_unknown_split_and_missing_folder_say_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="LABKIT_DATA"):
         data.load_mnist("train", root=tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="labkit data fetch mnist"):
-        data.load_mnist("train", root=tmp_path)
-    with pytest.raises(FileNotFoundError, match="labkit data fetch mnist"):
         data.load_mnist("train", source="full", root=tmp_path)
+
+
+def test_bundled_subset_ships_inside_the_package_not_the_data_folder(tmp_path):
+    """#35: installed with pip, labkit found no bundled digits (they were looked up in the repository's data/)."""
+    import labkit
+
+    assert data.bundled_file().is_relative_to(Path(labkit.__file__).parent), "the subset is package data"
+    assert not (tmp_path / data.MINI_FILE).exists()
+    with pytest.warns(UserWarning, match="labkit data fetch mnist"):
+        x, _ = data.load_mnist("train", root=tmp_path)  # an empty data folder: the package's subset
+    assert len(x) == 6000, "the package's subset, 6,000 training digits"
+
+
+def test_data_folder_outside_a_checkout_is_the_users_data_folder(tmp_path, monkeypatch):
+    """#35: an installed labkit (no pyproject.toml beside the package) keeps fetched data in
+    $XDG_DATA_HOME/labkit, never inside site-packages; a folder not made yet is no error."""
+    from labkit.data import files
+
+    monkeypatch.delenv("LABKIT_DATA", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(files, "REPO_ROOT", tmp_path / "site-packages")
+    assert data.data_dir() == tmp_path / "xdg" / "labkit"
+    with pytest.warns(UserWarning, match="labkit data fetch mnist"):
+        x, _ = data.load_mnist("test")
+    assert len(x) == 1000, "the bundled subset, though the data folder does not exist yet"
 
 
 
@@ -90,7 +113,7 @@ def test_corrupted_file_is_named_and_never_used(tmp_path):
 def _truncated_full_mnist(root: Path) -> Path:
     """A data folder whose full-MNIST training labels were cut short (an interrupted copy); the
     bundled subset is there too, so a quiet fallback would be possible."""
-    shutil.copy(data.data_dir() / data.MINI_FILE, root / data.MINI_FILE)
+    shutil.copy(data.bundled_file(), root / data.MINI_FILE)
     (root / "mnist").mkdir()
     victim = root / "mnist" / data.MNIST_FILES["train-labels"].name
     victim.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0xEA, 0x60]) + bytes(30_000))  # 60,000 labels declared
@@ -129,15 +152,15 @@ def test_missing_file_beside_full_mnist_files_is_named(tmp_path):
 
 def test_corrupted_bundled_subset_is_restored_from_the_repository_not_fetched(tmp_path):
     """#18 item 8: a corrupted bundled subset was "fixed" by advising `labkit data fetch mnist`, which never
-    restores it; it ships with the repository."""
-    raw = bytearray((data.data_dir() / data.MINI_FILE).read_bytes())
+    restores it; it ships inside labkit, so a damaged copy in a data folder is deleted."""
+    raw = bytearray((data.bundled_file()).read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     (tmp_path / data.MINI_FILE).write_bytes(bytes(raw))
     with pytest.raises(data.ChecksumError) as info:
         data.load_mnist("test", source="bundled", root=tmp_path)
     message = str(info.value)
     assert data.MINI_FILE in message, "the message names the file"
-    assert "git checkout data/mnist-mini.npz" in message, "the remedy restores the committed file"
+    assert "delete it" in message and "labkit then reads its own copy" in message, "the remedy removes the copy"
     assert "Delete it and run" not in message, "no advice to delete it and fetch"
 
 

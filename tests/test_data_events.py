@@ -42,7 +42,7 @@ def digits() -> np.ndarray:
 @pytest.fixture()
 def bundled_root(tmp_path):
     """A data folder holding only the bundled MNIST subset (so caches land in tmp_path)."""
-    shutil.copy(data.data_dir() / data.MINI_FILE, tmp_path / data.MINI_FILE)
+    shutil.copy(data.bundled_file(), tmp_path / data.MINI_FILE)
     return tmp_path
 
 

