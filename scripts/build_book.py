@@ -46,6 +46,8 @@ from pathlib import Path
 
 import yaml
 
+from sync_repository import repository  # scripts/sync_repository.py: the one address
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 MATHJAX_SYSTEM = Path("/usr/share/javascript/mathjax")
@@ -270,6 +272,22 @@ def vendor_html_manager(vendor: Path) -> Path | None:
     return dst
 
 
+def set_repository(config: dict, url: str) -> list[str]:
+    """Launch buttons, the repository button and the widget note follow the one address (or its absence)."""
+    config.setdefault("repository", {})["url"] = url
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["labkit_repository"] = url
+    if url:
+        return []
+    html = config.setdefault("html", {})
+    html["use_repository_button"] = html["use_issues_button"] = html["use_edit_page_button"] = False
+    launch = config.setdefault("launch_buttons", {})
+    launch["binderhub_url"] = launch["colab_url"] = launch["jupyterhub_url"] = ""
+    launch["thebe"] = False
+    return ["no public repository address ([tool.labkit] repository in pyproject.toml is empty): the book has no "
+            "Binder or Colab launch buttons and no repository link; set it to add them"]
+
+
 def make_config(book_config: dict, *, mathjax: bool, widgets: bool, exclude: list[str]) -> tuple[dict, list[str]]:
     config = copy.deepcopy(book_config)
     notes = []
@@ -281,9 +299,7 @@ def make_config(book_config: dict, *, mathjax: bool, widgets: bool, exclude: lis
     if not widgets:
         sphinx.pop("nb_ipywidgets_js", None)
         notes.append("npm or the registry unavailable: widgets load their renderer from the CDN")
-    repo = os.environ.get("LABKIT_BOOK_REPO")
-    if repo:
-        config.setdefault("repository", {})["url"] = repo
+    notes += set_repository(config, repository())
     config["exclude_patterns"] = list(config.get("exclude_patterns", [])) + exclude
     return config, notes
 
@@ -311,7 +327,7 @@ def stage(src: Path, vendor: Path, notebooks: Path, results: Path) -> list[str]:
     docs = ROOT / "docs"
     if docs.is_dir():
         for item in docs.iterdir():
-            if item.is_file() and item.suffix.lower() in ASSET_SUFFIXES:
+            if item.is_file() and item.suffix.lower() in (*ASSET_SUFFIXES, ".md"):  # .md: pages that include them
                 _link(item, src / "docs" / item.name)
     write_generated(src, reports)
 

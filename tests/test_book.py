@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from book_support import NOTEBOOKS, ROOT, build_book, build_book_once, toc_chapter_notebooks
+from sync_repository import repository  # scripts/ is on sys.path through book_support
 
 # The order the lab teaches in; book/_toc.yml must follow it.
 CHAPTERS = [
@@ -145,3 +146,65 @@ def test_interactive_demos_have_a_static_figure_beside_them(book):
         html = book.page(docname).read_text()
         if "application/vnd.jupyter.widget-view+json" in html:
             assert "<img" in html, f"{docname} has an interactive demo but no static figure for readers"
+
+
+# --------------------------------------------------------------------------- what readers see (#35)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.mark.slow
+def test_no_link_to_a_placeholder_address(book):
+    """#35: 21 launch and repository links pointed at `YOUR-ORG/labkit`; without a public address
+    the book has no launch buttons or repository link at all, and the build says why."""
+    url = repository()
+    for page in book.html.rglob("*.html"):
+        html = page.read_text()
+        assert not re.search(r"YOUR-ORG|ORG/REPO|github\.com/(?:your|org)[-_]?", html, re.I), page.name
+        if not url:
+            launch = re.findall(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)[^"]*)"', html)
+            assert not launch, f"{page.name}: launch links without a repository: {launch[:2]}"
+    if not url:
+        assert "no public repository address" in book.log, "the build says why the buttons are missing"
+
+
+@pytest.mark.slow
+def test_chapter_6_result_tables_are_html_tables(book):
+    """#35: chapter 6's tables (Markdown a cell displays) appeared as raw `| model | paper |` text."""
+    if "notebooks/06_ablations" not in book.chapters:
+        pytest.skip("chapter 6 not written")
+    html = book.page("notebooks/06_ablations").read_text()
+    assert "| model | paper" not in html, "no raw Markdown table left"
+    tables = re.findall(r"<table\b.*?</table>", html, re.S)
+    assert any(re.search(r"<th[^>]*>\s*(?:<p>)?\s*model", t) for t in tables), "Table I is a real table with a header"
+    assert len(tables) >= 3, f"the result tables render as tables (found {len(tables)})"
+
+
+@pytest.mark.slow
+def test_readers_see_no_test_markers_and_solutions_say_so(book):
+    """#35: 17 `# NBVAL_CHECK_OUTPUT` lines showed; solution toggles read "Show code cell content"."""
+    for docname in book.chapters:
+        html = book.page(docname).read_text()
+        assert "NBVAL_" not in _text(html), f"{docname} shows an nbval marker"
+        assert "Show code cell content" not in html, f"{docname}: a toggle does not say what it hides"
+    solutions = sum(book.page(d).read_text().count("Show solution") for d in book.chapters)
+    assert solutions >= len(book.chapters), "every chapter's solutions are behind 'Show solution'"
+
+
+@pytest.mark.slow
+def test_static_widgets_say_they_need_a_kernel(book):
+    for docname in book.chapters:
+        html = book.page(docname).read_text()
+        views = html.count('<script type="application/vnd.jupyter.widget-view+json">')
+        notes = html.count('class="labkit-widget-note"')
+        assert notes == views, f"{docname}: {views} widgets, {notes} notes saying they need a kernel"
+
+
+@pytest.mark.slow
+def test_source_paper_is_cited_without_n_d(book):
+    for name in ("intro", "references"):
+        text = _text(book.page(name).read_text())
+        assert "n.d." not in text, f"{name}: the source paper is cited as 'n.d.'"
+        assert "Gajbhiye" in text

@@ -159,3 +159,53 @@ def test_astdp_dashboard_trains_in_jupyterlab(browser):
             assert not script_errors, "JupyterLab reported script errors:\n" + "\n".join(script_errors)
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- on a phone (#35)
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("docname", _book_pages())
+def test_book_page_does_not_scroll_sideways_on_a_phone(browser, site, docname):
+    """#35: at 390×844 two pages scrolled sideways (a long inline call in the prose)."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        with screenshot_on_failure(page, f"phone-{docname}"):
+            page.goto(f"{site}/{docname}.html", wait_until="load")
+            width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], f"{docname}: the page is {width[0]} px wide on a {width[1]} px screen"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("kind, dialog", [("primary", "#pst-primary-sidebar-modal"),
+                                          ("secondary", "#pst-secondary-sidebar-modal")])
+def test_phone_menu_and_on_this_page_open(browser, site, kind, dialog):
+    """#35: on a phone the menu and "on this page" buttons did nothing (pydata-sphinx-theme 0.17
+    wires up only its own hidden buttons; book/_static/labkit.js passes the visible ones' clicks on)."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        with screenshot_on_failure(page, f"phone-{kind}-toggle"):
+            page.goto(f"{site}/notebooks/06_ablations.html", wait_until="load")
+            button = page.locator(f".{kind}-toggle:visible").first
+            button.click()
+            page.wait_for_function(f"() => document.querySelector('{dialog}').open", timeout=5_000)
+            links = page.locator(f"{dialog} a")
+            assert links.count() > 3 and links.first.is_visible(), f"the {kind} sidebar opened empty"
+    finally:
+        context.close()
+
+
+def test_chapter_6_table_is_a_table_on_a_phone(browser, site):
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{site}/notebooks/06_ablations.html", wait_until="load")
+        header = page.locator(".cell_output table th").first
+        assert header.inner_text().strip() == "model", "Table I's first column header"
+        assert page.locator(".cell_output table").count() >= 3, "the result tables are <table> elements"
+    finally:
+        context.close()
