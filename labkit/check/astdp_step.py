@@ -104,7 +104,7 @@ def _astdp_case(eta1, adaptive, steps=1, kappa=0.3, start=1.0):
             for i, (cs, cr) in enumerate(zip(c_s, c_r)):
                 if cs is not held[i]:
                     raise Mismatch(f"coefficients[{i}] still the tensor passed in, its values updated in place "
-                                   "(the rule object and its checkpoints hold that tensor)",
+                                   "(whoever holds that tensor sees the new values only then)",
                                    f"a new tensor put in its place in the list after step {k + 1}")
                 expect_close(cs, cr, f"coefficients of layer {i + 1} after step {k + 1} (updated in place)",
                               atol=1e-6)
@@ -221,8 +221,8 @@ def _astdp_no_zero_grad(model, optimizer, output, loss, coefficients, **kw):
 
 
 @mistake("5.3", "the coefficients rebound instead of updated in place", "coefficients[i] = ... puts a NEW tensor in "
-         "the list; the rule object, its checkpoints and the dashboard hold the old one: write the new values into "
-         "the tensor that is there (in place)")
+         "the list, and whatever holds the old tensor (a module's buffer, a plot that kept it) keeps the old values: "
+         "write the new values into the tensor that is there (in place), as the optimiser does with the weights")
 def _astdp_rebind(model, optimizer, output, loss, coefficients, **kw):
     _astdp(model, optimizer, output, loss, coefficients, rebind=True, **kw)
 

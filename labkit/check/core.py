@@ -181,8 +181,9 @@ def show(x, limit: int = 240) -> str:
                 text = f"{body} (shape {tuple(a.shape)})" if a.ndim > 1 else body
             else:
                 kind = "tensor" if isinstance(x, torch.Tensor) else "array"
-                low, high = (a.min(), a.max()) if a.dtype != bool else (a.min(), a.max())
-                text = f"a {kind} of shape {tuple(a.shape)}, dtype {a.dtype}, values from {low:.6g} to {high:.6g}"
+                values = a.astype(np.float64)
+                text = (f"a {kind} of shape {tuple(a.shape)}, dtype {a.dtype}, values from {values.min():.6g} to "
+                        f"{values.max():.6g}")
     else:
         text = repr(x)
     return text if len(text) <= limit else f"{type(x).__name__} ({len(text)} characters when printed)"

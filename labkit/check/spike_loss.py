@@ -98,7 +98,7 @@ def _loss_of_counts(output_spikes, labels):
 @mistake("4.4", "a Python float instead of a tensor", ".item() (or NumPy) cuts the loss off from the graph: "
          "backward needs the tensor")
 def _loss_item(output_spikes, labels):
-    return torch.tensor(float(sum(_CE(s, labels) for s in output_spikes) / len(output_spikes)))
+    return (sum(_CE(s, labels) for s in output_spikes) / len(output_spikes)).item()
 
 
 @mistake("4.4", "the labels repeated in the wrong order", "after flattening [T, B] into T·B rows the labels must "
