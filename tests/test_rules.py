@@ -420,3 +420,133 @@ def test_params_are_frozen():
 
 def test_the_earlier_names_still_name_the_same_classes():
     assert HybridRule is UpdateRule and HybridParams is RuleParams, "old names kept as aliases for one release"
+
+
+# ----------------------------------------------------------------------------- the dose, readings and controls
+
+
+def test_sum_reports_its_dose_against_the_adam_step_it_applied():
+    model, x, y = spiking_net(), input_spikes(), labels()
+    start = [w.detach().clone() for w in model.weights]
+    adam_only = adam_reference(model, x, y, lr=1e-3)
+    rule = make_rule("sum", eta1=0.05, eta2=1e-3)
+    rule.bind(model)
+    output, loss = forward_and_loss(model, x, y)
+    dws = [reference_stdp(output.spikes[i], output.spikes[i + 1], HYBRID_STDP) for i in range(2)]
+    stats = rule.step(output, loss)
+    for i in range(2):
+        adam_step = (adam_only.layers[i].weight.detach() - start[i]).double()
+        expected = (0.05 * dws[i]).norm().item() / adam_step.norm().item()
+        assert stats[f"dose{i}"] == pytest.approx(expected, rel=1e-4), \
+            f"dose{i} = ‖η1·ΔW_stdp‖ / ‖Adam's step‖ of layer {i}"
+        assert -1.0 <= stats[f"cos{i}"] <= 1.0, f"cos{i} is a cosine"
+
+
+def test_the_dose_grows_in_proportion_to_eta1_on_the_same_step():
+    x, y = input_spikes(), labels()
+    doses = []
+    for eta1 in (0.01, 0.1):
+        model = spiking_net()
+        rule = make_rule("sum", eta1=eta1)
+        rule.bind(model)
+        doses.append(rule.step(*forward_and_loss(model, x, y))["dose0"])
+    assert doses[1] == pytest.approx(10 * doses[0], rel=1e-5), "Adam's first step does not depend on η1: ρ ∝ η1"
+
+
+def test_cosine_is_that_of_the_stdp_change_and_the_negative_gradient():
+    model, x, y = spiking_net(), input_spikes(), labels()
+    twin = copy.deepcopy(model)
+    output, loss = forward_and_loss(twin, x, y)
+    loss.backward()
+    dw = reference_stdp(output.spikes[0], output.spikes[1], HYBRID_STDP)
+    expected = torch.nn.functional.cosine_similarity(dw.flatten(), -twin.layers[0].weight.grad.double().flatten(), dim=0)
+    rule = make_rule("adaptive", eta1=0.05)
+    rule.bind(model)
+    stats = rule.step(*forward_and_loss(model, x, y))
+    assert stats["cos0"] == pytest.approx(expected.item(), abs=1e-5)
+
+
+def test_batch_sum_reading_is_batch_size_times_the_mean_reading():
+    x, y = input_spikes(), labels()
+    stats = {}
+    for reading in ("mean", "batch_sum"):
+        model = spiking_net()
+        rule = make_rule("sum", eta1=0.01, reading=reading)
+        rule.bind(model)
+        stats[reading] = rule.step(*forward_and_loss(model, x, y))
+    assert stats["batch_sum"]["dose0"] == pytest.approx(BATCH * stats["mean"]["dose0"], rel=1e-5)
+
+
+def test_sgd_reading_takes_a_plain_gradient_step():
+    model, x, y = spiking_net(), input_spikes(), labels()
+    twin = copy.deepcopy(model)
+    _, loss = forward_and_loss(twin, x, y)
+    loss.backward()
+    rule = make_rule("sum", eta1=1e-9, eta2=0.5, reading="sgd")
+    rule.bind(model)
+    rule.step(*forward_and_loss(model, x, y))
+    expected = twin.layers[1].bias.detach() - 0.5 * twin.layers[1].bias.grad
+    torch.testing.assert_close(model.layers[1].bias.detach(), expected, msg="biases move by −η2·∇L (no STDP there)")
+
+
+def test_adam_reading_hands_stdp_to_adam_as_a_pseudo_gradient():
+    model, x, y = spiking_net(), input_spikes(), labels()
+    rule = make_rule("sum", eta1=0.01, reading="adam")
+    rule.bind(model)
+    before = model.layers[0].weight.detach().clone()
+    rule.step(*forward_and_loss(model, x, y))
+    step = (model.layers[0].weight.detach() - before).abs()
+    assert step.max().item() == pytest.approx(1e-3, rel=1e-3), \
+        "through Adam the first step of every weight is at most η2 (the STDP term only steers its sign)"
+
+
+@pytest.mark.parametrize("direction", ["random", "decay"])
+def test_controls_change_the_weights_by_exactly_the_stdp_terms_norm(direction):
+    x, y = input_spikes(), labels()
+    model = spiking_net()
+    output, loss = forward_and_loss(model, x, y, grad=False)
+    norms = [(0.05 * reference_stdp(output.spikes[i], output.spikes[i + 1], HYBRID_STDP)).norm().item() for i in range(2)]
+    rule = make_rule("stdp", eta1=0.05, direction=direction)
+    rule.bind(model)
+    rule.set_generator(torch.Generator().manual_seed(0))
+    before = [w.detach().clone() for w in model.weights]
+    rule.step(output, loss)
+    for i, w in enumerate(model.weights):
+        change = w.detach() - before[i]
+        assert change.norm().item() == pytest.approx(norms[i], rel=1e-4), f"{direction}: same Frobenius norm, layer {i}"
+        if direction == "decay":
+            cos = torch.nn.functional.cosine_similarity(change.flatten(), -before[i].flatten(), dim=0)
+            assert cos.item() == pytest.approx(1.0, abs=1e-5), "decay: the change points from W towards zero"
+
+
+def test_random_control_is_seeded_by_its_generator():
+    x, y = input_spikes(), labels()
+    weights = []
+    for seed in (0, 0, 1):
+        model = spiking_net()
+        rule = make_rule("sum", eta1=0.05, direction="random")
+        rule.bind(model)
+        rule.set_generator(torch.Generator().manual_seed(seed))
+        rule.step(*forward_and_loss(model, x, y))
+        weights.append(model.layers[0].weight.detach().clone())
+    assert torch.equal(weights[0], weights[1]), "same generator seed, same perturbation"
+    assert not torch.equal(weights[0], weights[2]), "another seed, another direction"
+
+
+@pytest.mark.parametrize("overrides, field", [({"reading": "median"}, "reading"), ({"direction": "up"}, "direction"),
+                                              ({"reading": "sgd", "eta2": 0.0}, "eta2")])
+def test_readings_and_directions_are_checked_where_the_record_is_made(overrides, field):
+    with pytest.raises(ValueError, match=field):
+        RuleParams(**overrides)
+
+
+def test_training_history_keeps_the_dose_and_cosine_per_layer_and_epoch():
+    g = torch.Generator().manual_seed(0)
+    data = Data(torch.rand(64, SIZES[0], generator=g), torch.randint(0, SIZES[-1], (64,), generator=g),
+                torch.rand(16, SIZES[0], generator=g), torch.randint(0, SIZES[-1], (16,), generator=g))
+    history = train(spiking_net(), "adaptive", data, 2, batch_size=32, num_steps=5, progress=False)
+    assert len(history.rule_stats) == 2
+    for epoch in history.rule_stats:
+        assert {"dose0", "dose1", "cos0", "cos1", "c0", "c1"} <= set(epoch)
+        assert all(epoch[f"dose{i}"] > 0 for i in range(2)), "an STDP rule reports a positive dose"
+    assert history.config["reading"] == "mean" and history.config["direction"] == "stdp"

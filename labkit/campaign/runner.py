@@ -26,7 +26,7 @@ from ..foundation.errors import LabkitError
 from ..foundation.io import read_json, write_json
 from ..tune.study import open_storage
 from .plans import PLANS, Plan, point_id
-from .regimes import load_data, run_dose, run_labels, run_shift
+from .regimes import choose_label_eta1, load_data, run_dose, run_labels, run_shift
 
 __all__ = ["collect", "missing_points", "result_path", "run_plan"]
 
@@ -56,24 +56,36 @@ def _check_version(out: Path, plan: Plan, allow_mixed: bool) -> str | None:
     return version
 
 
-def _run_point(plan: Plan, point: dict, data) -> dict:
+def _run_point(plan: Plan, point: dict, data, out: Path) -> dict:
     if plan.regime == "dose":
         return run_dose(point, data, plan.epochs)
     if plan.regime == "labels":
-        return run_labels(point, data)
+        def choose(variant: str, n: int, data) -> dict:
+            """Seed 0's choice, read from its result when that exists (it is the same computation)."""
+            first = {**point, "seed": 0}
+            path = result_path(out, plan, first)
+            if path.is_file():
+                made = read_json(path, what="campaign result")
+                return {"validation": made["validation"], "chosen": made["chosen"]}
+            return choose_label_eta1(variant, n, data)
+
+        return run_labels(point, data, choose)
     return run_shift(point, data)
 
 
-def run_plan(name: str, *, out: str | os.PathLike = "results/plasticity", storage: str | None = None,
+def run_plan(plan: str | Plan, *, out: str | os.PathLike = "results/plasticity", storage: str | None = None,
              max_points: int | None = None, heartbeat: int = 60, allow_mixed: bool = False,
-             progress: bool = True) -> int:
-    """Work on plan ``name`` until no point is left (or ``max_points`` are done); returns points run here."""
+             progress: bool = True, data=None) -> int:
+    """Work on ``plan`` (a name of `PLANS`, or a `Plan`) until no point is left (or ``max_points`` are done);
+    returns the number of points run here. ``data``: the plan's data, if already loaded."""
     import optuna
     from tqdm.auto import tqdm
 
-    if name not in PLANS:
-        raise LabkitError(f"unknown plan {name!r}: choose one of {', '.join(PLANS)}")
-    plan, out = PLANS[name], Path(out)
+    if isinstance(plan, str):
+        if plan not in PLANS:
+            raise LabkitError(f"unknown plan {plan!r}: choose one of {', '.join(PLANS)}")
+        plan = PLANS[plan]
+    out = Path(out)
     version = _check_version(out, plan, allow_mixed)
     (out / plan.name).mkdir(parents=True, exist_ok=True)
     url = storage or f"sqlite:///{(out / 'campaign.db').as_posix()}"
@@ -96,7 +108,7 @@ def run_plan(name: str, *, out: str | os.PathLike = "results/plasticity", storag
     for i in todo:
         if i in started and i not in running:
             study.enqueue_trial({"point": i}, skip_if_exists=False)
-    data = load_data(plan.data)
+    data = load_data(plan.data) if data is None else data
     done = 0
     bar = tqdm(total=len(plan.points), initial=len(plan.points) - len(todo), desc=plan.name, disable=not progress)
 
@@ -107,7 +119,7 @@ def run_plan(name: str, *, out: str | os.PathLike = "results/plasticity", storag
         if path.is_file():
             return float(read_json(path, what="campaign result")["test_acc"])
         cpu, wall = time.process_time(), time.perf_counter()
-        result = _run_point(plan, point, data)
+        result = _run_point(plan, point, data, out)
         record = {"plan": plan.name, "point": point, "id": point_id(point), "epochs": plan.epochs,
                   "data": plan.data, "notes": plan.notes, "commit": version, "machine": platform.machine(),
                   "threads": int(os.environ.get("OMP_NUM_THREADS", "0") or 0),
