@@ -16,6 +16,7 @@ seconds, not a training run.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import importlib.util
 import os
@@ -23,6 +24,9 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable
+
+from .foundation.io import check_free_space
+from .foundation.secrets import hide_secrets
 
 #: command name → (module, one-line help). A module is imported only when its command runs (`build_parser`).
 COMMANDS = {
@@ -127,7 +131,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if value is not None:
             check_output_path(value, option, kind)
 
+            if str(value).strip() == "":
+                raise OutputPathError(f"{option} is empty: pass a {kind} name (an empty {option} would mean the "
+                                      "current folder, which is never assumed)")
 
+            check_free_space(value if kind == "folder" else Path(value).parent, f"{option} {value}")
 # ----------------------------------------------------------------------------- commands
 
 
@@ -150,14 +158,15 @@ def _data(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from .data import mnist_data
     from .models import ANNBaseline, SpikingMLP
-    from .training import train
+    from .training import checkpoint_lock, train
 
     data = mnist_data(args.source, train_limit=args.train_limit, test_limit=args.test_limit)
     model = ANNBaseline(seed=args.seed) if args.rule == "ann" else SpikingMLP(seed=args.seed)
     rule = "bp" if args.rule == "ann" else args.rule
     params = {k: v for k, v in (("eta1", args.eta1), ("eta2", args.eta2)) if v is not None}
-    history = train(model, rule, data, args.epochs, seed=args.seed, device=args.device,
-                    checkpoint=args.checkpoint, **params)
+    with checkpoint_lock(args.checkpoint):  # a second run on the same checkpoint refuses at once
+        history = train(model, rule, data, args.epochs, seed=args.seed, device=args.device,
+                        checkpoint=args.checkpoint, **params)
     print(f"{args.rule} on {data.name}: test accuracy {history.test_acc[-1]:.4f} after {history.epochs} epochs")
     return 0
 
@@ -239,26 +248,37 @@ def _user_error_message(exc: BaseException) -> str | None:
         what = exc.strerror or str(exc)
         return f"{what}:{where}; check the path and its permissions" if where else f"{what}"
     return None
+        if exc.errno == errno.ENOSPC:
+            return f"{what} ({exc.filename})" if where and "free some space" in what else (
+                f"no space left on the device{' for' + where if where else ''}; free some space there or pass "
+                "another output path")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``labkit`` command; returns the exit status (0 done, 2 user error, 130 interrupted)."""
+def _hide_secrets(text: str, args: argparse.Namespace | None) -> str:
+    """``text`` with the password of a ``--storage`` URL hidden (`labkit.foundation.secrets`)."""
+    return hide_secrets(text, getattr(args, "storage", None))
+
+
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
         args = build_parser(load=[_command_of(argv)]).parse_args(argv)
-    except SystemExit as exc:  # usage errors (already printed as `labkit: error: …`) and --help
-        return exc.code if isinstance(exc.code, int) else 2
-    try:
         _check_outputs(args)
         return args.func(args)
     except KeyboardInterrupt:
         print(f"labkit {args.command}: interrupted; {_interrupted(args)}", file=sys.stderr)
+    except SystemExit as exc:  # usage errors (already printed as `labkit: error: …`) and --help
+        return exc.code if isinstance(exc.code, int) else 2
         return 130
+        if args is None:
+            return 130
     except Exception as exc:
         message = _user_error_message(exc)
         if message is None:
             raise
-        print(f"labkit: error: {message}", file=sys.stderr)
+        print(f"labkit: error: {_hide_secrets(message, args)}", file=sys.stderr)
         return 2
 
 

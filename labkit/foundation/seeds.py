@@ -21,10 +21,21 @@ from enum import IntEnum
 
 import torch
 
-__all__ = ["Stream", "counter_generator", "counter_seed", "epoch_generator", "epoch_seed", "pass_seed"]
+from .validation import check_int
+
+__all__ = ["MAX_SEED", "Stream", "check_seed", "counter_generator", "counter_seed", "epoch_generator", "epoch_seed",
+           "pass_seed"]
 
 _SEED_FACTOR, _STREAM_FACTOR, _COUNTER_FACTOR = 1_000_003, 10_007, 1_000_033
 _MODULUS = 2**63
+#: The largest seed: the formulas work modulo 2^63, so a larger seed would silently equal a smaller one.
+MAX_SEED = _MODULUS - 1
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """``seed`` if it is an integer in [0, 2^63 − 1], else `LabkitError` (a negative or larger seed would give
+    the same streams as another seed: 2^63 + 5 draws exactly what 5 draws)."""
+    return check_int(name, seed, 0, maximum=MAX_SEED)
 
 
 class Stream(IntEnum):
@@ -42,6 +53,7 @@ class Stream(IntEnum):
 
 def epoch_seed(seed: int, stream: int, epoch: int = 0) -> int:
     """``(seed · 1,000,003 + stream · 10,007 + epoch) mod 2^63``."""
+    check_seed(seed)
     return (seed * _SEED_FACTOR + stream * _STREAM_FACTOR + epoch) % _MODULUS
 
 
@@ -52,6 +64,7 @@ def epoch_generator(seed: int, stream: int, epoch: int = 0, device: str | torch.
 
 def counter_seed(seed: int, stream: int, *counters: int) -> int:
     """``v = seed · 1,000,003 + stream · 10,007``, then ``v ← v · 1,000,033 + c`` per counter; ``v mod 2^63``."""
+    check_seed(seed)
     value = seed * _SEED_FACTOR + stream * _STREAM_FACTOR
     for c in counters:
         value = value * _COUNTER_FACTOR + c
@@ -65,4 +78,5 @@ def counter_generator(seed: int, stream: int, *counters: int, device: str | torc
 
 def pass_seed(seed: int, stream: int) -> int:
     """``seed · 1,000,003 + stream``: the seed of one whole pass (the competitive layer's labelling and test)."""
+    check_seed(seed)
     return seed * _SEED_FACTOR + stream

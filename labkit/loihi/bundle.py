@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..foundation.errors import LabkitError
-from ..foundation.io import write_atomic
+from ..foundation.io import check_regular_file, write_atomic
 from ..foundation.validation import check_int, check_number
 
 __all__ = ["FORMAT_VERSION", "Bundle", "LayerBundle", "bundles_equal", "load_bundle", "save_bundle"]
@@ -140,30 +140,57 @@ def save_bundle(bundle: Bundle, path: str | os.PathLike) -> Path:
 
 
 def load_bundle(path: str | os.PathLike) -> Bundle:
-    """Read a bundle written by `save_bundle`."""
-    path = Path(path)
+    """Read a bundle written by `save_bundle`: the one loader of ``bundle.npz``. `LabkitError` naming the file
+    when it is not a regular file, not a bundle, of another format, misses an entry, or holds weights that
+    are not finite."""
+    import zipfile
+
+    path = check_regular_file(path, "model bundle")
     if not path.exists():
         raise FileNotFoundError(f"no model bundle at {path}: write one with labkit.loihi.export.export_bundle")
-    with np.load(path, allow_pickle=False) as z:
-        header = json.loads(str(z["header"]))
-        if header.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} is a bundle of format {header.get('format_version')!r}; this labkit reads format {FORMAT_VERSION}"
+
+    def damaged(what: str) -> LabkitError:
+        return LabkitError(f"model bundle {path} is damaged or not a bundle ({what}): write it again with "
+                           "`labkit deploy` (or labkit.loihi.export.export_bundle)")
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            header = json.loads(str(z["header"]))
+            if not isinstance(header, dict):
+                raise damaged("its header is not a JSON object")
+            if header.get("format_version") != FORMAT_VERSION:
+                raise LabkitError(
+                    f"{path} is a bundle of format {header.get('format_version')!r}; this labkit reads format "
+                    f"{FORMAT_VERSION}: write it again with this labkit's `labkit deploy`"
+                )
+            count = header.get("num_layers")
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise damaged(f"num_layers is {count!r}")
+            layers = []
+            for index in range(count):
+                values = {name: z[f"layer{index}/{name}"] for name in _ARRAYS}
+                for name in ("weight", "bias"):
+                    if not np.isfinite(values[name]).all():
+                        raise LabkitError(f"model bundle {path}: layer {index}'s {name} holds NaN or infinite "
+                                          "values; the network diverged or the file is damaged. Deploy a finite "
+                                          "network and write the bundle again")
+                for name in _SCALARS:
+                    value = z[f"layer{index}/{name}"].item()
+                    values[name] = float(value) if name == "scale" else int(value)
+                layers.append(LayerBundle(**values))
+            return Bundle(
+                layers=tuple(layers),
+                beta=header["beta"],
+                threshold=header["threshold"],
+                num_steps=header["num_steps"],
+                metadata=header.get("metadata", {}),
             )
-        layers = []
-        for index in range(header["num_layers"]):
-            values = {name: z[f"layer{index}/{name}"] for name in _ARRAYS}
-            for name in _SCALARS:
-                value = z[f"layer{index}/{name}"].item()
-                values[name] = float(value) if name == "scale" else int(value)
-            layers.append(LayerBundle(**values))
-    return Bundle(
-        layers=tuple(layers),
-        beta=header["beta"],
-        threshold=header["threshold"],
-        num_steps=header["num_steps"],
-        metadata=header["metadata"],
-    )
+    except LabkitError:
+        raise
+    except KeyError as exc:
+        raise damaged(f"no entry {exc.args[0]!r}") from None
+    except (ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged(f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}") from None
 
 
 def bundles_equal(a: Bundle, b: Bundle) -> bool:

@@ -52,8 +52,8 @@ from ..data import fast_mode, load_mnist, mnist_available
 from ..encoding import encode_rate
 from ..energy import LayerOps, OpCounts, energy_from_counts
 from ..foundation.errors import LabkitError
-from ..foundation.io import write_text
-from ..foundation.paths import REPO_ROOT
+from ..foundation.io import check_free_space, write_text
+from ..foundation.paths import REPO_ROOT, trial_folder
 from ..models import SpikingMLP
 from .bundle import Bundle, save_bundle
 from .deploy_model import DeployModelError, default_model_path, load_or_train_model, repo_relative
@@ -213,6 +213,7 @@ def compare(
     end is read out by spike count (`READOUT`); the torch back ends are also read by the
     other readouts of `labkit.readout`, for reference (``torch_readouts``).
     """
+    check_workers(workers, "workers")
     labels = np.asarray(labels)
     if spikes.shape[1] != len(labels):
         raise ValueError(f"{spikes.shape[1]} encoded images but {len(labels)} labels")
@@ -242,6 +243,16 @@ def compare(
         for layer, err in zip(bundle.layers, errors)
     ]
     return Comparison(labels, predictions, outs, per_image, counts, lava, quant, READOUT, by_readout)
+
+
+def check_workers(workers: int, option: str = "--workers") -> int:
+    """``workers`` if it is an integer from 1 to the number of CPUs, else `LabkitError` (each worker is a Lava
+    network with its own processes: more than the CPUs only slows every one down, and an unbounded number
+    exhausts the machine)."""
+    cpus = os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= cpus:
+        raise LabkitError(f"{option} must be an integer from 1 to {cpus} (this machine's CPUs), got {workers!r}")
+    return workers
 
 
 def _lava_runs(bundle: Bundle, spikes: np.ndarray, modes: tuple[str, ...], *, chunk_size: int, workers: int,
@@ -381,6 +392,7 @@ def run(args: argparse.Namespace) -> int:
     for option, value in (("--workers", args.workers), ("--chunk-size", args.chunk_size), ("--copies", args.copies)):
         if value is not None and value < 1:
             raise LabkitError(f"{option} must be >= 1, got {value}")
+    check_workers(args.workers)
     if args.lava_stall_timeout < 0:
         raise LabkitError(f"--lava-stall-timeout must be >= 0 seconds (0: never), got {args.lava_stall_timeout}")
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -393,7 +405,10 @@ def run(args: argparse.Namespace) -> int:
     x, y = load_mnist("test", source=args.source, limit=images)
     full = args.source == "full" or (args.source == "auto" and mnist_available())
     dataset = "mnist" if full else "mnist-mini"
-    out_dir = Path(args.out) if args.out else REPO_ROOT / "results" / dataset / "loihi"
+    # Without --out a trial never replaces the results already there (the committed 10,000-image run): it
+    # writes into a new folder of its own (labkit.foundation.paths.trial_folder).
+    out_dir = Path(args.out) if args.out else trial_folder(REPO_ROOT / "results" / dataset / "loihi")
+    check_free_space(out_dir, "deploy's output folder")
     model, model_info = load_or_train_model(args.model, fallback=out_dir / "standin_bp_e1.pt", source=args.source,
                                             progress=not args.quiet)
     config = QuantConfig(weight_bits=args.weight_bits)

@@ -23,7 +23,7 @@ import torch
 
 from ..data import mnist_data
 from ..foundation.errors import LabkitError
-from ..foundation.io import load_torch, save_torch
+from ..foundation.io import check_finite, load_torch, save_torch
 from ..foundation.paths import REPO_ROOT
 from ..models import SpikingMLP
 from ..training import train
@@ -60,16 +60,27 @@ def repo_relative(path: Path | None) -> str | None:
 
 
 def _recorded_rule(path: Path) -> tuple[str, str] | None:
-    """(rule, record file) from the run records beside ``path``, if one names a rule."""
+    """(rule, record file) from the run records beside ``path``. Every record is read: one that names the ANN
+    (``rule: ann``, or ``model: ANNBaseline`` at the top or in its ``config``, as history.json has it) wins
+    over any other, so a folder whose eval.json is missing or says otherwise is still known as an ANN's."""
+    found = None
     for name in _RUN_RECORDS:
         record = path.parent / name
         try:
-            value = json.loads(record.read_text()).get("rule")
-        except (OSError, ValueError, AttributeError):
+            data = json.loads(record.read_text())
+        except (OSError, ValueError):
             continue
-        if isinstance(value, str):
-            return value, name
-    return None
+        if not isinstance(data, dict):
+            continue
+        config = data.get("config") if isinstance(data.get("config"), dict) else {}
+        if "ANNBaseline" in (data.get("model"), config.get("model")):
+            return "ann", name
+        for value in (data.get("rule"), config.get("rule")):
+            if isinstance(value, str) and found is None:
+                found = (value, name)
+            if value in ("ann", "stdp_only"):
+                return value, name
+    return found
 
 
 def spiking_mlp_from_state(state, source: str = "the model file", *, inputs: int = 784, classes: int = 10) -> SpikingMLP:
@@ -104,8 +115,13 @@ def spiking_mlp_from_state(state, source: str = "the model file", *, inputs: int
     biases = [f"layers.{i}.bias" in keys for i in range(count)]
     if len(set(biases)) != 1:
         raise DeployModelError(f"{source}: some layers have a bias and some do not; SpikingMLP uses one setting")
+    check_finite(state, source)  # a NaN network would deploy and report class 0 for every image
     model = SpikingMLP(sizes, bias=biases[0], seed=0)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:  # a bias of another length
+        raise DeployModelError(f"{source}: its tensors do not fit a {'-'.join(map(str, sizes))} SpikingMLP "
+                               f"({(str(exc).splitlines() or [''])[-1].strip()})") from None
     return model
 
 

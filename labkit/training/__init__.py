@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..data.record import Data
 from ..foundation.runtime import resolve_device
+from .checkpoint import CheckpointBusy, checkpoint_lock
 from .competitive import CompetitiveResult, train_competitive
 from .history import History, TrainingDiverged
 from .evaluation import evaluate, evaluate_readouts, predict_classes
@@ -26,6 +27,7 @@ from .loop import load_checkpoint, paper_loss, predict, train
 from .live import LiveRun, LiveSettings, RecordedRun, runs_csv, summarize
 
 __all__ = [
+    "CheckpointBusy",
     "CompetitiveResult",
     "Data",
     "History",
@@ -33,6 +35,7 @@ __all__ = [
     "LiveSettings",
     "RecordedRun",
     "TrainingDiverged",
+    "checkpoint_lock",
     "evaluate",
     "evaluate_readouts",
     "load_checkpoint",

@@ -9,23 +9,35 @@ checkpoint of ``--train-limit 300`` is not continued on 1,200 digits.
 
 Checkpoints are written atomically and read with the safe loader
 (`labkit.foundation.io.load_torch`): a file holding anything but tensors and plain data is
-refused, never executed.
+refused, never executed. `read_checkpoint` is the one loader: it also checks the structure
+(the model's weights are named tensors of the sizes the run recorded, all finite; the history
+and the rule's state have the entries and types this labkit writes), so a damaged but
+well-formed file is refused with its name and the remedy, not half-loaded.
+
+**One writer per checkpoint.** `checkpoint_lock` holds an exclusive lock (``fcntl.flock`` on
+``<checkpoint>.lock`` beside it) for a whole run: a second run on the same file refuses at once
+instead of both writing it and one run's epochs being lost.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import os
+import re
 import warnings
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import torch
 
 from ..foundation.errors import LabkitError
-from ..foundation.io import load_torch, save_torch
+from ..foundation.io import check_finite, load_torch, save_torch
+from .history import History
 
-__all__ = ["DATA_KEYS", "check_resumable", "data_identity", "read_checkpoint", "write_checkpoint"]
+__all__ = ["DATA_KEYS", "CheckpointBusy", "check_resumable", "checkpoint_lock", "data_identity", "read_checkpoint",
+           "write_checkpoint"]
 
 #: The entries of a run's settings that name its data (`data_identity`).
 DATA_KEYS = ("data", "n_train", "n_test", "input_shape", "data_digest")
@@ -73,14 +85,117 @@ def check_resumable(path: str | os.PathLike, saved: Mapping, requested: Mapping,
         )
 
 
+class CheckpointBusy(LabkitError):
+    """Another run holds the checkpoint's lock."""
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(History)}
+_LAYER_WEIGHT = re.compile(r"layers\.(\d+)\.weight")
+
+
+def _damaged(path, what: str) -> LabkitError:
+    return LabkitError(f"checkpoint {path} is damaged or from another labkit version ({what}); delete it (or pass "
+                       "another --checkpoint) and train again")
+
+
+def _check_model(path, model: Any, sizes: Any) -> None:
+    if not isinstance(model, dict) or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in model.items()):
+        raise _damaged(path, "its 'model' entry is not a state_dict of named tensors")
+    if isinstance(sizes, list) and all(isinstance(n, int) for n in sizes):
+        for key, value in model.items():
+            match = _LAYER_WEIGHT.fullmatch(key)
+            if match is None or int(match.group(1)) + 1 >= len(sizes):
+                continue
+            i = int(match.group(1))
+            if tuple(value.shape) != (sizes[i + 1], sizes[i]):
+                raise _damaged(path, f"{key} has shape {list(value.shape)}, but the run recorded sizes {sizes}, "
+                                     f"which need [{sizes[i + 1]}, {sizes[i]}]")
+    check_finite(model, f"checkpoint {path}")
+
+
+def _check_history(path, history: Any) -> None:
+    if not isinstance(history, dict):
+        raise _damaged(path, "its 'history' entry is not a dict")
+    unknown = sorted(set(history) - set(_FIELDS))
+    if unknown:
+        raise LabkitError(f"checkpoint {path} has history entries this labkit does not know ({', '.join(map(str, unknown))}): "
+                          "it was written by a newer labkit; update labkit, or pass another --checkpoint to start afresh")
+    for key, value in history.items():
+        if key == "config":
+            ok = isinstance(value, dict)
+        elif key == "stopped_early":
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, list)
+        if not ok:
+            raise _damaged(path, f"history entry {key!r} is {type(value).__name__}")
+    if not isinstance(history.get("config", {}), dict):
+        raise _damaged(path, "its history has no config")
+    lengths = {key: len(history[key]) for key in ("loss", "test_acc") if key in history}
+    if len(set(lengths.values())) > 1:
+        raise _damaged(path, f"its history lists {lengths} values per epoch")
+
+
+def _check_rule(path, rule: Any) -> None:
+    if not isinstance(rule, dict):
+        raise _damaged(path, "its 'rule' entry is not a dict")
+    if "name" in rule and not isinstance(rule["name"], str):
+        raise _damaged(path, "the rule's name is not a string")
+    if "epoch" in rule and (isinstance(rule["epoch"], bool) or not isinstance(rule["epoch"], int) or rule["epoch"] < 0):
+        raise _damaged(path, f"the rule's epoch is {rule['epoch']!r}")
+    if rule.get("optimizer") is not None and not isinstance(rule["optimizer"], dict):
+        raise _damaged(path, "the rule's optimizer state is not a dict")
+    coefficients = rule.get("coefficients", [])
+    if not isinstance(coefficients, list) or not all(torch.is_tensor(c) for c in coefficients):
+        raise _damaged(path, "the rule's plasticity coefficients are not a list of tensors")
+    check_finite({"coefficients": coefficients, "optimizer": rule.get("optimizer")}, f"checkpoint {path} (rule state)")
+
+
 def read_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu", required: Iterable[str] = ()) -> dict:
-    """Load a checkpoint with the safe loader; `LabkitError` when it is not a dict holding ``required``."""
+    """The one loader of a checkpoint: the safe loader, then its structure. `LabkitError` naming the file when it
+    is not a dict holding ``required``, when its model weights are not named finite tensors of the recorded
+    sizes, or its history or rule state are not what this labkit writes."""
     state = load_torch(path, map_location=map_location, what="checkpoint")
     missing = [k for k in required if not (isinstance(state, dict) and k in state)]
     if missing:
         raise LabkitError(f"checkpoint {path} is not a labkit checkpoint of this kind (it has no "
                           f"{', '.join(missing)}): pass the checkpoint file this training loop wrote")
+    if not isinstance(state, dict):
+        raise LabkitError(f"checkpoint {path} holds a {type(state).__name__}, not a labkit checkpoint: pass the "
+                          "checkpoint file labkit wrote")
+    if "history" in state:
+        _check_history(path, state["history"])
+    if "model" in state:
+        config = state["history"].get("config", {}) if isinstance(state.get("history"), dict) else {}
+        _check_model(path, state["model"], config.get("sizes"))
+    if "rule" in state:
+        _check_rule(path, state["rule"])
+    check_finite({k: v for k, v in state.items() if k not in ("model", "rule", "history")}, f"checkpoint {path}")
     return state
+
+
+@contextlib.contextmanager
+def checkpoint_lock(path: str | os.PathLike | None) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` for the block (nothing when ``path`` is None); `CheckpointBusy`
+    at once when another run holds it. The lock goes with the process, so a killed run never leaves it held."""
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    path = Path(path)
+    lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CheckpointBusy(f"checkpoint {path} is in use by another run (it holds {lock}): wait for that run "
+                                 "to finish, or pass another --checkpoint") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def write_checkpoint(path: str | os.PathLike, state: dict) -> Path:

@@ -21,6 +21,7 @@ from torch import nn
 from ..encoders import Encoder, RateEncoder, frames_if_temporal
 from ..foundation.allocator import keep_freed_memory
 from ..foundation.errors import LabkitError
+from ..foundation.io import check_finite
 from ..foundation.runtime import resolve_device
 from ..foundation.seeds import Stream, epoch_generator
 from ..models import ANNBaseline, SpikingMLP
@@ -76,6 +77,7 @@ def _test_outputs(model, x, y, *, noise_sigma, noise, num_steps, encoder, batch_
         y = as_labels(y, "y", count=len(x), classes=model.sizes[-1] if hasattr(model, "sizes") else None)
         if len(x) != len(y):
             raise LabkitError(f"x and y must have the same length, got {len(x)} images and {len(y)} labels")
+    check_finite(dict(model.named_parameters()), f"{type(model).__name__} being evaluated")  # NaN reads as class 0
     device = resolve_device(device)
     keep_freed_memory()  # batches of 1,000 digits allocate blocks of 50-80 MB (labkit.foundation.allocator)
     model = model.to(device).eval()

@@ -6,11 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..foundation.paths import trial_folder
+from ..foundation.secrets import hide_secrets
 from .config import DATASETS, SearchSpace, TuneConfig
 from .results import finalize, save_plots, study_summary
 from .study import optimize
 
-__all__ = ["add_arguments", "main", "run"]
+__all__ = ["DEFAULT_OUT", "add_arguments", "main", "run"]
+
+#: Where a study goes when --out is not given, while that folder holds nothing (`trial_folder`).
+DEFAULT_OUT = "results/tune"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heartbeat", type=int, default=10,
                         help="seconds between a worker's heartbeats; a trial silent for twice as long is failed "
                              "and retried (default 10)")
-    parser.add_argument("--out", default="results/tune", help="folder for the SQLite file, best.json and plots")
+    parser.add_argument("--out", default=None,
+                        help="folder for the SQLite file, best.json and plots (default results/tune while it holds "
+                             "nothing; else a new folder results/tune-trial-DATE, so earlier studies stay as they are)")
     parser.add_argument("--plots", action="store_true", help="save history, contour and importance plots as PNG")
     parser.add_argument("--finalize", action="store_true",
                         help="retrain the best parameters over 3 seeds and write their test accuracy to best.json")
@@ -57,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
                         train_limit=args.train_limit, seed=args.seed)
     if args.trials < 0:
         raise ValueError(f"--trials must be >= 0, got {args.trials}")
+    if args.out is None:  # never into a folder that holds earlier results (the committed study, above all)
+        args.out = str(trial_folder(DEFAULT_OUT)) if args.storage is None or args.plots or args.finalize else DEFAULT_OUT
+        if args.out != DEFAULT_OUT and not args.quiet:
+            print(f"labkit tune: {DEFAULT_OUT} holds earlier results, so this study goes to {args.out} "
+                  f"(pass --out {DEFAULT_OUT} to join the study there)", file=sys.stderr)
     optuna.logging.set_verbosity(optuna.logging.WARNING if args.quiet else optuna.logging.INFO)
     try:
         study = optimize(config, space, args.trials, storage=args.storage, study_name=args.study, out=args.out,
@@ -93,5 +105,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except (ValueError, FileNotFoundError) as exc:
-        print(f"labkit tune: error: {exc}", file=sys.stderr)
+        print(f"labkit tune: error: {hide_secrets(str(exc), args.storage)}", file=sys.stderr)
         return 2

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 import warnings
 from dataclasses import asdict
 from pathlib import Path
 
+from ..foundation.secrets import hide_password, hide_secrets
 from ..foundation.validation import check_int
 from ..models import SpikingMLP
 from ..training import TrainingDiverged, train
@@ -26,15 +28,36 @@ def default_storage(study_name: str, out: str | Path = "results/tune") -> str:
     return f"sqlite:///{(folder / f'{study_name}.db').as_posix()}"
 
 
+#: What a database error says when trying again cannot help: the server refused the login, is not there, or the
+#: file cannot be opened. Retrying a wrong password would only knock on the server six times.
+_PERMANENT = re.compile(
+    r"authentication|password|access denied|permission denied|not authorized|role .* does not exist|"
+    r"database .* does not exist|connection refused|could not connect|could not translate host|"
+    r"name or service not known|no route to host|network is unreachable|unable to open database file|"
+    r"timeout expired|server closed the connection unexpectedly|ssl",
+    re.IGNORECASE,
+)
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    """True for a database error that trying again cannot mend (login refused, no server, no file)."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    if isinstance(exc, ArgumentError):
+        return True
+    return isinstance(exc, OperationalError) and _PERMANENT.search(str(exc)) is not None
+
+
 def _retry(action, attempts: int = 6):
-    """Run ``action()``; retry on database errors (two workers creating the same tables at once)."""
+    """Run ``action()``; retry on database errors (two workers creating the same tables at once), never on
+    one that trying again cannot mend (`_is_permanent`: a refused login or connection)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     for attempt in range(attempts):
         try:
             return action()
-        except SQLAlchemyError:
-            if attempt == attempts - 1:
+        except SQLAlchemyError as exc:
+            if attempt == attempts - 1 or _is_permanent(exc):
                 raise
             time.sleep(0.2 + random.random() * (attempt + 1))  # noqa: S311 (jitter, not a simulation)
 
@@ -49,7 +72,8 @@ def open_storage(url: str, heartbeat: int):
         make_url(url).get_dialect()
     except (ArgumentError, ImportError) as exc:
         raise ValueError(
-            f"--storage {url!r} is not a database URL this environment can open ({type(exc).__name__}: {exc}); "
+            f"--storage {hide_password(url)!r} is not a database URL this environment can open "
+            f"({type(exc).__name__}: {hide_secrets(exc, url)}); "
             "pass e.g. sqlite:///results/tune/study.db, or postgresql+psycopg2://USER:PASSWORD@HOST/DB with "
             "the driver installed"
         ) from None
@@ -68,13 +92,23 @@ def open_storage(url: str, heartbeat: int):
             ))
         except ImportError as exc:
             raise ValueError(
-                f"--storage {url!r} needs a database driver that is not installed ({exc}); install it "
+                f"--storage {hide_password(url)!r} needs a database driver that is not installed "
+                f"({hide_secrets(exc, url)}); install it "
                 "(e.g. `pip install psycopg2-binary` for postgresql) or use a sqlite:/// URL"
             ) from None
-        except SQLAlchemyError as exc:
+        except RuntimeError as exc:  # Optuna: the tables were written by another Optuna version
+            if "upgrad" not in str(exc) and "version" not in str(exc):
+                raise
             raise ValueError(
-                f"cannot open the study database --storage {url!r} "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                f"the study database --storage {hide_password(url)!r} was written by another Optuna version "
+                f"({hide_secrets((str(exc).splitlines() or [''])[0], url)}); upgrade its tables with "
+                f"`optuna storage upgrade --storage URL` (back the database up first), or pass another --storage"
+            ) from None
+        except SQLAlchemyError as exc:
+            first_line = (str(exc).splitlines() or [""])[0]
+            raise ValueError(
+                f"cannot open the study database --storage {hide_password(url)!r} "
+                f"({type(exc).__name__}: {hide_secrets(first_line, url)}); "
                 "check that the server is running and the URL, user and password are right"
             ) from None
 
@@ -121,7 +155,7 @@ def open_study(
     different = [f"{k}: study {saved.get(k)!r}, now {v!r}" for k, v in wanted.items() if saved.get(k) != v]
     if different:
         raise ValueError(
-            f"study {study_name!r} in {url} was created with other settings ({'; '.join(different)}). "
+            f"study {study_name!r} in {hide_password(url)} was created with other settings ({'; '.join(different)}). "
             "Join it with the same settings, or pass --study NAME to start a new study."
         )
     return study
