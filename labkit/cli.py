@@ -129,13 +129,13 @@ def _check_outputs(args: argparse.Namespace) -> None:
     for attribute, option, kind in OUTPUTS.get(args.command, ()):
         value = getattr(args, attribute, None)
         if value is not None:
-            check_output_path(value, option, kind)
-
             if str(value).strip() == "":
                 raise OutputPathError(f"{option} is empty: pass a {kind} name (an empty {option} would mean the "
                                       "current folder, which is never assumed)")
-
+            check_output_path(value, option, kind)
             check_free_space(value if kind == "folder" else Path(value).parent, f"{option} {value}")
+
+
 # ----------------------------------------------------------------------------- commands
 
 
@@ -246,34 +246,34 @@ def _user_error_message(exc: BaseException) -> str | None:
     if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
         what = exc.strerror or str(exc)
-        return f"{what}:{where}; check the path and its permissions" if where else f"{what}"
-    return None
         if exc.errno == errno.ENOSPC:
             return f"{what} ({exc.filename})" if where and "free some space" in what else (
                 f"no space left on the device{' for' + where if where else ''}; free some space there or pass "
                 "another output path")
+        return f"{what}:{where}; check the path and its permissions" if where else f"{what}"
+    return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the ``labkit`` command; returns the exit status (0 done, 2 user error, 130 interrupted)."""
 def _hide_secrets(text: str, args: argparse.Namespace | None) -> str:
     """``text`` with the password of a ``--storage`` URL hidden (`labkit.foundation.secrets`)."""
     return hide_secrets(text, getattr(args, "storage", None))
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``labkit`` command; returns the exit status (0 done, 2 user error, 130 interrupted)."""
+    args = None
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
-    args = None
         args = build_parser(load=[_command_of(argv)]).parse_args(argv)
         _check_outputs(args)
         return args.func(args)
-    except KeyboardInterrupt:
-        print(f"labkit {args.command}: interrupted; {_interrupted(args)}", file=sys.stderr)
     except SystemExit as exc:  # usage errors (already printed as `labkit: error: …`) and --help
         return exc.code if isinstance(exc.code, int) else 2
-        return 130
+    except KeyboardInterrupt:
         if args is None:
             return 130
+        print(f"labkit {args.command}: interrupted; {_interrupted(args)}", file=sys.stderr)
+        return 130
     except Exception as exc:
         message = _user_error_message(exc)
         if message is None:

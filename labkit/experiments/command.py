@@ -71,16 +71,14 @@ def reproduce(
                 for seed in range(seeds) for rule in rules]
         for spec in tqdm(todo, desc=f"reproduce {label}", disable=not progress):
             run_one(spec, data, out_root, device=device, progress=progress)
-    return write_report(out_root, label, command=command)
-
     runs_dir = out_root / label / "runs"
     finished = check_run_folders(runs_dir)  # every eval.json and history.json readable, before the report is written
     if report_only and not finished:
         raise LabkitError(f"--report-only: no finished run under {runs_dir}, so there is nothing to report: check "
                           f"--out (the folder that holds {label}/runs/), or run without --report-only")
+    return write_report(out_root, label, command=command)
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--quick", action="store_true", help="bundled subset, 1 epoch, 1 seed (a few minutes)")
+
 def _check_options(dataset: str, *, quick: bool, seeds, epochs, rules, out, report_only: bool) -> None:
     """The options alone and together, before any work: `LabkitError` naming the option and what to pass."""
     if dataset not in DEFAULT_EPOCHS:
@@ -107,6 +105,8 @@ def _check_options(dataset: str, *, quick: bool, seeds, epochs, rules, out, repo
                           "folder name (default: results)")
 
 
+def add_arguments(parser) -> None:
+    parser.add_argument("--quick", action="store_true", help="bundled subset, 1 epoch, 1 seed (a few minutes)")
     parser.add_argument("--dataset", default="mnist", choices=["mnist", "nmnist-sim", "nmnist"])
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3; --quick: 1)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 15 for MNIST)")
