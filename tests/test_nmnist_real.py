@@ -134,3 +134,17 @@ def test_a_changed_recording_is_not_served_from_the_cache(nmnist_root, recording
         data.write_nmnist_file(target, recordings["Train", 8][0])  # another digit under the same name
         again, _ = data.load_nmnist("test", num_bins=5, denoise=False, progress=False)
     assert not np.array_equal(first[0].numpy(), again[0].numpy()), "the cache is keyed by the files themselves"
+
+
+def test_quick_reads_an_evenly_spaced_subset_of_the_recordings(tmp_path, monkeypatch, capsys):
+    """--quick promises minutes: on the real recordings it asks for at most 2,000 / 500 of them, not all 70,000."""
+    asked = []
+
+    def record(*args, **kwargs):
+        asked.append((args, kwargs))
+        raise data.DamagedFileError("stop after the request")  # a user error: the command ends cleanly
+
+    monkeypatch.setattr(data, "load_nmnist_data", record)
+    status, err = reproduce(tmp_path, capsys)
+    assert status == 2 and "stop after the request" in err
+    assert asked == [((2000, 500), {})], "the quick run's limits reach the loader"

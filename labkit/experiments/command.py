@@ -29,6 +29,8 @@ def _load_data(dataset: str, quick: bool) -> Data:
     if dataset == "nmnist-sim":
         n_train, n_test = (1000, 300) if quick else (10_000, 2_000)
         return data_module.nmnist_sim_data(n_train, n_test, seed=0)
+    if quick:  # at most 2,000 / 500 recordings, evenly spaced over the classes
+        return data_module.load_nmnist_data(2000, 500)
     return data_module.load_nmnist_data()
 
 
