@@ -29,7 +29,7 @@ from ..training import evaluate
 from .claims import LABELS
 from .statistics import seed_stats, t95
 
-__all__ = ["ENERGY_SAMPLES", "TABLE_PLATFORMS", "energy_rows", "steps_sweep"]
+__all__ = ["ENERGY_SAMPLES", "TABLE_PLATFORMS", "energy_rows", "read_steps_sweep", "steps_rows", "steps_sweep"]
 
 #: Test digits behind every energy figure of the report and chapter 7.
 ENERGY_SAMPLES = 1000
@@ -132,14 +132,26 @@ def steps_sweep(out_root: Path, dataset: str, test_x: torch.Tensor, test_y: torc
                 changed = True
     if changed:
         write_json(path, cache)
+    return steps_rows(cache, rules=rules, steps=steps, seeds=seeds)
+
+
+def steps_rows(cache: dict, *, rules=("bp", "adaptive"), steps=(5, 10, 25, 50), seeds=(0, 1, 2)) -> dict:
+    """The table of a `steps_sweep` cache (the contents of ``steps_sweep.json``): mean over seeds per rule and T."""
     rows = []
     for rule in rules:
         for t in steps:
-            vals = [cache["runs"][f"{rule}_s{s}"][str(t)] for s in seeds if str(t) in cache["runs"].get(f"{rule}_s{s}", {})]
+            vals = [cache["runs"][f"{rule}_s{s}"][str(t)] for s in seeds
+                    if str(t) in cache.get("runs", {}).get(f"{rule}_s{s}", {})]
             if vals:
-                rows.append({"model": LABELS[rule], "T": t, "seeds": len(vals),
-                             "accuracy %": seed_stats([v["accuracy"] for v in vals])["mean"],
-                             "sd": seed_stats([v["accuracy"] for v in vals])["std"],
+                acc = seed_stats([v["accuracy"] for v in vals])
+                rows.append({"model": LABELS[rule], "T": t, "seeds": len(vals), "accuracy %": acc["mean"],
+                             "sd": acc["std"],
                              "digital45 µJ (modelled)": seed_stats([v["digital45_uJ"] for v in vals])["mean"],
                              "Loihi µJ (modelled)": seed_stats([v["loihi_uJ"] for v in vals])["mean"]})
-    return {"rows": rows, "n_test": n_test, "n_count": n_count, "seeds": list(seeds)}
+    return {"rows": rows, "n_test": cache.get("n_test"), "n_count": cache.get("n_count"), "seeds": list(seeds)}
+
+
+def read_steps_sweep(folder: Path) -> dict | None:
+    """The table of ``<folder>/steps_sweep.json`` as `steps_rows` gives it, or None when there is no cache."""
+    path = Path(folder) / "steps_sweep.json"
+    return steps_rows(read_json(path, what="steps sweep")) if path.is_file() else None

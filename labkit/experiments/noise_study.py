@@ -28,7 +28,7 @@ from ..noise import NOISE_PROTOCOLS
 from ..stdp import STDPParams
 from ..training import evaluate
 
-__all__ = ["PLACEMENTS", "copy_with_zeroed_inputs", "mean_haze", "noise_placements", "recentre_first_layer", "FULL_SIGMA", "STUDY_RULES", "STUDY_SIGMAS", "StudyRun", "finished_runs", "load_trained", "measure",
+__all__ = ["PLACEMENTS", "copy_with_zeroed_inputs", "mean_haze", "never_lit_pixels", "noise_placements", "read_mechanism", "recentre_first_layer", "FULL_SIGMA", "STUDY_RULES", "STUDY_SIGMAS", "StudyRun", "finished_runs", "load_trained", "measure",
            "study_pieces"]
 
 #: The models of the study (the gradient rules, the ANN, the unsupervised STDP-only layer).
@@ -166,7 +166,7 @@ def noise_placements(model, train_x: torch.Tensor, test_x: torch.Tensor, test_y:
     """Accuracy (%) of ``model`` (a `SpikingMLP` or `ANNBaseline`) on ``test_x`` with the noise of level ``sigma``
     put in each place of `PLACEMENTS`; every placement uses the same draw z (``torch.Generator`` seeded with
     ``seed``) and the same rate-code seed, so the rows differ only in where the noise is."""
-    never_lit = (train_x.flatten(1) == 0).all(0).reshape(test_x.shape[1:])
+    never_lit = never_lit_pixels(train_x)
     z = torch.randn(test_x.shape, generator=torch.Generator().manual_seed(seed))
     noisy = (test_x + sigma * z).clamp(0, 1)
     lit = test_x > 0
@@ -189,6 +189,11 @@ def noise_placements(model, train_x: torch.Tensor, test_x: torch.Tensor, test_y:
     return out
 
 
+def never_lit_pixels(train_x: torch.Tensor) -> torch.Tensor:
+    """The boolean mask (an image's shape) of the pixels that are 0 in every image of ``train_x``."""
+    return (train_x.flatten(1) == 0).all(0).reshape(train_x.shape[1:])
+
+
 def copy_with_zeroed_inputs(model, pixels: torch.Tensor):
     """A copy of ``model`` whose first-layer weights from the input pixels ``pixels`` (a boolean mask) are 0."""
     import copy
@@ -197,3 +202,16 @@ def copy_with_zeroed_inputs(model, pixels: torch.Tensor):
     with torch.no_grad():
         fixed.layers[0].weight[:, pixels] = 0.0
     return fixed
+
+
+def read_mechanism(folder: Path) -> dict:
+    """The noise-mechanism measurements the report wrote (``<folder>/noise_mechanism.json``): ``{"runs": {run:
+    {placement: accuracy %}}, "never_lit": the mask of never-lit pixels [28, 28] or None}``; empty runs if absent."""
+    path = Path(folder) / "noise_mechanism.json"
+    record = read_json(path, what="noise mechanism") if path.is_file() else {}
+    mask = None
+    if "never_lit_pixels" in record:
+        mask = torch.zeros(784, dtype=torch.bool)
+        mask[torch.tensor(record["never_lit_pixels"], dtype=torch.long)] = True
+        mask = mask.reshape(28, 28)
+    return {"runs": {k: v for k, v in record.items() if isinstance(v, dict)}, "never_lit": mask}

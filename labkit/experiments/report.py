@@ -15,7 +15,7 @@ from .claims import LABELS, PAPER_ABLATION, PAPER_NOISE, PAPER_TABLE1
 from .energy_study import energy_rows, steps_sweep
 from .figures import write_figures, write_raster_figure
 from .noise_report import collect_noise_study, noise_protocol_lines, noise_protocol_tables
-from .noise_study import PLACEMENTS, StudyRun, load_trained, noise_placements
+from .noise_study import PLACEMENTS, StudyRun, load_trained, never_lit_pixels, noise_placements
 from .statistics import paired_comparison, summarize
 from .verdicts import absolute_verdict, claim_records
 
@@ -107,9 +107,19 @@ def markdown_table(rows: list[dict]) -> str:
     return format_table(rows, style="markdown", empty="_no finished runs yet_") + "\n"
 
 
-def claim_verdicts(summary: dict, dataset: str) -> list[str]:
-    """The report's verdict lines (Markdown bullets), claim by claim, formatted from ``summary``."""
+def claim_verdicts(summary: dict, dataset: str, out_root: Path | None = None) -> list[str]:
+    """The report's verdict lines (Markdown bullets), claim by claim, formatted from ``summary``. With
+    ``out_root`` (the folder holding ``<dataset>/runs``) the claims are decided as in the report, with the
+    per-digit records and the noise-protocol study there; without it, by Student's t over seeds."""
     t = report_tables(summary, dataset)
+    summary = dict(summary)
+    folder = Path(out_root) / dataset if out_root is not None else None
+    if "claims" not in summary:
+        summary["claims"] = claim_records(summary["rules"], folder / "runs" if folder else Path("/nonexistent"))
+    if "noise_protocols" not in summary and folder is not None:
+        study = collect_noise_study(folder / "noise_protocols")
+        if study:
+            summary["noise_protocols"] = noise_protocol_tables(study)
     return _verdict_lines(summary, t["table1"], t["noise"], t["ablation"])
 
 
@@ -200,7 +210,10 @@ def _mnist_studies(out_root: Path, dataset: str) -> dict:
             mechanism[name] = noise_placements(model, data.train_x, data.test_x[:MECHANISM_DIGITS],
                                                data.test_y[:MECHANISM_DIGITS], sigma=0.3, seed=0)
             write_json(cache, mechanism)
-    out["mechanism"] = mechanism
+    if "never_lit_pixels" not in mechanism:  # the mask chapter 6 reads (it needs the full training set to make)
+        mechanism["never_lit_pixels"] = never_lit_pixels(data.train_x).flatten().nonzero().flatten().tolist()
+        write_json(cache, mechanism)
+    out["mechanism"] = {k: v for k, v in mechanism.items() if isinstance(v, dict)}
     return out
 
 
@@ -304,18 +317,24 @@ def _claims_section(ctx: ReportContext) -> list[str]:
     if widen:
         lines += [f"Adding the test digits widens the intervals {min(widen):.1f}–{max(widen):.1f}× against "
                   "Student's t over seeds alone.", ""]
-    holm = {(e["protocol"], e["rule"]): e for e in (ctx.summary.get("noise_protocols") or {}).get("holm", [])}
     for c in claims:
         t = f"; t against the paper's {c['paper_effect']:+.2f} = {c['t_vs_paper']:.1f}" if "t_vs_paper" in c else ""
-        family = holm.get((c["condition"].split("@")[0], c["rule"])) if "@" in c["condition"] else None
-        if family and c["verdict"] == "confirmed" and not family["survives"]:
-            t += (f"; one-sided and uncorrected: among the {len(holm)} noise-protocol comparisons it does not "
-                  f"survive Holm (two-sided p = {family['p']:.2f})")
+        t += _holm_caveat(ctx.summary, c)
         lines.append(f"- \"{c['claim']}\" (paper {c['paper_effect']:+.2f}): {LABELS[c['rule']]} − "
                      f"{LABELS[c['baseline']]} {c['mean']:+.2f} points on {c['n']} paired seeds, "
                      f"{c['decided_by']} {_span(c['interval'])}{t} → **{c['verdict']}** "
                      f"({c['magnitude']} magnitude; before: {c['old_verdict']}).")
     return lines + [""]
+
+
+def _holm_caveat(summary: dict, claim: dict) -> str:
+    """For a claim confirmed under noise by its own one-sided test: whether it survives Holm among the protocols."""
+    holm = {(e["protocol"], e["rule"]): e for e in (summary.get("noise_protocols") or {}).get("holm", [])}
+    family = holm.get((claim["condition"].split("@")[0], claim["rule"])) if "@" in claim["condition"] else None
+    if family and claim["verdict"] == "confirmed" and not family["survives"]:
+        return (f"; one-sided and uncorrected: among the {len(holm)} noise-protocol comparisons it does not "
+                f"survive Holm (two-sided p = {family['p']:.2f})")
+    return ""
 
 
 def _span(pair) -> str:
@@ -452,7 +471,7 @@ def _verdict_lines(summary: dict, table1, noise, ablation) -> list[str]:
         if c.get("interval"):
             out.append(f"- Claim \"{c['claim']}\" (paper {c['paper_effect']:+.2f}): {c['mean']:+.2f}, "
                        f"{c['decided_by']} {_span(c['interval'])} → before: {c['old_verdict']}; now: "
-                       f"**{c['verdict']}** ({c['magnitude']} magnitude).")
+                       f"**{c['verdict']}** ({c['magnitude']} magnitude{_holm_caveat(summary, c)}).")
     holm = (summary.get("noise_protocols") or {}).get("holm", [])
     for e in holm:
         if e["survives"]:
