@@ -160,6 +160,13 @@ def _simulate_one_dimensional(fn):
     expect_equal(s, lif_sequence(current, LIFParams())[0], "spikes of a single neuron, current of shape [T]")
 
 
+def _simulate_one_step(fn):
+    current = torch.tensor([[1.5, 0.3]], dtype=torch.float64)
+    s, u = _simulated(fn, current)
+    expect_equal(s, [[1.0, 0.0]], "spikes of one step from rest")
+    expect_close(u, [[1.5, 0.3]], "membranes of one step from rest")
+
+
 def simulate_lif(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 1.2, ``simulate_lif(current[T, ...], beta, threshold, reset, step) -> (spikes, membrane)``."""
     loop = ("u = zeros like current[0]; for t in range(T): s, u = step(current[t], u, beta, threshold, reset); "
@@ -178,6 +185,8 @@ def simulate_lif(fn, *, quiet: bool = False) -> CheckResult:
               "pass the arguments on instead of fixed values", _simulate_matches("zero", 0.8, 0.7), loop),
         Case("a current of shape [T] (one neuron) works too", "take the zeros from current[0], whatever its shape",
               _simulate_one_dimensional, loop),
+        Case("one time step: T = 1 gives one row of spikes and membranes", "the loop runs once; the result still "
+             "has the time dimension in front", _simulate_one_step, loop),
     ]
     return run_cases("1.2", "simulate_lif", fn, cases, quiet=quiet, formula=loop,
                      names=("current", "beta", "threshold", "reset", "step"))
@@ -229,6 +238,8 @@ def theoretical_rate(fn, *, quiet: bool = False) -> CheckResult:
              "count the steps until u is strictly ABOVE the threshold: a climb that lands on it needs one step more",
              lambda fn: (_rate_case([0.5], beta=1.0)(fn), _rate_case([0.5], beta=0.5, threshold=0.75)(fn)),
              _RATE_FORMULA),
+        Case("no currents: an empty array gives an empty array of rates", "element-wise NumPy work handles an empty "
+             "array by itself; avoid max() or a loop that assumes one value", _rate_case(np.zeros(0)), _RATE_FORMULA),
     ]
     return run_cases("1.3", "theoretical_rate", fn, cases, quiet=quiet, formula=_RATE_FORMULA,
                      names=("current", "beta", "threshold"))

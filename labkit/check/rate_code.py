@@ -90,6 +90,13 @@ def _rate_batch(fn):
     expect_unchanged([before], [images], "the images")
 
 
+def _rate_one_step(fn):
+    got = _encoded(fn, torch.tensor([[0.0, 1.0]]), 1, 10)
+    if got.shape != (1, 1, 2):
+        raise Mismatch("shape (1, 1, 2) for one step of a 1×2 image", f"shape {got.shape}")
+    expect_equal(got, [[[0.0, 1.0]]], "one step of a black and a white pixel")
+
+
 _RATE_CODE = "s_t = 1.0 where u_t < x, else 0.0, with u_t ~ Uniform(0, 1) drawn from generator for every step and pixel"
 
 
@@ -111,6 +118,8 @@ def rate_encode(fn, *, quiet: bool = False) -> CheckResult:
               _rate_fresh_draws, _RATE_CODE),
         Case("a batch of digits [B, 28, 28], left unchanged", "build a new tensor; do not write into the images",
               _rate_batch, _RATE_CODE),
+        Case("one time step: shape (1, *images.shape)", "num_steps = 1 still gives a time dimension in front",
+              _rate_one_step, _RATE_CODE),
     ]
     return run_cases("2.1", "rate_encode", fn, cases, quiet=quiet, formula=_RATE_CODE,
                      names=("images", "num_steps", "generator"))
