@@ -64,7 +64,7 @@ def _capped_kernel_manager():
 
         async def start_kernel(self, *args, **kwargs):
             if kwargs.get("kernel_id") is None and len(self.list_kernel_ids()) >= self.max_kernels:
-                raise web.HTTPError(503, f"the demo already runs {self.max_kernels} dashboards, its limit: try "
+                raise web.HTTPError(503, f"the demo already runs {self.max_kernels} dashboard(s), its limit: try "
                                          "again in a few minutes (idle dashboards are closed after a while)")
             return await super().start_kernel(*args, **kwargs)
 

@@ -479,6 +479,9 @@ def test_a_fifo_where_a_data_file_should_be_is_an_error_not_a_hang(tmp_path, cap
         signal.alarm(0)
         signal.signal(signal.SIGALRM, before)
     assert code == 2 and "FIFO" in err and "train-images-idx3-ubyte" in err
+    code, err = _cli(["deploy", "--no-lava", "--model", folder / "train-images-idx3-ubyte", "--out", tmp_path / "o"],
+                     capsys)
+    assert code == 2 and "FIFO" in err, "a FIFO passed as the model is refused before it is opened"
 
 
 def test_the_demo_culls_idle_kernels_and_caps_their_number():

@@ -28,8 +28,12 @@ Usage::
 The default model is ``results/mnist/runs/bp_s0/model.pt`` (``make reproduce`` writes it).
 When it is missing, one epoch of surrogate-gradient training on MNIST makes a stand-in (and
 the JSON says so). Which files are accepted: `labkit.loihi.deploy_model`. The result goes to
-``results/mnist/loihi/deploy.json``, next to the model bundle (``bundle.npz``) and its NIR
-graph (``model.nir``); nothing is written before all runs have finished.
+``--out``'s ``deploy.json``, next to the model bundle (``bundle.npz``) and its NIR graph
+(``model.nir``); nothing is written before all runs have finished. Without ``--out`` it goes to
+``results/<dataset>/loihi/`` only while that folder holds nothing; a folder with results (the
+committed 10,000-image run) is never replaced by a run that was not told to: the run writes
+into a new ``results/<dataset>/loihi-trial-<UTC time>/`` (`labkit.foundation.paths.trial_folder`).
+Pass ``--out results/mnist/loihi`` to replace the committed results on purpose.
 """
 
 from __future__ import annotations
@@ -378,7 +382,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop the Lava sidecar when it reports no progress for this long "
                              f"(default {DEFAULT_STALL_TIMEOUT:.0f}; 0: never)")
     parser.add_argument("--weight-bits", type=int, default=8, help="weight mantissa bits (Loihi: 8)")
-    parser.add_argument("--out", default=None, help="output folder (default results/<dataset>/loihi)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default results/<dataset>/loihi while it holds nothing, else a new "
+                             "results/<dataset>/loihi-trial-TIME: results already there are never replaced "
+                             "unless --out names their folder)")
     parser.add_argument("--no-lava", action="store_true", help="torch float and quantised only")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 

@@ -23,7 +23,7 @@ import torch
 
 from ..data import mnist_data
 from ..foundation.errors import LabkitError
-from ..foundation.io import check_finite, load_torch, save_torch
+from ..foundation.io import check_finite, check_regular_file, load_torch, save_torch
 from ..foundation.paths import REPO_ROOT
 from ..models import SpikingMLP
 from ..training import train
@@ -126,6 +126,7 @@ def spiking_mlp_from_state(state, source: str = "the model file", *, inputs: int
 
 
 def _load(path: Path) -> tuple[SpikingMLP, dict]:
+    check_regular_file(path, "model")  # a FIFO would block the read; a folder is not a model
     if not path.is_file():
         raise FileNotFoundError(f"no model at {path}; train one with `labkit train` or `make reproduce`")
     recorded = _recorded_rule(path)
