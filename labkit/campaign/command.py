@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from .plans import PLANS
+from .runner import collect, missing_points, run_plan
+from .verdicts import write_report
 
 __all__ = ["add_arguments", "run"]
 
@@ -32,8 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .runner import collect, missing_points, run_plan
-
     if args.action in ("run", "collect", "status") and args.plan is None:
         raise ValueError(f"`labkit campaign {args.action}` needs a PLAN: one of {', '.join(PLANS)}")
     if args.max_points is not None and args.max_points < 1:
@@ -54,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
         left = missing_points(args.out, plan)
         print(f"{args.plan}: {len(plan.points) - len(left)} of {len(plan.points)} points done")
         return 0
-    from .verdicts import write_report
-
     path = write_report(args.out)
     print(f"wrote {path}")
     return 0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
+from ..foundation.io import write_bytes
 from .plans import PLANS
+from .results import load_results, mean_dose
 
 __all__ = ["plot_all", "plot_dose", "plot_labels", "plot_shift"]
 
@@ -22,15 +25,13 @@ def _mean_sd(values: list[float]) -> tuple[float, float]:
 
 def plot_dose(results: list[dict], ax) -> None:
     """Paired difference from BP (points, mean ± sd over seeds) against the measured dose ρ of layer 1."""
-    from .verdicts import _dose
-
     bp = {r["point"]["seed"]: r["test_acc"] for r in results if r["point"]["variant"] == "bp"}
     groups: dict[str, list[tuple[float, float, float]]] = {}
     for variant in sorted({r["point"]["variant"] for r in results} - {"bp"}):
         for eta1 in sorted({r["point"]["eta1"] for r in results if r["point"]["variant"] == variant}):
             of = [r for r in results if r["point"]["variant"] == variant and r["point"]["eta1"] == eta1
                   and r["point"]["seed"] in bp]
-            doses = [d for d in (_dose(r) for r in of) if d is not None]
+            doses = [d for d in (mean_dose(r) for r in of) if d is not None]
             if not of or not doses:
                 continue
             m, sd = _mean_sd([100 * (r["test_acc"] - bp[r["point"]["seed"]]) for r in of])
@@ -85,8 +86,6 @@ def plot_all(out: str | os.PathLike) -> dict[str, Path]:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from ..foundation.io import write_bytes
-    from .verdicts import load_results
 
     made = {}
     for name, plan in PLANS.items():
@@ -102,8 +101,6 @@ def plot_all(out: str | os.PathLike) -> dict[str, Path]:
             (plot_dose if plan.regime == "dose" else plot_labels)(results, ax)
         fig.suptitle(f"{name}: {plan.notes}", fontsize=8)
         fig.tight_layout()
-        import io
-
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
         plt.close(fig)

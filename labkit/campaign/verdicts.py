@@ -21,16 +21,12 @@ import math
 import os
 from pathlib import Path
 
-from ..foundation.io import read_json, write_text
+from ..foundation.io import write_text
+from .figures import plot_all
 from .plans import PLANS
+from .results import load_results, mean_dose
 
-__all__ = ["compare", "holm", "load_results", "regime_tables", "write_report"]
-
-
-def load_results(out: str | os.PathLike, plan: str) -> list[dict]:
-    """Every result of ``plan`` under ``out`` (none when the plan has not run)."""
-    folder = Path(out) / plan
-    return [read_json(p, what="campaign result") for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+__all__ = ["compare", "holm", "regime_tables", "write_report"]
 
 
 def _t_quantile(df: int, q: float = 0.975) -> float:
@@ -82,12 +78,6 @@ def _by_seed(results: list[dict], key=lambda r: r["test_acc"], **match) -> dict[
     return {r["point"]["seed"]: key(r) for r in results if all(r["point"].get(k) == v for k, v in match.items())}
 
 
-def _dose(result: dict, layer: int = 0) -> float | None:
-    values = [e.get(f"dose{layer}") for e in result.get("history", {}).get("rule_stats", [])]
-    values = [v for v in values if v is not None]
-    return sum(values) / len(values) if values else None
-
-
 def dose_rows(results: list[dict]) -> list[dict]:
     """The dose plan's family: each variant and η1 against BP, and STDP (``sum``) against its controls."""
     bp = _by_seed(results, variant="bp")
@@ -104,7 +94,7 @@ def dose_rows(results: list[dict]) -> list[dict]:
     doses = {}
     for r in results:
         if "eta1" in r["point"]:
-            doses.setdefault((r["point"]["variant"], r["point"]["eta1"]), []).append(_dose(r))
+            doses.setdefault((r["point"]["variant"], r["point"]["eta1"]), []).append(mean_dose(r))
     for row in family:
         for (variant, eta1), values in doses.items():
             if row["comparison"].startswith(f"{variant} (η1 = {eta1:g})"):
@@ -167,8 +157,6 @@ def _table_markdown(rows: list[dict], with_dose: bool) -> str:
 
 def write_report(out: str | os.PathLike = "results/plasticity") -> Path:
     """Write ``out/report.md`` (the section, with its tables and figures) from the results under ``out``."""
-    from .figures import plot_all
-
     out = Path(out)
     tables = regime_tables(out)
     figures = plot_all(out)

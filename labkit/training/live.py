@@ -10,11 +10,15 @@ thread) and, when ``events`` is given, put on that queue for another thread to r
 ``kind``    what else the event holds
 ==========  =============================================================================
 start       ``seeds``, ``batches`` (training batches per seed, all epochs)
-progress    ``seed``, ``epoch``, ``batch`` (0-based, over all epochs), ``batches``, ``loss``
-point       ``seed``, ``digits`` (training digits seen), ``accuracy``, ``coefficient``
+progress    ``seed``, ``epoch``, ``batch`` (0-based, over all epochs), ``batches``, ``loss``, ``dose``
+point       ``seed``, ``digits`` (training digits seen), ``accuracy``, ``coefficient``, ``dose``
 seed_done   ``seed``, ``result`` (a `SeedResult`: clean and noisy test accuracy)
 done        ``stopped``, ``error`` (None, or the message of the exception that ended it)
 ==========  =============================================================================
+
+``dose`` is the measured STDP dose of each STDP layer (`labkit.rules`): ρ = ‖η1·c·ΔW_stdp‖ over the
+size of the gradient step, for the last batch (progress) or averaged since the previous point
+(point); None for a rule without STDP or without a gradient step.
 
 Seeds: seed s seeds the model's initial weights, the batch order and rate code of training, and
 the test noise; so two runs with the same seed are the same run, and N seeds of one setting show
@@ -126,8 +130,14 @@ class SeedResult:
     noisy: float | None = None
     noise_sigma: float = 0.0
     stopped: bool = False
+    dose: list[list[float]] = field(default_factory=list)  # per point: mean dose ρ of each STDP layer since the last
     history: History | None = None
     model: SpikingMLP | None = field(default=None, repr=False)
+
+
+def _doses(stats: dict) -> list[float]:
+    """The ``dose{i}`` entries of a rule's batch statistics, layer by layer."""
+    return [stats[k] for k in sorted((k for k in stats if k.startswith("dose")), key=lambda k: int(k[4:]))]
 
 
 def binomial_error(p: float, n: int) -> float:
@@ -267,14 +277,18 @@ class LiveRun:
             self._emit("done", stopped=self.stopped,
                        error=None if self.error is None else f"{type(self.error).__name__}: {self.error}")
 
-    def _point(self, result: SeedResult, rule, digits: int, accuracy: float) -> None:
+    def _point(self, result: SeedResult, rule, digits: int, accuracy: float, doses: list | None = None) -> None:
         result.digits.append(digits)
         result.accuracy.append(accuracy)
         if rule.uses_stdp:  # before train() binds the rule, c is still c_init
             result.coefficient.append([c.mean().item() for c in rule.coefficients]
                                       or [rule.params.c_init] * len(result.model.layers))
+        dose = [sum(layer) / len(layer) for layer in zip(*doses)] if doses else None
+        if dose is not None:
+            result.dose.append(dose)
+            doses.clear()
         self._emit("point", seed=result.seed, digits=digits, accuracy=accuracy,
-                   coefficient=result.coefficient[-1] if result.coefficient else None)
+                   coefficient=result.coefficient[-1] if result.coefficient else None, dose=dose)
 
     def _train_seed(self, seed: int) -> None:
         s, n = self.settings, len(self.data.train_x)
@@ -286,17 +300,21 @@ class LiveRun:
         k = max(1, min(s.evals_per_epoch, per_epoch))
         marks = {round((j + 1) * per_epoch / k) - 1 for j in range(k - 1)}  # mid-epoch test points
         seen = [0]
+        doses: list[list[float]] = []  # the dose of each batch since the last point
 
         def callback(info: dict):
             if info["kind"] == "batch":
                 b = info["batch"]
                 seen[0] = info["epoch"] * n + min((b + 1) * s.batch_size, n)
+                dose = _doses(info.get("stats", {}))
+                if dose:
+                    doses.append(dose)
                 self._emit("progress", seed=seed, epoch=info["epoch"], batch=info["epoch"] * per_epoch + b,
-                           batches=per_epoch * s.epochs, loss=info["loss"])
+                           batches=per_epoch * s.epochs, loss=info["loss"], dose=dose or None)
                 if b in marks and not self._stop.is_set():
-                    self._point(result, rule, seen[0], self.test(model, 0.0, seed))
+                    self._point(result, rule, seen[0], self.test(model, 0.0, seed), doses)
             else:  # end of an epoch: train() has just tested the network, with the same seed and readout
-                self._point(result, rule, (info["epoch"] + 1) * n, info["history"].test_acc[-1])
+                self._point(result, rule, (info["epoch"] + 1) * n, info["history"].test_acc[-1], doses)
             return not self._stop.is_set()
 
         self._point(result, rule, 0, self.test(model, 0.0, seed))
@@ -344,7 +362,7 @@ class RecordedRun:
     def of(cls, live: LiveRun, label: str) -> "RecordedRun":
         """A snapshot of ``live`` without its networks (the curves are copied)."""
         results = [SeedResult(r.seed, list(r.digits), list(r.accuracy), [list(c) for c in r.coefficient], r.clean,
-                              r.noisy, r.noise_sigma, r.stopped) for r in live.results]
+                              r.noisy, r.noise_sigma, r.stopped, [list(d) for d in r.dose]) for r in live.results]
         return cls(label, live.settings, results, len(live.data.train_x), live.n_test)
 
     def summary(self) -> RunSummary | None:
@@ -371,14 +389,15 @@ class RecordedRun:
 #: The columns of `runs_csv`, in order.
 CSV_COLUMNS = ("run", "label", "rule", "eta1", "eta2", "kappa", "a_plus", "a_minus", "epochs", "hidden",
                "batch_size", "train_digits", "test_digits", "seed", "digits_seen", "test_accuracy",
-               "coefficients", "final_clean", "final_noisy", "noise_sigma", "stopped")
+               "coefficients", "dose", "final_clean", "final_noisy", "noise_sigma", "stopped")
 
 
 def runs_csv(runs: Iterable[RecordedRun]) -> str:
     """Every run's settings and learning curve as CSV text: one row per (run, seed, curve point).
 
     ``runs`` are `RecordedRun` records, oldest first; the ``run`` column numbers them from 1.
-    ``coefficients`` holds the mean plasticity coefficient of each STDP layer, separated by ``;``.
+    ``coefficients`` holds the mean plasticity coefficient of each STDP layer, separated by ``;``, and
+    ``dose`` the measured STDP dose ρ of each STDP layer since the previous point (`labkit.rules`).
     """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -389,8 +408,10 @@ def runs_csv(runs: Iterable[RecordedRun]) -> str:
         for r in run.results:
             for k, (digits, accuracy) in enumerate(zip(r.digits, r.accuracy)):
                 c = r.coefficient[k] if k < len(r.coefficient) else []
+                d = r.dose[k - 1] if 0 < k <= len(r.dose) else []  # no dose before the first batch
                 writer.writerow({**base, "seed": r.seed, "digits_seen": digits, "test_accuracy": f"{accuracy:.6g}",
                                  "coefficients": ";".join(f"{v:.6g}" for v in c),
+                                 "dose": ";".join(f"{v:.6g}" for v in d),
                                  "final_clean": "" if r.clean is None else f"{r.clean:.6g}",
                                  "final_noisy": "" if r.noisy is None else f"{r.noisy:.6g}",
                                  "noise_sigma": r.noise_sigma, "stopped": r.stopped})

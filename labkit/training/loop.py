@@ -195,8 +195,9 @@ def train(
         resume: deprecated (warns): the checkpoint rule above is the only one. ``True`` also demanded a
             checkpoint path; ``False`` refused to start when the checkpoint file exists (delete it, or
             pass another path, to start afresh).
-        callback: called with a dict after every batch (``kind="batch"``) and epoch
-            (``kind="epoch"``); returning ``False`` stops training after that batch.
+        callback: called with a dict after every batch (``kind="batch"``, with the rule's ``stats`` of that
+            batch: the dose and cosine of each STDP layer, `labkit.rules`) and epoch (``kind="epoch"``);
+            returning ``False`` stops training after that batch.
         progress: show a tqdm progress bar.
         eval_train: also measure training accuracy (on the batches as they are trained).
         loss: the loss of a `SpikingMLP` (`labkit.readout.LOSSES`; default ``"rate"``, the per-step
@@ -261,7 +262,7 @@ def train(
             bar.set_postfix(loss=f"{tally.loss / tally.seen:.3f}",
                             acc=f"{tally.correct / tally.seen:.3f}" if eval_train else "-")
             if callback is not None and callback({"kind": "batch", "epoch": epoch, "batch": b, "batches": batches,
-                                                  "loss": batch_loss.item()}) is False:
+                                                  "loss": batch_loss.item(), "stats": stats}) is False:
                 stop = True
                 break
         bar.close()

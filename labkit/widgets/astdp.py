@@ -69,6 +69,11 @@ PRESENTATION_CSS = """<style>
 EXAMPLE_RUNS = REPO_ROOT / "results" / "dashboard" / "example_runs.json"
 
 
+def _percent(ratio: float) -> str:
+    """A dose ratio as a readable share: 0.0123 → '1.2%', 3.4 → '340%'."""
+    return f"{100 * ratio:.2g}%" if ratio < 0.1 else f"{100 * ratio:.0f}%"
+
+
 def hybrid_config_error(rule: str, eta1: float, eta2: float) -> str | None:
     """Why (rule, η1, η2) cannot train, in words, or None when it can.
 
@@ -332,8 +337,11 @@ class HybridDashboard:
             self.progress.value = done
             seeds = live.settings.seeds
             prefix = f"seed {event['seed']} ({seeds.index(event['seed']) + 1}/{len(seeds)}), " if len(seeds) > 1 else ""
+            dose = event.get("dose")
+            dose_text = ("; STDP dose ρ " + ", ".join(f"layer {i + 1} {_percent(d)}" for i, d in enumerate(dose))
+                         + " of the gradient step") if dose else ""
             self.status.value = (f"{prefix}epoch {event['epoch'] + 1}/{live.settings.epochs}, "
-                                 f"batch {event['batch'] + 1}/{event['batches']}")
+                                 f"batch {event['batch'] + 1}/{event['batches']}{dose_text}")
         elif kind == "point" and self._redraw_due():
             self._redraw()
         elif kind == "done":

@@ -9,7 +9,9 @@ Three panels, for `labkit.training.live.RecordedRun` records, oldest first:
 * the final test accuracy of each run, on an axis of its own scaled to the finals: every seed as
   a dot, the mean with ± sd over seeds (thick) and ± the binomial error (thin, capped): a
   difference between two runs that is smaller than these bars is not established;
-* the mean plasticity coefficient c of each STDP layer (the current run in colour).
+* the mean plasticity coefficient c of each STDP layer (the current run in colour) and, on a log
+  axis of its own, the measured STDP dose ρ of the current run: ‖η1·c·ΔW_stdp‖ against the size of
+  the gradient step (`labkit.rules`), the number that says whether STDP can change anything at all.
 """
 
 from __future__ import annotations
@@ -157,12 +159,31 @@ def _draw_coefficients(ax, runs, colours, max_digits) -> None:
         ax.set_xlim(0, max_digits * 1.02)
     ax.set_xlabel("training digits seen")
     ax.set_ylabel("mean plasticity coefficient c")
+    _draw_dose(ax, current)
     ax.set_title("A-STDP: c per layer (sum: c ≡ 1)", fontsize="small")
     if current is not None and any(r.coefficient for r in current.results):
         ax.legend(fontsize="x-small", loc="lower left")
     elif current is not None:
         ax.text(0.5, 0.5, f"{current.settings.rule}: no STDP, no c", transform=ax.transAxes, ha="center", color="0.4")
     ax.grid(alpha=0.3)
+
+
+def _draw_dose(ax, run) -> None:
+    """The current run's measured dose ρ per STDP layer (mean over seeds), dotted, on a log axis at the right."""
+    with_dose = [r for r in run.results if r.dose] if run is not None else []
+    if not with_dose:
+        return
+    length = min(len(r.dose) for r in with_dose)
+    rho = np.mean([np.asarray(r.dose[:length], float) for r in with_dose], axis=0)
+    x = with_dose[0].digits[1 : length + 1]
+    twin = ax.twinx()
+    for layer in range(rho.shape[1]):
+        twin.plot(x[: len(rho)], rho[: len(x), layer], ":", color="0.2", lw=1.4,
+                  label=f"dose ρ, layer {layer + 1}" if layer == 0 else None)
+    twin.set_yscale("log")
+    twin.set_ylabel("dose ρ = ‖η1·c·ΔW_stdp‖ / ‖gradient step‖", fontsize="x-small")
+    twin.tick_params(labelsize="x-small")
+    twin.legend(fontsize="x-small", loc="upper right")
 
 
 def hybrid_view(runs, *, max_digits: int | None = None, scale: float = 1.0) -> Figure:
