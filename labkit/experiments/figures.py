@@ -58,7 +58,7 @@ def convergence_figure(summary: dict, out_root: Path | None = None, dataset: str
         ax.axhline(95, color="grey", lw=0.8, ls="--")
         ax.set(xlabel="epoch (the lab runs 15; the paper's Fig. 3 shows 30)", ylabel=what, ylim=(80, 100.5))
     axes[0].set_title("training accuracy per epoch (mean, band: lowest to highest seed)", fontsize=9)
-    axes[1].set_title("test accuracy per epoch" + (f"; off the axis: {'; '.join(off_axis)}" if off_axis else ""),
+    axes[1].set_title("test accuracy per epoch" + (f"\n(off the axis: {'; '.join(off_axis)})" if off_axis else ""),
                       fontsize=9)
     if axes[0].lines[1:]:
         axes[0].legend(fontsize=7, loc="lower right")
