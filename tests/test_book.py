@@ -151,6 +151,36 @@ def test_interactive_demos_have_a_static_figure_beside_them(book):
 # --------------------------------------------------------------------------- what readers see (#35)
 
 
+def test_launch_buttons_follow_the_one_repository_address():
+    """With an address the Binder and Colab buttons and the repository link are on; without one they are off."""
+    config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
+    assert not config["repository"]["url"], "the address lives in pyproject.toml, not in book/_config.yml"
+    on = build_book.copy.deepcopy(config)
+    assert build_book.set_repository(on, "https://github.com/example/labkit") == []
+    assert on["repository"]["url"] == "https://github.com/example/labkit"
+    assert on["launch_buttons"]["binderhub_url"] and on["launch_buttons"]["colab_url"] and on["html"]["use_repository_button"]
+    off = build_book.copy.deepcopy(config)
+    (note,) = build_book.set_repository(off, "")
+    assert "[tool.labkit] repository" in note, "the build says why the buttons are missing and where to set the address"
+    assert not off["launch_buttons"]["binderhub_url"] and not off["launch_buttons"]["colab_url"]
+    assert not off["html"]["use_repository_button"]
+
+
+def test_readme_badges_and_citation_follow_the_address(tmp_path):
+    import sync_repository
+
+    badges = sync_repository.badges("https://github.com/example/labkit")
+    assert "mybinder.org/v2/gh/example/labkit/main?urlpath=lab/tree/notebooks/00_welcome.ipynb" in badges
+    assert "colab.research.google.com/github/example/labkit/blob/main/notebooks/00_welcome.ipynb" in badges
+    assert "http" not in sync_repository.badges(""), "no badge without an address"
+    citation = tmp_path / "CITATION.cff"
+    citation.write_text((ROOT / "CITATION.cff").read_text())
+    sync_repository.sync_citation("https://github.com/example/labkit", citation)
+    assert 'repository-code: "https://github.com/example/labkit"' in citation.read_text()
+    sync_repository.sync_citation("", citation)
+    assert "repository-code" not in citation.read_text().replace("# ", "").split("cff-version")[1]
+
+
 def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
