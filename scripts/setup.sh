@@ -67,8 +67,9 @@ find_py310() {
 if [ "${LABKIT_SKIP_LAVA:-0}" != 1 ]; then
   PY310=$(find_py310 || true)
   if [ -z "$PY310" ]; then
-    say "python3.10 not found: the Lava sidecar is skipped (chapter 8 needs it)."
-    say "  get it with 'pyenv install 3.10' or 'sudo apt-get install python3.10-venv', or use environment.yml"
+    say "python3.10 not found: the Lava sidecar is skipped. Lava (archived; its last release, 0.10.0, runs only"
+    say "  on Python 3.10) simulates Loihi in chapter 8; every other chapter, and chapter 8's other cells, work"
+    say "  without it. For Lava: 'pyenv install 3.10' or 'sudo apt-get install python3.10-venv', or environment.yml"
   else
     lava_hash=$(echo "numpy<2 lava-nc==0.10.0" | sha256sum | cut -c1-16)
     if [ ! -x .venv-lava/bin/python ] || [ "$(cat $STAMPS/lava 2>/dev/null)" != "$lava_hash" ]; then
