@@ -405,6 +405,19 @@ def test_a_nan_model_file_is_refused_wherever_it_is_loaded(tmp_path):
             load(path)
 
 
+def test_the_energy_study_refuses_a_nan_model(tmp_path):
+    """#36 item 9: the report priced Table II's energy from a NaN model.pt."""
+    from labkit.experiments import energy_study
+    from labkit.models import SpikingMLP
+
+    state = SpikingMLP(seed=0).state_dict()
+    state["layers.1.weight"].fill_(float("nan"))
+    (tmp_path / "bp_s0").mkdir()
+    torch.save(state, tmp_path / "bp_s0" / "model.pt")
+    with pytest.raises(LabkitError, match="NaN or infinite"):
+        energy_study._load(tmp_path, "bp_s0")
+
+
 # ----------------------------------------------------------------------------- 10. flags, options, seeds
 
 
@@ -439,6 +452,21 @@ def test_contradictory_reproduce_options_are_refused_before_the_work(argv, says,
     monkeypatch.setattr(command, "_load_data", lambda *a: pytest.fail("the work started"))
     code, err = _cli(["reproduce", *argv], capsys)
     assert code == 2 and says in err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["deploy", "--no-lava", "--seed", "-1"], "--seed must be an integer in"),
+    (["deploy", "--no-lava", "--seed", str(2**64)], "--seed must be an integer in"),
+    (["tune", "--trials", "0", "--seed", "-1"], "--seed must be an integer in"),
+    (["tune", "--trials", "0", "--sampler-seed", "-5"], "--sampler-seed must be an integer in"),
+])
+def test_a_command_line_seed_out_of_range_is_refused_before_the_work(argv, says, capsys, monkeypatch, tmp_path):
+    from labkit.loihi import deploy
+
+    monkeypatch.setattr(deploy, "load_mnist", lambda *a, **k: pytest.fail("the work started"))
+    code, err = _cli([*argv, "--out", tmp_path / "out"], capsys)
+    assert code == 2 and says in err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("seed", [-1, 2**63, 2**63 + 5])

@@ -58,6 +58,7 @@ from ..energy import LayerOps, OpCounts, energy_from_counts
 from ..foundation.errors import LabkitError
 from ..foundation.io import check_free_space, write_text
 from ..foundation.paths import REPO_ROOT, trial_folder
+from ..foundation.seeds import check_seed
 from ..models import SpikingMLP
 from .bundle import Bundle, save_bundle
 from .deploy_model import DeployModelError, default_model_path, load_or_train_model, repo_relative
@@ -400,6 +401,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise LabkitError(f"{option} must be >= 1, got {value}")
     check_workers(args.workers)
+    check_seed(args.seed, "--seed")  # the rate code's seed: a negative or huge one would alias another
     if args.lava_stall_timeout < 0:
         raise LabkitError(f"--lava-stall-timeout must be >= 0 seconds (0: never), got {args.lava_stall_timeout}")
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ..foundation.paths import trial_folder
 from ..foundation.secrets import hide_secrets
+from ..foundation.seeds import check_seed
+from ..foundation.validation import check_int
 from .config import DATASETS, SearchSpace, TuneConfig
 from .results import finalize, save_plots, study_summary
 from .study import optimize
@@ -64,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
                         train_limit=args.train_limit, seed=args.seed)
     if args.trials < 0:
         raise ValueError(f"--trials must be >= 0, got {args.trials}")
+    check_seed(args.seed, "--seed")
+    if args.sampler_seed is not None:  # numpy's generator behind TPE takes 32 bits
+        check_int("--sampler-seed", args.sampler_seed, 0, maximum=2**32 - 1)
     if args.out is None:  # never into a folder that holds earlier results (the committed study, above all)
         args.out = str(trial_folder(DEFAULT_OUT)) if args.storage is None or args.plots or args.finalize else DEFAULT_OUT
         if args.out != DEFAULT_OUT and not args.quiet:
