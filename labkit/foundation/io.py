@@ -90,6 +90,8 @@ def write_atomic(
         os.replace(tmp, path)
     except OSError as exc:
         raise _named(exc, path) from exc
+    except LabkitError:  # a failed check (a checksum) says what it found
+        raise
     except RuntimeError as exc:  # torch.save wraps the writer's OSError in its own RuntimeError
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, OSError) or "No space left" in str(exc):

@@ -170,7 +170,8 @@ def read_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu", requi
         _check_model(path, state["model"], config.get("sizes"))
     if "rule" in state:
         _check_rule(path, state["rule"])
-    check_finite({k: v for k, v in state.items() if k not in ("model", "rule", "history")}, f"checkpoint {path}")
+    if "layer" in state:  # the competitive loop's checkpoint: its layer's weights and thresholds
+        check_finite(state["layer"], f"checkpoint {path} (layer)")
     return state
 
 
