@@ -29,7 +29,11 @@ The package: :mod:`~labkit.experiments.runs` (one run: train, resume or reuse, e
 verdicts), :mod:`~labkit.experiments.figures`, :mod:`~labkit.experiments.claims` (the paper's
 figures the report compares with), :mod:`~labkit.experiments.command` (``labkit reproduce``),
 :mod:`~labkit.experiments.noise_study` (every run under each noise protocol of `labkit.noise`,
-``scripts/noise_study.py``) and :mod:`~labkit.experiments.noise_report` (the report's section on it).
+``scripts/noise_study.py``, and where the noise is put and what it costs),
+:mod:`~labkit.experiments.noise_report` (the report's section on it, Holm-corrected),
+:mod:`~labkit.experiments.digits` (which test digits each run gets right, ``digits.json``),
+:mod:`~labkit.experiments.verdicts` (every claim's verdict and the interval that decides it) and
+:mod:`~labkit.experiments.energy_study` (the modelled energy table and accuracy and energy against T).
 """
 
 from __future__ import annotations
@@ -50,8 +54,13 @@ from .runs import (
     run_stdp_only,
 )
 from .statistics import (
+    EQUIVALENCE_MARGIN,
     VERDICT_TEST_SIZE,
+    bootstrap_difference,
+    claim_verdict,
     difference_verdict,
+    holm,
+    tost,
     paired_comparison,
     paired_differences,
     statistic,
@@ -60,7 +69,10 @@ from .statistics import (
     t95,
     verdict,
 )
-from .report import claim_verdicts, markdown_table, report_tables, write_report
+from .digits import DIGITS_FILE, load_correct, record_digits
+from .verdicts import CLAIMS, absolute_verdict, claim_records
+from .energy_study import energy_rows, read_steps_sweep, steps_sweep
+from .report import SECTIONS, ReportContext, claim_verdicts, markdown_table, report_tables, write_report
 from .figures import convergence_figure, noise_figure, raster_figure, write_figures, write_raster_figure
 from .claims import DEFAULT_EPOCHS, EARLIER_READOUT, LABELS, PAPER_ABLATION, PAPER_NOISE, PAPER_TABLE1, RUN_ORDER
 from .command import add_arguments, reproduce, run
@@ -78,7 +90,12 @@ __all__ = [
     "recorded_loss",
     "run_one",
     "run_stdp_only",
+    "EQUIVALENCE_MARGIN",
     "VERDICT_TEST_SIZE",
+    "bootstrap_difference",
+    "claim_verdict",
+    "holm",
+    "tost",
     "difference_verdict",
     "paired_comparison",
     "paired_differences",
@@ -87,6 +104,17 @@ __all__ = [
     "summarize",
     "t95",
     "verdict",
+    "DIGITS_FILE",
+    "load_correct",
+    "record_digits",
+    "CLAIMS",
+    "absolute_verdict",
+    "claim_records",
+    "energy_rows",
+    "read_steps_sweep",
+    "steps_sweep",
+    "SECTIONS",
+    "ReportContext",
     "claim_verdicts",
     "markdown_table",
     "report_tables",
