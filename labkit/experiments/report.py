@@ -285,7 +285,8 @@ def _paired_section(ctx: ReportContext) -> list[str]:
              "Same seed = same initial weights, batch order and input spikes, same epochs and η2; the "
              "difference is taken seed by seed and its 95 % interval is Student's t over those paired "
              "differences (one seed: ± 2√2 sampling errors of a test accuracy). Readouts as in Table I. These "
-             "intervals leave out the test set's own sampling error; the claims below add it.", "",
+             "intervals leave out the test set's own sampling error, and \"includes 0\" is not a verdict: the "
+             "claims below judge each one at its true strength.", "",
              markdown_table(_paired_rows(rules))]
     lines += [f"- {c['in_words']}" if c["statistic"] == "test_acc" else
               f"- Under σ = 0.3 input noise: {c['in_words'][0].lower()}{c['in_words'][1:]}" for c in paired] + [""]
@@ -519,5 +520,7 @@ def _paired_rows(rules: dict) -> list[dict]:
             if c["n"]:
                 rows.append({"comparison": f"{LABELS[rule]} − {LABELS['bp']}", "test": what, "n seeds": c["n"],
                              "mean (points)": c["mean"], "sd": c["std"] if c["n"] > 1 else None, "95% low": c["low"],
-                             "95% high": c["high"], "verdict": c["verdict"]})
+                             "95% high": c["high"],
+                             "interval and 0": {"reproduced": "above 0", "contradicted": "below 0"}.get(
+                                 c["verdict"], "includes 0")})
     return rows
