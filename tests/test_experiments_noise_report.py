@@ -86,3 +86,22 @@ def test_report_only_writes_the_section(tmp_path):
     assert report.index("by protocol") < report.index("## Ablations"), "the section follows the noise sweep"
     summary = json.loads((tmp_path / "mnist" / "summary.json").read_text())
     assert [v["protocol"] for v in summary["noise_protocols"]["verdicts"]] == ["pixel_clip", "normalized"]
+
+
+def test_holm_keeps_the_clear_effect_and_the_control_is_pending_until_it_measures_the_protocol(tmp_path):
+    _write_fake(tmp_path / "noise_protocols")
+    t = noise_protocol_tables(collect_noise_study(tmp_path / "noise_protocols"))
+    survivors = [(e["protocol"], e["rule"]) for e in t["holm"] if e["survives"]]
+    # normalized: +3.1, +3.1, +3.4 on three seeds, p ≈ 0.002 ≤ 0.05/2; pixel_clip: −2, +1, −1, p ≈ 0.6
+    assert survivors == [("normalized", "adaptive")], "only the effect clear on every seed survives Holm"
+    control = tmp_path / "plasticity"
+    text = "\n".join(noise_protocol_lines(tmp_path / "noise_protocols", markdown_table, control_root=control))
+    assert "control pending" in text and "1 survive" in text, "no control results: the effect is reported as pending"
+    (control / "dose").mkdir(parents=True)
+    (control / "dose" / "random_eta1=0.01_s0.json").write_text(json.dumps({"regime": "dose", "test_acc": 0.9}))
+    text = "\n".join(noise_protocol_lines(tmp_path / "noise_protocols", markdown_table, control_root=control))
+    assert "control pending" in text and "random_eta1=0.01_s0.json" in text, \
+        "a control that does not measure the protocol does not decide it, and the report says it exists"
+    (control / "dose" / "random_noise_s0.json").write_text(json.dumps({"protocol": "normalized", "test_acc": 0.9}))
+    text = "\n".join(noise_protocol_lines(tmp_path / "noise_protocols", markdown_table, control_root=control))
+    assert "control pending" not in text and "random_noise_s0.json" in text, "a control under the protocol decides"
