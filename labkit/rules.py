@@ -92,6 +92,13 @@ def _cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return torch.cosine_similarity(a.flatten(), b.flatten(), dim=0, eps=1e-30).item()
 
 
+def _records_layer_spikes(model: nn.Module) -> bool:
+    """Whether STDP can run on ``model``: a `SpikingMLP`, or a network that has its ``layers`` (nn.Linear),
+    ``sizes`` and a forward pass returning an `SNNOutput` in the same way (it says so with
+    ``records_layer_spikes = True``, as `labkit.interop.snntorch.SnnTorchNetwork` does)."""
+    return isinstance(model, SpikingMLP) or getattr(model, "records_layer_spikes", False) is True
+
+
 def eta1_schedule(eta1_0: float, epoch: int) -> float:
     """η1(e) = η1⁰ / (1 + ln(1 + e)): the paper's "logarithmic decay" after each epoch."""
     return eta1_0 / (1.0 + math.log1p(epoch))
@@ -153,8 +160,10 @@ class UpdateRule:
     # -- lifecycle -------------------------------------------------------------------------
     def bind(self, model: nn.Module) -> None:
         """Attach to a model: create Adam over its parameters and the coefficients c."""
-        if self.uses_stdp and not isinstance(model, SpikingMLP):
-            raise ValueError(f"rule {self.name!r} uses STDP, which needs a SpikingMLP, not {type(model).__name__}")
+        if self.uses_stdp and not _records_layer_spikes(model):
+            raise ValueError(f"rule {self.name!r} uses STDP, which needs a SpikingMLP or an snnTorch network of "
+                             f"Linear + Leaky layers (labkit.interop.snntorch.wrap(net); train wraps it itself), "
+                             f"not {type(model).__name__}")
         self.model = model
         if not self.uses_gradient:
             self.optimizer = None

@@ -34,6 +34,7 @@ from ..foundation.errors import LabkitError
 from ..foundation.runtime import resolve_device
 from ..foundation.seeds import Stream, epoch_generator
 from ..foundation.validation import check_int
+from ..interop.snntorch import SnnTorchNetwork, is_snntorch_network, wrap
 from ..models import ANNBaseline, SNNOutput, SpikingMLP
 from ..readout import DEFAULT_LOSS, NATURAL_READOUT, check_readout, loss_function, paper_loss, predict
 from ..rules import RuleParams, UpdateRule, make_rule
@@ -146,8 +147,9 @@ def _check_arguments(model, rule, data, epochs, batch_size, num_steps, checkpoin
     check_int("num_steps", num_steps, 1)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path")
-    if not isinstance(model, (SpikingMLP, ANNBaseline)):
-        raise ValueError(f"train expects a SpikingMLP or ANNBaseline, got {type(model).__name__}")
+    if not isinstance(model, (SpikingMLP, ANNBaseline, SnnTorchNetwork)):
+        raise ValueError(f"train expects a SpikingMLP, an ANNBaseline or an snnTorch network of Linear + Leaky layers, "
+                         f"got {type(model).__name__}")
     data = as_data(data, classes=model.sizes[-1])
     if len(data.train_x) == 0:
         raise ValueError("data.train_x is empty: there is nothing to train on")
@@ -181,7 +183,8 @@ def train(
     """Train ``model`` with ``rule`` for ``epochs`` epochs and return its `History`.
 
     Args:
-        model: a `SpikingMLP` (any rule) or `ANNBaseline` (``"bp"`` only).
+        model: a `SpikingMLP` (any rule), an snnTorch network of ``nn.Linear`` + ``snn.Leaky(init_hidden=True)``
+            layers (any rule; its own weights are trained, `labkit.interop.snntorch`) or `ANNBaseline` (``"bp"`` only).
         rule: ``"bp"``, ``"stdp"``, ``"sum"``, ``"adaptive"`` or a rule object; ``rule_params``
             (``eta1``, ``eta2``, ``kappa``, …) go to `labkit.rules.make_rule`.
         data: a `Data` tuple.
@@ -216,6 +219,8 @@ def train(
         warnings.warn("train(resume=) is deprecated: pass only checkpoint=PATH, which resumes when the file exists "
                       "and was written with the same settings and starts afresh when it does not; to start afresh "
                       "over an existing file, delete it or pass another path", DeprecationWarning, stacklevel=2)
+    if is_snntorch_network(model) or isinstance(model, nn.Sequential):  # run as the rules need (labkit.interop.snntorch)
+        model = wrap(model)
     data, readout = _check_arguments(model, rule, data, epochs, batch_size, num_steps, checkpoint, resume, loss,
                                      readout, rule_params)
     rule = make_rule(rule, **rule_params)
@@ -229,7 +234,7 @@ def train(
         "epochs": epochs, "batch_size": batch_size, "seed": seed, "num_steps": num_steps,
         **data_identity(data.name, data.train_x, data.train_y, data.test_x, data.test_y),
         "model": type(model).__name__, "sizes": list(model.sizes), "device": device.type,
-        **({"loss": loss, "readout": readout} if isinstance(model, SpikingMLP) else _EARLIER["ANNBaseline"]),
+        **({"loss": loss, "readout": readout} if not isinstance(model, ANNBaseline) else _EARLIER["ANNBaseline"]),
     })
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if resume is False and ckpt is not None and ckpt.is_file():
@@ -278,7 +283,7 @@ def train(
             if len(data.test_x) else float("nan")
         )
         history.epoch_time.append(time.perf_counter() - started)
-        history.spike_rate.append([s / tally.seen for s in tally.spikes] if isinstance(model, SpikingMLP) else [])
+        history.spike_rate.append([s / tally.seen for s in tally.spikes] if not isinstance(model, ANNBaseline) else [])
         history.rule_stats.append({k: v / tally.seen for k, v in tally.stats.items()})
         if ckpt is not None:
             write_checkpoint(ckpt, {"model": model.state_dict(), "rule": rule.state_dict(), "history": asdict(history)})
