@@ -15,6 +15,12 @@ from labkit.campaign.verdicts import compare, holm, regime_tables, write_report
 from labkit.data.record import Data
 
 
+@pytest.fixture(autouse=True)
+def one_code_version(monkeypatch):
+    """Every run of a test is made by one code version (the tree may gain commits while the tests run)."""
+    monkeypatch.setattr(runner_module, "code_version", lambda: "abc1234")
+
+
 def tiny_data(n: int = 96, seed: int = 0) -> Data:
     g = torch.Generator().manual_seed(seed)
     images = torch.rand(n, 28, 28, generator=g) * (torch.rand(n, 28, 28, generator=g) < 0.2)

@@ -14,7 +14,7 @@ __all__ = ["plot_all", "plot_dose", "plot_labels", "plot_shift"]
 
 _COLOURS = {"sum": "C0", "adaptive": "C1", "rising": "C2", "random": "C3", "decay": "C7", "batch_sum": "C4",
             "adam": "C5", "sgd": "C6", "bp": "k", "pretrain": "C0", "interleave": "C1", "none": "k",
-            "recentre": "C2", "stdp": "C0"}
+            "recentre": "C2", "stdp": "C0", "recentre+stdp": "C9"}
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
@@ -68,8 +68,11 @@ def plot_shift(results: list[dict], axes) -> None:
     for ax, shift in zip(axes, shifts):
         of = [r for r in results if r["point"]["shift"] == shift]
         budgets = [0, *of[0]["budgets"]]
-        for method in ("none", "recentre", "stdp", "random"):
-            curves = [[r["none"], *([r["none"]] * len(r["budgets"]) if method == "none" else r[method])] for r in of]
+        for method in ("none", "recentre", "stdp", "random", "recentre+stdp"):
+            if not all(method == "none" or method in r for r in of):
+                continue
+            start = (lambda r: r["recentre"][-1]) if method == "recentre+stdp" else (lambda r: r["none"])
+            curves = [[start(r), *([r["none"]] * len(r["budgets"]) if method == "none" else r[method])] for r in of]
             stats = [_mean_sd([100 * c[k] for c in curves]) for k in range(len(budgets))]
             ax.errorbar(budgets, [s[0] for s in stats], yerr=[s[1] for s in stats], marker="o", capsize=3,
                         color=_COLOURS.get(method), label=method)
@@ -90,7 +93,7 @@ def plot_all(out: str | os.PathLike) -> dict[str, Path]:
     made = {}
     for name, plan in PLANS.items():
         results = load_results(out, name)
-        if not results:
+        if not results or plan.regime == "nmnist":  # Table I's second column: a table, no figure here
             continue
         if plan.regime == "shift":
             n = len({r["point"]["shift"] for r in results})
