@@ -8,8 +8,10 @@ recurrent hidden layer (used for event data). Each layer is::
     s_t, u_t = LIF(I_t)
 
 Feed-forward layers compute the input currents of all T steps with one matrix product and
-then run the fused multi-step LIF (`labkit.neurons.lif_sequence`); the recurrent layer steps
-`labkit.neurons.lif_step`. The first layer is a `labkit.sparse.SpikeLinear`: its product skips
+then run the neuron's ``sequence`` (for LIF the fused multi-step `labkit.neurons.lif_sequence`);
+the recurrent layer steps the neuron's ``step`` (`labkit.neurons.lif_step`). The neuron is any
+model of the `labkit.neurons.Neuron` protocol (``neuron=``; LIF by default, e.g.
+``neuron=ALIF()`` for adaptive thresholds). The first layer is a `labkit.sparse.SpikeLinear`: its product skips
 the zeros of the input spikes when they are sparse (``input_product`` chooses). The forward
 pass returns every layer's spikes, so plasticity rules read them from the same pass (no second
 forward pass).
@@ -30,7 +32,7 @@ from torch.nn.utils import skip_init
 
 from . import kernels
 from .foundation import paper
-from .neurons import ATan, LIFParams, Surrogate, lif_sequence, lif_step
+from .neurons import ATan, LIFParams, Neuron, Surrogate
 from .sparse import Product, SpikeLinear, SpikeList, spike_linear_slices
 
 __all__ = ["ANNBaseline", "SNNOutput", "SpikingMLP", "he_init_"]
@@ -107,7 +109,9 @@ class SpikingMLP(nn.Module):
 
     Args:
         sizes: layer widths, input first (paper: 784, 500, 10).
-        lif: neuron parameters shared by all layers.
+        lif: LIF parameters shared by all layers (the default neuron).
+        neuron: the neuron model of all layers (`labkit.neurons.Neuron`, e.g. `labkit.neurons.ALIF`);
+            default: LIF with ``lif``.
         surrogate: surrogate spike derivative (paper: arctangent).
         recurrent: add recurrent weights V to the first hidden layer.
         bias: learnable biases in the linear layers.
@@ -127,12 +131,21 @@ class SpikingMLP(nn.Module):
         bias: bool = True,
         seed: int | None = 0,
         input_product: Product = "auto",
+        neuron: Neuron | None = None,
     ):
         super().__init__()
         sizes = _check_sizes(sizes)
         if recurrent and len(sizes) < 3:
             raise ValueError(f"recurrent=True needs a hidden layer: sizes must list at least three widths, got {sizes}")
-        self.sizes, self.lif, self.surrogate, self.is_recurrent = sizes, lif, surrogate, recurrent
+        if neuron is not None and lif != PAPER_LIF:
+            raise ValueError(f"pass either lif= (LIF parameters) or neuron= (any neuron model), not both; got "
+                             f"lif={lif!r} and neuron={neuron!r}")
+        missing = [m for m in ("rest", "step", "sequence", "membrane") if not callable(getattr(neuron, m, None))]
+        if neuron is not None and missing:
+            raise ValueError(f"neuron={neuron!r} lacks {', '.join(missing)}: pass a neuron model of "
+                             f"labkit.neurons.Neuron such as LIFParams(...) or ALIF(...)")
+        self.neuron = lif if neuron is None else neuron
+        self.sizes, self.surrogate, self.is_recurrent = sizes, surrogate, recurrent
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         # skip_init: nn.Linear's own initialisation would draw from the global RNG before He init overwrites it
         self.layers = nn.ModuleList(
@@ -156,8 +169,9 @@ class SpikingMLP(nn.Module):
             raise ValueError(f"input has {s.shape[-1]} features per step, the network expects {self.sizes[0]}")
         spikes, membranes = [s], []
         for index, layer in enumerate(self.layers):
-            if index == 0 and self.recurrent is None and not torch.is_grad_enabled():
-                first = _first_layer_without_gradients(s, layer, self.lif)
+            if (index == 0 and self.recurrent is None and not torch.is_grad_enabled()
+                    and isinstance(self.neuron, LIFParams)):  # a fast path of the LIF neuron alone
+                first = _first_layer_without_gradients(s, layer, self.neuron)
                 if first is not None:
                     s, u = first
                     spikes.append(s)
@@ -167,7 +181,7 @@ class SpikingMLP(nn.Module):
             if index == 0 and self.recurrent is not None:
                 s, u = self._recurrent_layer(current)
             else:
-                s, u = lif_sequence(current, self.lif, self.surrogate)
+                s, u = self.neuron.sequence(current, self.surrogate)
             spikes.append(s)
             membranes.append(u)
         return SNNOutput(tuple(spikes), tuple(membranes))
@@ -189,14 +203,22 @@ class SpikingMLP(nn.Module):
         return x.flatten(2)
 
     def _recurrent_layer(self, current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        u = torch.zeros_like(current[0])
+        state = self.neuron.rest(current[0])
         s = torch.zeros_like(current[0])
         spikes, membranes = [], []
         for t in range(current.shape[0]):
-            s, u = lif_step(current[t] + self.recurrent(s), u, self.lif, self.surrogate)
+            s, state = self.neuron.step(current[t] + self.recurrent(s), state, self.surrogate)
             spikes.append(s)
-            membranes.append(u)
+            membranes.append(self.neuron.membrane(state))
         return torch.stack(spikes), torch.stack(membranes)
+
+    @property
+    def lif(self) -> LIFParams:
+        """The LIF parameters of the network's neurons (what the exporters read); an error for other neurons."""
+        if not isinstance(self.neuron, LIFParams):
+            raise ValueError(f"this network's neurons are {type(self.neuron).__name__}, not LIF: the exporters "
+                             f"(snnTorch, NIR, Lava) handle LIF neurons only; read model.neuron for its parameters")
+        return self.neuron
 
     @property
     def weights(self) -> list[torch.Tensor]:

@@ -23,6 +23,12 @@ The returned membrane is :math:`u_t` before its own reset, so plots show the cro
 The Heaviside step has zero derivative almost everywhere; training replaces it in the
 backward pass by a *surrogate* derivative (Neftci, Mostafa and Zenke, IEEE Signal Processing
 Magazine 36(6), 2019). The forward pass is always the exact step.
+
+Every neuron model is one class behind the `Neuron` protocol: a frozen record of its parameters
+with ``step`` (one time step from a state), ``sequence`` (all T steps from rest), ``rest`` (the
+state at rest) and ``membrane`` (the membrane of a state). `LIFParams` is the LIF neuron;
+`ALIF` adds an adaptive threshold (Bellec et al., NeurIPS 2018). `labkit.models.SpikingMLP`
+takes any of them (``neuron=``).
 """
 
 from __future__ import annotations
@@ -38,10 +44,12 @@ from . import kernels
 from .foundation.validation import check_choice, check_number
 
 __all__ = [
+    "ALIF",
     "ATan",
     "FastSigmoid",
     "LIF",
     "LIFParams",
+    "Neuron",
     "Surrogate",
     "lif_sequence",
     "lif_step",
@@ -76,6 +84,24 @@ class LIFParams:
         if not tau > 0 or not dt > 0:
             raise ValueError(f"tau and dt must be > 0, got tau={tau!r}, dt={dt!r}")
         return cls(beta=math.exp(-dt / tau), **kwargs)
+
+    # the Neuron protocol: the LIF neuron is its parameters with `lif_step` and `lif_sequence`
+    def rest(self, like: torch.Tensor) -> torch.Tensor:
+        """The state at rest, u = 0, shaped like one step of current ``like``."""
+        return torch.zeros_like(like)
+
+    def step(self, current: torch.Tensor, state: torch.Tensor,
+             surrogate: Surrogate | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`lif_step` with these parameters: ``spikes, u = params.step(I_t, u)``."""
+        return lif_step(current, state, self, surrogate or ATan())
+
+    def sequence(self, current: torch.Tensor, surrogate: Surrogate | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`lif_sequence` with these parameters: ``(spikes, membranes)`` of ``current [time, ...]`` from rest."""
+        return lif_sequence(current, self, surrogate or ATan())
+
+    def membrane(self, state: torch.Tensor) -> torch.Tensor:
+        """The membrane of a state (for LIF the state is the membrane)."""
+        return state
 
 
 # ----------------------------------------------------------------------------- surrogates
@@ -274,3 +300,103 @@ class LIF(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.params}, surrogate={self.surrogate}"
+
+
+# ----------------------------------------------------------------------------- the seam
+
+
+class Neuron(Protocol):
+    """What `labkit.models.SpikingMLP` needs of a neuron model: one frozen record of its parameters with
+
+    * ``rest(like)``: the state at rest for one step of current shaped like ``like``;
+    * ``step(current, state, surrogate) -> (spikes, state)``: one time step;
+    * ``sequence(current, surrogate) -> (spikes, membranes)``: ``current [time, ...]`` from rest, the values of
+      calling ``step`` T times;
+    * ``membrane(state)``: the membrane potential a state holds (recorded in `labkit.models.SNNOutput`).
+
+    `LIFParams` and `ALIF` are the two of the lab; a new model is one class with these four methods.
+    """
+
+    def rest(self, like: torch.Tensor): ...
+
+    def step(self, current: torch.Tensor, state, surrogate: Surrogate | None = None): ...
+
+    def sequence(self, current: torch.Tensor, surrogate: Surrogate | None = None): ...
+
+    def membrane(self, state) -> torch.Tensor: ...
+
+
+@dataclass(frozen=True)
+class ALIF:
+    r"""Adaptive-threshold LIF neuron (ALIF; Bellec, Salaj, Subramoney, Legenstein and Maass, "Long
+    short-term memory and learning-to-learn in networks of spiking neurons", NeurIPS 2018).
+
+    Each spike raises the neuron's threshold, and the raise decays back with factor ρ per step, so a
+    neuron driven hard fires ever less often (spike-frequency adaptation):
+
+    .. math::  \theta_t = \theta_0 + \beta_a\, a_t, \qquad a_{t+1} = \rho\, a_t + s_t
+
+    The membrane is that of `LIFParams` with the same delayed reset, which removes the threshold the
+    spike crossed (``"subtract"``) or the membrane (``"zero"``). With β_a = 0 it is exactly the LIF neuron.
+    The state is ``(u, a)``; the adaptation a grows from the reset signal and carries no gradient.
+
+    Attributes:
+        beta: membrane decay per step β in [0, 1].
+        threshold: the resting threshold θ0 > 0.
+        beta_a: how far one unit of adaptation raises the threshold, β_a >= 0 (Bellec et al.: β = 1.8).
+        rho: decay of the adaptation per step ρ = exp(−Δt/τ_a) in [0, 1].
+        reset: ``"subtract"`` or ``"zero"``, as for `LIFParams`.
+    """
+
+    beta: float = 0.9
+    threshold: float = 1.0
+    beta_a: float = 0.2
+    rho: float = 0.95
+    reset: Reset = "subtract"
+
+    def __post_init__(self) -> None:
+        check_number("ALIF.beta", self.beta, minimum=0.0, maximum=1.0, unit="decay per step")
+        check_number("ALIF.threshold", self.threshold, minimum=0.0, above=True)
+        check_number("ALIF.beta_a", self.beta_a, minimum=0.0, unit="threshold raise per unit of adaptation")
+        check_number("ALIF.rho", self.rho, minimum=0.0, maximum=1.0, unit="adaptation decay per step")
+        check_choice("ALIF.reset", self.reset, ("subtract", "zero"))
+
+    def rest(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The state at rest: u = 0 and a = 0."""
+        return torch.zeros_like(like), torch.zeros_like(like)
+
+    def step(self, current: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor],
+             surrogate: Surrogate | None = None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """One step: ``spikes, (u, a) = alif.step(I_t, (u_{t-1}, a_{t-1}))``."""
+        u, a = state
+        theta = self.threshold + self.beta_a * a  # θ_{t-1} = θ0 + β_a a_{t-1}, the threshold u_{t-1} met
+        r = (u > theta).to(u.dtype)  # r = s_{t-1} = H(u_{t-1} − θ_{t-1}), no gradient
+        a = self.rho * a + r  # a_t = ρ a_{t-1} + s_{t-1}
+        if self.reset == "subtract":
+            u = self.beta * u + current - r * theta  # u_t = β u_{t-1} + I_t − θ_{t-1} r
+        else:
+            u = self.beta * ((1 - r) * u) + current  # u_t = β (1 − r) u_{t-1} + I_t
+        return spike(u - (self.threshold + self.beta_a * a), surrogate or ATan()), (u, a)  # s_t = H(u_t − θ_t)
+
+    def sequence(self, current: torch.Tensor, surrogate: Surrogate | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(spikes, membranes)`` of ``current [time, ...]`` from rest: `step` T times."""
+        if current.dim() < 1 or current.shape[0] < 1:
+            raise ValueError(f"current must be [time, ...] with at least one step, got shape {tuple(current.shape)}")
+        state, spikes, membranes = self.rest(current[0]), [], []
+        for t in range(current.shape[0]):
+            s, state = self.step(current[t], state, surrogate)
+            spikes.append(s)
+            membranes.append(state[0])
+        return torch.stack(spikes), torch.stack(membranes)
+
+    def membrane(self, state: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """The membrane u of a state ``(u, a)``."""
+        return state[0]
+
+    def thresholds(self, spikes: torch.Tensor) -> torch.Tensor:
+        """θ_t of every step for a spike train ``spikes [time, ...]`` (the threshold each u_t was compared with)."""
+        a, out = torch.zeros_like(spikes[0]), []
+        for t in range(spikes.shape[0]):
+            a = self.rho * a + (spikes[t - 1] if t > 0 else 0)  # a_t = ρ a_{t-1} + s_{t-1}
+            out.append(self.threshold + self.beta_a * a)
+        return torch.stack(out)

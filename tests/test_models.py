@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from labkit.models import ANNBaseline, SNNOutput, SpikingMLP, he_init_
-from labkit.neurons import ATan, LIFParams, lif_step
+from labkit.neurons import ALIF, ATan, LIFParams, lif_step
 
 
 def _spikes(shape, p=0.3, seed=0):
@@ -240,3 +240,57 @@ def test_a_pass_without_gradients_gives_what_the_pass_with_them_gives(reset, bia
         for a, b in zip(with_grad.spikes[1:] + with_grad.membranes, without.spikes[1:] + without.membranes):
             assert torch.equal(a.detach(), b), "every layer's spikes and membranes agree"
         assert 0.02 < with_grad.spikes[1].mean() < 0.6, "the hidden layer fires now and then: resets are exercised"
+
+
+# ----------------------------------------------------------------------------- the neuron seam
+
+
+def _spikes_input(seed: int, shape=(12, 5, 784)) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(shape, generator=g) < 0.2).float()
+
+
+def test_default_neuron_is_lif_and_the_explicit_lif_neuron_gives_the_same_bits():
+    x = _spikes_input(0)
+    default, explicit = SpikingMLP(seed=3), SpikingMLP(seed=3, neuron=LIFParams(beta=0.9, threshold=1.0, reset="zero"))
+    assert default.neuron == default.lif == LIFParams(beta=0.9, threshold=1.0, reset="zero")
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            a, b = default(x), explicit(x)
+        assert all(torch.equal(p, q) for p, q in zip(a.spikes, b.spikes)), "neuron=LIF is the default network"
+        assert all(torch.equal(p, q) for p, q in zip(a.membranes, b.membranes))
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_an_alif_network_runs_its_neuron_in_every_layer(recurrent):
+    x = _spikes_input(1, shape=(12, 5, 20))
+    model = SpikingMLP((20, 16, 4), neuron=ALIF(beta_a=0.4, reset="zero"), recurrent=recurrent, seed=0)
+    out = model(x)
+    assert [tuple(s.shape) for s in out.spikes] == [(12, 5, 20), (12, 5, 16), (12, 5, 4)]
+    if not recurrent:
+        hidden = out.spikes[1]
+        current = model.layers[1](hidden)
+        expected, _ = ALIF(beta_a=0.4, reset="zero").sequence(current)
+        assert torch.equal(out.spikes[2], expected), "the output layer is the ALIF sequence of its currents"
+    with torch.no_grad():
+        again = model(x)
+    assert all(torch.equal(p, q) for p, q in zip(out.spikes, again.spikes)), "no LIF fast path for another neuron"
+    loss = out.out_membrane.sum() + out.out_spikes.sum()
+    loss.backward()
+    assert model.layers[0].weight.grad is not None, "gradients reach the first layer through the ALIF"
+
+
+def test_an_alif_network_differs_from_lif_and_refuses_the_lif_exporters():
+    x = _spikes_input(2, shape=(25, 5, 784))
+    lif_out = SpikingMLP(seed=0)(x).spikes[1]
+    alif_model = SpikingMLP(seed=0, neuron=ALIF(beta_a=1.0, reset="zero"))
+    assert alif_model(x).spikes[1].sum() < lif_out.sum(), "adaptation lowers the hidden layer's spike count"
+    with pytest.raises(ValueError, match="not LIF"):
+        alif_model.lif
+
+
+def test_neuron_arguments_are_checked():
+    with pytest.raises(ValueError, match="either lif= .* or neuron="):
+        SpikingMLP(lif=LIFParams(), neuron=ALIF())
+    with pytest.raises(ValueError, match="lacks"):
+        SpikingMLP(neuron=0.9)

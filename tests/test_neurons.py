@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from labkit.neurons import LIF, ATan, FastSigmoid, LIFParams, lif_sequence, lif_step, spike
+from labkit.neurons import ALIF, LIF, ATan, FastSigmoid, LIFParams, Neuron, lif_sequence, lif_step, spike
 
 RESETS = ("subtract", "zero")
 SURROGATES = (ATan(2.0), FastSigmoid(25.0))
@@ -301,3 +301,71 @@ def test_matches_snntorch_leaky_forward_and_gradients(reset, surrogate):
     (g_ref,) = torch.autograd.grad((w_s * s_ref + w_u * u_ref).sum(), current)
     err_g = (g_ours - g_ref).abs().max().item()
     assert err_g < 1e-5, f"same input gradients as snnTorch's Leaky (max |Δ| = {err_g:.2e})"
+
+
+# ----------------------------------------------------------------------------- ALIF (adaptive threshold)
+
+
+@pytest.mark.parametrize("reset", RESETS)
+def test_alif_without_adaptation_is_exactly_the_lif_neuron(reset):
+    current = _random_current(11)
+    spikes, membranes = ALIF(beta=0.9, threshold=1.0, beta_a=0.0, rho=0.95, reset=reset).sequence(current)
+    lif_spikes, lif_membranes = lif_sequence(current, LIFParams(beta=0.9, threshold=1.0, reset=reset))
+    assert torch.equal(spikes, lif_spikes) and torch.equal(membranes, lif_membranes), \
+        "β_a = 0: the threshold never moves, so ALIF is the LIF neuron bit for bit"
+
+
+def test_alif_threshold_rises_by_beta_a_per_spike_and_decays_by_rho():
+    alif = ALIF(beta=1.0, threshold=1.0, beta_a=0.5, rho=0.8)
+    spikes = torch.tensor([[1.0], [0.0], [0.0], [1.0]])
+    # hand-derived: a_0 = 0, a_1 = 1, a_2 = 0.8, a_3 = 0.64; θ_t = 1 + 0.5 a_t
+    expected = torch.tensor([[1.0], [1.5], [1.4], [1.32]])
+    assert torch.allclose(alif.thresholds(spikes), expected), "θ_t = θ0 + β_a a_t with a_{t+1} = ρ a_t + s_t"
+
+
+def test_alif_step_follows_the_equations_by_hand():
+    alif = ALIF(beta=0.5, threshold=1.0, beta_a=0.5, rho=0.5, reset="subtract")
+    # a previous spike: u_{t-1} = 1.2 > θ_{t-1} = 1 + 0.5·0.2 = 1.1
+    s, (u, a) = alif.step(torch.tensor([0.3]), (torch.tensor([1.2]), torch.tensor([0.2])))
+    # r = 1; a_t = 0.5·0.2 + 1 = 1.1; u_t = 0.5·1.2 + 0.3 − 1.1 = −0.2; θ_t = 1.55 → no spike
+    assert torch.allclose(a, torch.tensor([1.1])) and torch.allclose(u, torch.tensor([-0.2]))
+    assert s.item() == 0.0, "the membrane after the reset is below the raised threshold"
+
+
+def test_alif_adapts_a_constant_drive_fires_less_and_less():
+    current = torch.full((200, 1), 0.3)
+    spikes, _ = ALIF(beta=0.9, threshold=1.0, beta_a=0.5, rho=0.97).sequence(current)
+    lif_spikes, _ = lif_sequence(current, LIFParams(beta=0.9, threshold=1.0))
+    early, late = spikes[:50].sum().item(), spikes[150:].sum().item()
+    assert late < early, f"spike-frequency adaptation: {early} spikes in the first 50 steps, {late} in the last 50"
+    assert spikes.sum() < lif_spikes.sum(), "a raised threshold means fewer spikes than the plain LIF neuron"
+
+
+def test_alif_gradients_flow_to_the_current_through_the_surrogate():
+    current = _random_current(12, shape=(10, 4, 6)).requires_grad_()
+    spikes, membranes = ALIF(beta_a=0.3).sequence(current, FastSigmoid(25.0))
+    (spikes.sum() + membranes.sum()).backward()
+    assert current.grad is not None and torch.isfinite(current.grad).all() and current.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("beta", 1.5, "ALIF.beta"), ("threshold", 0.0, "ALIF.threshold"), ("beta_a", -0.1, "ALIF.beta_a"),
+    ("rho", 1.1, "ALIF.rho"), ("reset", "none", "ALIF.reset"),
+])
+def test_alif_parameters_are_validated_where_they_are_made(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        ALIF(**{field: value})
+
+
+def test_lif_and_alif_are_neurons_of_the_protocol():
+    current = _random_current(13, shape=(5, 2, 3))
+    for neuron in (LIFParams(), ALIF()):
+        for method in ("rest", "step", "sequence", "membrane"):
+            assert callable(getattr(neuron, method)), f"{type(neuron).__name__} has {method} (labkit.neurons.Neuron)"
+        state, spikes = neuron.rest(current[0]), []
+        for t in range(current.shape[0]):
+            s, state = neuron.step(current[t], state)
+            spikes.append(s)
+        assert torch.equal(torch.stack(spikes), neuron.sequence(current)[0]), "sequence is step T times"
+    assert torch.equal(LIFParams().sequence(current)[1], lif_sequence(current)[1]), "LIFParams.sequence is lif_sequence"
+    assert Neuron is not None
