@@ -34,16 +34,18 @@ COMMANDS = {
     "deploy": ("labkit.loihi.deploy", "quantise a trained network and run it in Lava's Loihi simulation"),
     "tune": ("labkit.tune", "sweep η1, η2 (and κ) with Optuna"),
     "student": ("labkit.exercises", "write the student edition of the notebooks"),
+    "campaign": ("labkit.campaign", "run the plasticity study's plans (dose, few labels, shifted inputs) and report"),
 }
 
 #: command → the options naming what it writes: (attribute, option, "file" or "folder").
 OUTPUTS = {
     "data": (("root", "--root", "folder"),),
-    "train": (("checkpoint", "--checkpoint", "file"),),
+    "train": (("checkpoint", "--checkpoint", "file"), ("history", "--history", "file")),
     "reproduce": (("out", "--out", "folder"),),
     "deploy": (("out", "--out", "folder"),),
     "tune": (("out", "--out", "folder"),),
     "student": (("out", "--out", "folder"),),
+    "campaign": (("out", "--out", "folder"),),
 }
 
 #: The largest seed torch's generators take (they hold an unsigned 64-bit seed; labkit mixes in
@@ -160,14 +162,28 @@ def _train(args: argparse.Namespace) -> int:
     from .models import ANNBaseline, SpikingMLP
     from .training import checkpoint_lock, train
 
+    if args.history is not None and Path(args.history).exists():
+        raise ValueError(f"--history {args.history} exists already: pass another file name, or move it away "
+                         "(labkit never writes over a record it did not just make)")
     data = mnist_data(args.source, train_limit=args.train_limit, test_limit=args.test_limit)
     model = ANNBaseline(seed=args.seed) if args.rule == "ann" else SpikingMLP(seed=args.seed)
     rule = "bp" if args.rule == "ann" else args.rule
-    params = {k: v for k, v in (("eta1", args.eta1), ("eta2", args.eta2)) if v is not None}
+    params = {k: v for k, v in (("eta1", args.eta1), ("eta2", args.eta2), ("reading", args.reading),
+                                ("direction", args.direction)) if v is not None}
     with checkpoint_lock(args.checkpoint):  # a second run on the same checkpoint refuses at once
         history = train(model, rule, data, args.epochs, seed=args.seed, device=args.device,
                         checkpoint=args.checkpoint, **params)
     print(f"{args.rule} on {data.name}: test accuracy {history.test_acc[-1]:.4f} after {history.epochs} epochs")
+    doses = {k: v for k, v in (history.rule_stats[-1] if history.rule_stats else {}).items() if k.startswith("dose")}
+    if doses:  # the measured STDP dose of the last epoch (labkit.rules): how much the local rule could act
+        print("STDP dose ρ = ‖η1·c·ΔW_stdp‖ / ‖gradient step‖ in the last epoch: "
+              + ", ".join(f"layer {int(k[4:]) + 1} {v:.3g}" for k, v in sorted(doses.items())))
+    if args.history is not None:
+        from .foundation.io import write_text
+
+        write_text(args.history, history.to_json())
+        print(f"history (per epoch: loss, accuracies, spike rates, the rule's dose, cosine and coefficients) "
+              f"written to {args.history}")
     return 0
 
 
@@ -202,6 +218,13 @@ def build_parser(load: Iterable[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--test-limit", type=positive_int, default=None, help="use only the first n test digits")
     p.add_argument("--device", default="auto")
     p.add_argument("--checkpoint", default=None, help="checkpoint file; an existing one is resumed")
+    p.add_argument("--history", default=None,
+                   help="write the run's history as JSON to this new file (per epoch: loss, accuracies, and for "
+                        "rules with STDP the measured dose ρ and cosine of each layer)")
+    p.add_argument("--reading", default=None, choices=["mean", "batch_sum", "adam", "sgd"],
+                   help="how η1·STDP and η2·backprop combine (labkit.rules; default mean)")
+    p.add_argument("--direction", default=None, choices=["stdp", "random", "decay"],
+                   help="the STDP term, or a control of the same norm: random direction or weight decay")
     p.set_defaults(func=_train)
 
     for name, (module_name, help_text) in COMMANDS.items():

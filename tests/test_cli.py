@@ -8,6 +8,7 @@ and no traceback; output paths are refused before any work starts.
 
 from __future__ import annotations
 
+import json
 import contextlib
 import io
 import os
@@ -254,6 +255,17 @@ CASES = [
          "pass a folder", before_work=True),
     Case("data-root-unwritable", 6, ("data", "fetch", "mnist", "--root", "/proc/labkit-test", "--quiet"),
          ("--root",), "folder you can write to", before_work=True),
+    Case("campaign-plan-unknown", 6, ("campaign", "run", "dose-everything"), ("dose-everything",), "dose-bundled",
+         before_work=True),
+    Case("campaign-plan-missing", 6, ("campaign", "run"), ("PLAN",), "dose-bundled", before_work=True),
+    Case("campaign-max-points-0", 6, ("campaign", "run", "dose-bundled", "--max-points", "0", "--out", "{tmp}/c"),
+         ("--max-points",), ">= 1", before_work=True),
+    Case("campaign-out-is-a-file", 6, ("campaign", "status", "dose-bundled", "--out", "{tmp}/a-file"), ("--out",),
+         "pass a folder", before_work=True),
+    Case("campaign-collect-without-storage", 6, ("campaign", "collect", "dose-bundled", "--out", "{tmp}/c"),
+         ("--storage",), "the database the workers shared", before_work=True),
+    Case("train-history-exists", 6, ("train", *TINY, "--history", "{tmp}/a-file"), ("--history",),
+         "pass another file name", before_work=True),
 ]
 
 
@@ -393,3 +405,14 @@ def test_a_contributed_command_loads_its_own_module_only():
     assert set(cli.COMMANDS) <= set(choices), "every command is listed"
     assert choices["tune"].get_default("func") is not None, "the chosen command has its options and handler"
     assert choices["reproduce"].get_default("func") is None, "the others only their one-line help"
+
+
+def test_train_writes_its_history_with_the_measured_dose(tmp_path):
+    """`labkit train --history FILE` keeps, per epoch, the dose ρ and cosine of each STDP layer."""
+    path = tmp_path / "history.json"
+    code, out, err = run_labkit(["train", "--rule", "sum", *TINY, "--history", str(path)])
+    assert code == 0, err
+    record = json.loads(path.read_text())
+    stats = record["rule_stats"][0]
+    assert {"dose0", "dose1", "cos0", "cos1"} <= set(stats) and stats["dose0"] > 0
+    assert record["config"]["reading"] == "mean" and "STDP dose" in out

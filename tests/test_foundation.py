@@ -156,7 +156,8 @@ def test_counter_seed_is_the_competitive_layers_formula_bit_for_bit():
 
 def test_stream_numbers_never_change():
     assert {s.name: int(s) for s in seeds.Stream} == {
-        "BATCH_ORDER": 1, "RATE_CODE": 2, "LABELLING": 5, "TEST_PASS": 6, "EVAL_NOISE": 7, "EVAL_CODE": 8}
+        "BATCH_ORDER": 1, "RATE_CODE": 2, "LABELLING": 5, "TEST_PASS": 6, "EVAL_NOISE": 7, "EVAL_CODE": 8,
+        "PERTURB": 9, "UNLABELLED": 10}
 
 
 # ----------------------------------------------------------------------------- validation

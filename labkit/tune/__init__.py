@@ -1,4 +1,4 @@
-"""Tuning η1, η2 (and κ) of the hybrid rule with Optuna.
+r"""Tuning η1, η2 (and κ) of the hybrid rule with Optuna.
 
 A study samples the STDP learning rate η1, the Adam learning rate η2 and, for ``adaptive``,
 the coefficient step κ, each **log-uniformly** (a learning rate is a scale: 10⁻⁴ → 10⁻³ is as
