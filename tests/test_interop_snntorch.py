@@ -242,3 +242,16 @@ def test_surrogates_map_to_snntorchs():
     for surrogate_ in (ATan(alpha=3.0), FastSigmoid(slope=7.0)):
         assert from_snntorch(to_snntorch(SpikingMLP((6, 4, 2), surrogate=surrogate_))).surrogate == surrogate_
     assert isinstance(wrap(to_snntorch(SpikingMLP((6, 4, 2)))), SnnTorchNetwork)
+
+
+def test_the_export_commands_options_write_the_files(tmp_path, capsys):
+    import argparse
+
+    from labkit.interop import snntorch as bridge
+
+    parser = argparse.ArgumentParser()
+    bridge.add_arguments(parser)
+    args = parser.parse_args([str(REPO_ROOT / "results" / "mnist" / "runs" / "bp_s0"), "--out", str(tmp_path)])
+    assert bridge.run(args) == 0
+    assert {p.name for p in tmp_path.iterdir()} == {"snntorch_model.pt", "snntorch_model.json", "load_snntorch.py"}
+    assert "load it with snnTorch alone" in capsys.readouterr().out

@@ -291,7 +291,7 @@ WEIGHTS, DESCRIPTION, LOADER = "snntorch_model.pt", "snntorch_model.json", "load
 
 _LOADER = '''"""Load the snnTorch network exported by labkit, with torch and snnTorch alone.
 
-    python load_snntorch.py          # builds it and runs one random image
+    python load_snntorch.py          # builds it and says how to run it
     from load_snntorch import load   # net = load(); snntorch.utils.reset(net); spk, mem = net(x_t)
 """
 import json
@@ -321,13 +321,12 @@ def load(folder=HERE):
 
 
 if __name__ == "__main__":
-    from snntorch import utils
     net = load()
     spec = json.loads((HERE / "{description}").read_text())
-    image = torch.rand(1, spec["sizes"][0])
-    utils.reset(net)
-    counts = sum(net((torch.rand_like(image) < image).float())[0] for _ in range(spec["num_steps"]))
-    print("output spike counts of a random image:", counts.tolist())
+    print(net)
+    print(f"{sum(p.numel() for p in net.parameters()):,} parameters loaded. Run it for {spec['num_steps']} steps after "
+          "snntorch.utils.reset(net): spk, mem = net(x_t), x_t the input spikes of step t "
+          f"({spec['input']}); {spec['readout']}.")
 '''.replace("{description}", DESCRIPTION).replace("{weights}", WEIGHTS)
 
 
