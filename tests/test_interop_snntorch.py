@@ -255,3 +255,10 @@ def test_the_export_commands_options_write_the_files(tmp_path, capsys):
     assert bridge.run(args) == 0
     assert {p.name for p in tmp_path.iterdir()} == {"snntorch_model.pt", "snntorch_model.json", "load_snntorch.py"}
     assert "load it with snnTorch alone" in capsys.readouterr().out
+
+
+def test_to_snntorch_refuses_neurons_other_than_lif():
+    from labkit.neurons import ALIF
+
+    with pytest.raises(ValueError, match="not LIF"):
+        to_snntorch(SpikingMLP((6, 4, 2), neuron=ALIF()))

@@ -206,6 +206,7 @@ def to_snntorch(model: SpikingMLP) -> nn.Sequential:
     if model.is_recurrent:
         raise ValueError("to_snntorch writes feed-forward networks; this SpikingMLP has a recurrent hidden layer "
                          "(snn.RLeaky would need its own mapping)")
+    lif = model.lif  # a ValueError for neurons other than LIF (snn.Leaky is the LIF neuron)
     if isinstance(model.surrogate, ATan):
         spike_grad = surrogate.atan(alpha=model.surrogate.alpha)
     elif isinstance(model.surrogate, FastSigmoid):
@@ -221,8 +222,8 @@ def to_snntorch(model: SpikingMLP) -> nn.Sequential:
             linear.weight.copy_(layer.weight)
             if layer.bias is not None:
                 linear.bias.copy_(layer.bias)
-        modules += [linear, snn.Leaky(beta=model.lif.beta, threshold=model.lif.threshold,
-                                      reset_mechanism=model.lif.reset, spike_grad=spike_grad, init_hidden=True,
+        modules += [linear, snn.Leaky(beta=lif.beta, threshold=lif.threshold,
+                                      reset_mechanism=lif.reset, spike_grad=spike_grad, init_hidden=True,
                                       output=index == last).to(layer.weight.device)]
     return nn.Sequential(*modules)
 
