@@ -46,7 +46,7 @@ def main() -> int:
     add_timing_arguments(parser, repeats=15, warmup=2, per="rounds")
     args = parser.parse_args()
     apply_timing_arguments(parser, args)
-    keep_freed_memory()  # as labkit.training.train does
+    keep_freed_memory()  # opt-in (labkit.foundation.allocator): freed blocks kept for reuse
 
     images = mnist_data("bundled", train_limit=BATCH).train_x
     mnist = encode_rate(images.flatten(1), STEPS, generator=torch.Generator().manual_seed(0)).reshape(-1, N_IN)

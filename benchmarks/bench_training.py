@@ -48,9 +48,10 @@ Ratios printed, with the lab's targets:
   BPTT of this network (forward 9.93 M MACs, the weight gradients about the same again). These
   are dense-equivalent FLOPs: labkit skips the zeros of the input, so it can exceed 100 %.
 
-All run in this one process with the allocator setting `labkit.training.train` makes
-(`labkit.foundation.allocator.keep_freed_memory`: freed blocks are reused instead of
-page-faulted in again); ``--system-malloc`` leaves glibc's defaults, which slows every line.
+All run in this one process with the opt-in allocator setting of
+`labkit.foundation.allocator.keep_freed_memory` (freed blocks are reused instead of
+page-faulted in again; labkit's training itself leaves glibc's defaults); ``--system-malloc``
+leaves glibc's defaults here too.
 
 ``--epoch`` also runs one epoch of bp training on full MNIST (the bundled subset when
 data/mnist/ is absent; the table says which) with `labkit.training.train` in a subprocess and
@@ -433,7 +434,7 @@ def main() -> int:
                         help="where to write the results table ('-' : do not write)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a ratio misses its target")
     parser.add_argument("--system-malloc", action="store_true",
-                        help="keep glibc's default malloc thresholds (labkit's training raises them)")
+                        help="keep glibc's default malloc thresholds (as labkit's training does; the benchmark raises them)")
     parser.add_argument("--dashboard", action="store_true",
                         help="also time the chapter-5 dashboard's default Train run (labkit.widgets.hybrid_dashboard)")
     parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -287,6 +288,41 @@ def test_training_records_its_loss_and_reads_its_accuracy_with_the_loss_readout(
     assert history.config["readout"] == "count_membrane"
     assert history.test_acc[-1] == evaluate(model, tiny.test_x, tiny.test_y, num_steps=6, device="cpu",
                                             readout="count_membrane"), "test accuracy uses the recorded readout"
+
+
+def test_evaluate_with_its_defaults_after_train_with_its_defaults_reproduces_the_reported_accuracy(tiny):
+    model = SpikingMLP((784, 16, 10), seed=1)  # a network whose spike counts tie often: the readouts differ
+    history = train(model, "bp", tiny, 1, batch_size=64, progress=False, device="cpu")
+    assert evaluate(model, tiny.test_x, tiny.test_y) == history.test_acc[-1], \
+        "one default per concept: evaluate reads as train reports (spike counts, the rate loss's readout)"
+    assert predict_classes(model, tiny.test_x).tolist() == predict_classes(model, tiny.test_x, readout="count").tolist()
+    # an explicit readout keeps its behaviour: here the membrane's tie-break reads another accuracy (0.17 vs 0.18)
+    assert evaluate(model, tiny.test_x, tiny.test_y, readout="count_membrane") != history.test_acc[-1]
+
+
+def test_train_and_evaluate_leave_the_process_malloc_settings_alone(tiny, monkeypatch):
+    from labkit.foundation import allocator
+
+    calls = []
+
+    def mallopt(*args):  # stands in for glibc's: records every mallopt(param, value)
+        calls.append(args)
+        return 1
+
+    class Libc:
+        def __init__(self):
+            self.mallopt = mallopt
+
+    monkeypatch.setattr(allocator, "_applied", None)  # as in a fresh Jupyter kernel
+    ctypes = allocator.ctypes  # replaced for the allocator module alone (numba loads its own libraries)
+    monkeypatch.setattr(allocator, "ctypes", SimpleNamespace(CDLL=lambda *args, **kwargs: Libc(), util=ctypes.util,
+                                                             c_int=ctypes.c_int))
+    model = SpikingMLP((784, 16, 10))
+    train(model, "bp", tiny, 1, **TINY)
+    evaluate(model, tiny.test_x, tiny.test_y, num_steps=6)
+    assert calls == [] and allocator._applied is None, "a library never changes process-wide malloc settings"
+    if allocator.sys.platform.startswith("linux"):
+        assert allocator.keep_freed_memory() and len(calls) == 3, "the explicit opt-in still sets the three thresholds"
 
 
 def test_evaluate_readouts_agrees_with_evaluate_for_every_readout(trained, digits):

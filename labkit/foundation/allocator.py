@@ -1,4 +1,10 @@
-"""Keep freed memory in the process instead of returning it to the operating system.
+"""Keep freed memory in the process instead of returning it to the operating system (opt-in).
+
+labkit never calls this itself: it changes glibc's malloc settings for the whole process (a
+Jupyter kernel included), so a script or benchmark that wants it calls it once at its start::
+
+    from labkit.foundation.allocator import keep_freed_memory
+    keep_freed_memory()  # True where it took effect (glibc on Linux)
 
 A training step allocates and frees tensors of several megabytes (the T·B × 500 currents,
 membranes and spikes). glibc's malloc serves blocks that large with fresh ``mmap`` pages and

@@ -19,18 +19,23 @@ import torch
 from torch import nn
 
 from ..encoders import Encoder, RateEncoder, frames_if_temporal
-from ..foundation.allocator import keep_freed_memory
 from ..foundation.errors import LabkitError
 from ..foundation.io import check_finite
 from ..foundation.runtime import resolve_device
 from ..foundation.seeds import Stream, epoch_generator
 from ..models import ANNBaseline, SpikingMLP
 from ..noise import DEFAULT_NOISE, LIST_TRANSPARENT, check_noise, noisy_input, noisy_static
-from ..readout import ReadoutTally, check_readout, predict
+from ..readout import DEFAULT_LOSS, NATURAL_READOUT, ReadoutTally, check_readout, predict
 from ..sparse import SpikeList
 from .inputs import as_images, as_labels
 
-__all__ = ["evaluate", "evaluate_readouts", "model_inputs", "predict_classes"]
+__all__ = ["default_readout", "evaluate", "evaluate_readouts", "model_inputs", "predict_classes"]
+
+
+def default_readout() -> str:
+    """The readout of ``readout=None``: the natural readout of the default loss (`labkit.readout.NATURAL_READOUT`),
+    the one `labkit.training.train` reports its accuracies with when given no loss and no readout."""
+    return NATURAL_READOUT[DEFAULT_LOSS]
 
 
 def model_inputs(model: nn.Module, x: torch.Tensor, encoder: Encoder, num_steps: int,
@@ -79,7 +84,6 @@ def _test_outputs(model, x, y, *, noise_sigma, noise, num_steps, encoder, batch_
             raise LabkitError(f"x and y must have the same length, got {len(x)} images and {len(y)} labels")
     check_finite(dict(model.named_parameters()), f"{type(model).__name__} being evaluated")  # NaN reads as class 0
     device = resolve_device(device)
-    keep_freed_memory()  # batches of 1,000 digits allocate blocks of 50-80 MB (labkit.foundation.allocator)
     model = model.to(device).eval()
     g_noise = epoch_generator(seed, Stream.EVAL_NOISE, 0, device)
     g_code = epoch_generator(seed, Stream.EVAL_CODE, 0, device)
@@ -111,16 +115,18 @@ def predict_classes(
     batch_size: int = 1000,
     seed: int = 0,
     device: str | torch.device = "auto",
-    readout: str = "count_membrane",
+    readout: str | None = None,
     temporal: bool | None = None,
 ) -> torch.Tensor:
     """The class ``model`` predicts for every input of ``x`` (read with ``readout``), as a CPU tensor.
+
+    ``readout`` None: the readout `labkit.training.train` reports with by default (`default_readout`).
 
     ``noise``: where noise of level ``noise_sigma`` enters (`labkit.noise.NOISE_PROTOCOLS`).
     ``encoder``: how inputs become spikes (default: the rate code; `labkit.encoders.FrameEncoder`
     for frames ``[N, T, …]``). ``temporal`` is deprecated (``temporal=True`` is ``encoder=FrameEncoder()``).
     """
-    check_readout(readout)
+    readout = default_readout() if readout is None else check_readout(readout)
     encoder = frames_if_temporal(encoder, temporal)
     predictions = [predict(output, readout).cpu() for output, _ in _test_outputs(
         model, x, None, noise_sigma=noise_sigma, noise=noise, num_steps=num_steps, encoder=encoder,
@@ -141,13 +147,19 @@ def evaluate(
     batch_size: int = 1000,
     seed: int = 0,
     device: str | torch.device = "auto",
-    readout: str = "count_membrane",
+    readout: str | None = None,
     temporal: bool | None = None,
 ) -> float:
     """Test accuracy in [0, 1] read with ``readout`` (`labkit.readout.READOUTS`), optionally under
     input noise ``noise_sigma`` put in by the protocol ``noise`` (module docstring); the predictions
-    themselves: `predict_classes`."""
-    check_readout(readout)
+    themselves: `predict_classes`.
+
+    ``readout`` None (the default): the readout `labkit.training.train` reports with by default
+    (`default_readout`: spike counts alone, the natural readout of the default rate loss), so
+    ``evaluate(model, data.test_x, data.test_y)`` after ``train(model, rule, data, epochs)`` is
+    ``history.test_acc[-1]``. A model trained with another loss is read with its own readout:
+    pass ``readout=history.config["readout"]``."""
+    readout = default_readout() if readout is None else check_readout(readout)
     encoder = frames_if_temporal(encoder, temporal)
     predictions, targets = [], []
     for output, labels in _test_outputs(model, x, y, noise_sigma=noise_sigma, noise=noise, num_steps=num_steps,

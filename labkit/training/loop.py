@@ -29,7 +29,6 @@ from torch import nn
 
 from ..data.record import Data
 from ..encoding import check_intensities
-from ..foundation.allocator import keep_freed_memory
 from ..foundation.errors import LabkitError
 from ..foundation.runtime import resolve_device
 from ..foundation.seeds import Stream, epoch_generator
@@ -225,7 +224,6 @@ def train(
                                      readout, rule_params)
     rule = make_rule(rule, **rule_params)
     device = resolve_device(device)
-    keep_freed_memory()  # reuse the step's large blocks instead of faulting in fresh pages
     model.to(device)
     rule.bind(model)
     history = History(config={
