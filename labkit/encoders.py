@@ -8,7 +8,9 @@ evaluation and the operation counts call it instead of asking how the data is st
   the paper's rate code; the list of spikes is remembered for the first layer's sparse product).
   ``listed`` gives the same spikes as their list alone (`labkit.sparse.SpikeList`).
 * `FrameEncoder`: event data stored as frames ``[B, T, …]`` is only made time-first; T is the
-  number of stored frames.
+  number of stored frames. Frames may be stored as float, bool or uint8 (0/1), or bit-packed
+  (``packed=(T, …)``: one row of ``⌈T·…/8⌉`` bytes per sample, `numpy.packbits` order, 8× less
+  than uint8 and 32× less than float32); each batch becomes float32 only when it is encoded.
 
 Each encoder also gives the one static input per sample a non-spiking model (the ANN
 baseline) reads: the image itself, or the frames' average over time.
@@ -16,6 +18,7 @@ baseline) reads: the image itself, or the frames' average over time.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
@@ -25,7 +28,7 @@ import torch
 from .encoding import encode_rate_indexed, list_rate
 from .sparse import SpikeList, remember_index
 
-__all__ = ["Encoder", "FrameEncoder", "RateEncoder", "frames_if_temporal"]
+__all__ = ["Encoder", "FrameEncoder", "RateEncoder", "frames_if_temporal", "unpack_bits"]
 
 
 @runtime_checkable
@@ -64,18 +67,53 @@ class RateEncoder:
         return x
 
 
+def unpack_bits(bits: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """Bit-packed samples ``bits [B, ⌈prod(shape)/8⌉]`` (uint8, `numpy.packbits` order: the first value in the
+    highest bit) as float32 ``[B, *shape]`` in {0, 1}."""
+    count = math.prod(shape)
+    shifts = torch.arange(7, -1, -1, dtype=torch.uint8, device=bits.device)
+    values = (bits.unsqueeze(-1) >> shifts) & 1  # [B, bytes, 8]: bit 7 first
+    return values.flatten(1)[:, :count].reshape(len(bits), *shape).to(torch.float32)
+
+
 @dataclass(frozen=True)
 class FrameEncoder:
-    """Stored frames ``[B, T, …]`` made time-first ``[T, B, …]`` (``num_steps`` is the stored T)."""
+    """Stored frames ``[B, T, …]`` made time-first ``[T, B, …]`` (``num_steps`` is the stored T).
 
+    ``packed``: the shape ``(T, …)`` of one sample when the frames are stored bit-packed, ``[B, bytes]``
+    uint8 (`unpack_bits`); None (default): stored as frames, float or integer 0/1. Either way a batch
+    becomes float32 here, so a data set can stay in its compact form until it is used.
+    """
+
+    packed: tuple[int, ...] | None = None
     temporal: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if self.packed is not None:
+            shape = tuple(self.packed)
+            if len(shape) < 2 or not all(isinstance(n, int) and n >= 1 for n in shape):
+                raise ValueError(f"FrameEncoder: packed must be the shape (T, ...) of one sample, positive integers, "
+                                 f"got {self.packed!r}")
+            object.__setattr__(self, "packed", shape)
+
+    def frames(self, x: torch.Tensor) -> torch.Tensor:
+        """The batch ``x`` as floating-point frames ``[B, T, …]``: integer 0/1 frames as float32, packed ones
+        unpacked (float frames as they are)."""
+        if self.packed is not None:
+            expected = -(-math.prod(self.packed) // 8)
+            if x.dtype != torch.uint8 or x.dim() != 2 or x.shape[1] != expected:
+                raise ValueError(f"FrameEncoder(packed={self.packed}) reads uint8 rows of {expected} bytes per "
+                                 f"sample, got {x.dtype} of shape {tuple(x.shape)}: pack the frames with "
+                                 "labkit.data.frames.pack, or use FrameEncoder() for unpacked frames")
+            return unpack_bits(x, self.packed)
+        return x if x.is_floating_point() else x.to(torch.float32)
 
     def __call__(self, x: torch.Tensor, num_steps: int | None = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
-        return x.transpose(0, 1)
+        return self.frames(x).transpose(0, 1)
 
     def static(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mean(dim=1)
+        return self.frames(x).mean(dim=1)
 
 
 def frames_if_temporal(encoder: Encoder | None, temporal: bool | None) -> Encoder | None:

@@ -2,7 +2,8 @@
 
 A point is a plain dict, written into its result so that every number says what made it:
 
-* ``regime``   ``dose``, ``labels`` or ``shift`` (`REGIMES`);
+* ``regime``   ``dose``, ``labels``, ``shift`` or ``nmnist`` (`REGIMES`; ``nmnist``: Table I's second column,
+  `labkit.campaign.nmnist`);
 * ``variant``  what is compared: ``bp``, ``sum``, ``adaptive``, ``rising`` (A-STDP whose coefficients
   start at 0.5 and can rise as well as fall), the controls ``random`` and ``decay`` (BP plus a change
   of exactly the STDP term's norm, in a random direction or towards zero), the other literal readings
@@ -12,16 +13,19 @@ A point is a plain dict, written into its result so that every number says what 
 * ``seed`` and the regime's own settings (``eta1``, ``labels``, ``shift``).
 
 Plans are named by regime and data: ``dose-bundled`` (the screen on the bundled 6,000 digits),
-``dose-mnist`` (the confirmation on full MNIST), ``labels-mnist`` and ``shift-mnist``.
+``dose-mnist`` (the confirmation on full MNIST), ``labels-mnist`` and ``shift-mnist``; ``nmnist-sim`` is
+Table I's second column on simulated N-MNIST.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import nmnist
+
 __all__ = ["PLANS", "Plan", "point_id"]
 
-REGIMES = ("dose", "labels", "shift")
+REGIMES = ("dose", "labels", "shift", "nmnist")
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class Plan:
 
     name: str
     regime: str
-    data: str  # "bundled" or "mnist"
+    data: str  # "bundled", "mnist" or "nmnist-sim"
     points: tuple[dict, ...]
     epochs: int = 3
     notes: str = ""
@@ -95,4 +99,7 @@ PLANS: dict[str, Plan] = {p.name: p for p in (
          notes="committed full-MNIST BP networks bp_s0..bp_s4 adapt without labels on shifted training "
                "digits 50,000-54,999; settings chosen on shifted training digits 55,000-56,999; "
                "the first 5,000 shifted test digits scored"),
+    Plan(nmnist.PLAN, "nmnist", "nmnist-sim", nmnist.nmnist_points(), epochs=nmnist.EPOCHS,
+         notes=f"{nmnist.DATA_LABEL}: all 60,000 training and 10,000 test digits, T = 25; feed-forward "
+               "2312-500-10 bp, sum, adaptive and the ANN on seeds 0-4, recurrent bp and adaptive on seeds 0-2"),
 )}

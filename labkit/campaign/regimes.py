@@ -34,6 +34,7 @@ from ..readout import loss_function
 from ..rules import make_rule
 from ..training import evaluate, train
 from ..training.evaluation import model_inputs
+from .nmnist import load_nmnist_sim
 
 __all__ = ["run_dose", "run_labels", "run_shift", "shift_images"]
 
@@ -277,5 +278,8 @@ def run_labels(point: dict, data: Data, choose=choose_label_eta1) -> dict:
 
 
 def load_data(kind: str) -> Data:
-    """The data a plan runs on: ``bundled`` (6,000 + 1,000 digits shipped with labkit) or full ``mnist``."""
+    """The data a plan runs on: ``bundled`` (6,000 + 1,000 digits shipped with labkit), full ``mnist``, or
+    ``nmnist-sim`` (simulated N-MNIST, bit-packed: `labkit.campaign.nmnist.load_nmnist_sim`)."""
+    if kind == "nmnist-sim":
+        return load_nmnist_sim()
     return mnist_data("bundled" if kind == "bundled" else "full")

@@ -25,6 +25,7 @@ from ..experiments.runs import code_version
 from ..foundation.errors import LabkitError
 from ..foundation.io import read_json, write_json
 from ..tune.study import open_storage
+from .nmnist import run_nmnist
 from .plans import PLANS, Plan, point_id
 from .regimes import choose_label_eta1, load_data, run_dose, run_labels, run_shift
 
@@ -57,6 +58,8 @@ def _check_version(out: Path, plan: Plan, allow_mixed: bool) -> str | None:
 
 
 def _run_point(plan: Plan, point: dict, data, out: Path) -> dict:
+    if plan.regime == "nmnist":
+        return run_nmnist(point, data, plan.epochs)
     if plan.regime == "dose":
         return run_dose(point, data, plan.epochs)
     if plan.regime == "labels":

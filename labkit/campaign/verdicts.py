@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..foundation.io import write_text
 from .figures import plot_all
+from .nmnist import PLAN as NMNIST_PLAN, nmnist_section
 from .plans import PLANS
 from .results import load_results, mean_dose
 
@@ -137,7 +138,7 @@ def regime_tables(out: str | os.PathLike) -> dict[str, list[dict]]:
     tables = {}
     for name, plan in PLANS.items():
         results = load_results(out, name)
-        if not results:
+        if not results or plan.regime == "nmnist":  # Table I's second column has its own section (nmnist_section)
             continue
         rows = {"dose": dose_rows, "labels": label_rows, "shift": shift_rows}[plan.regime](results)
         tables[name] = {"rows": rows, "n_results": len(results), "n_points": len(plan.points),
@@ -174,6 +175,9 @@ def write_report(out: str | os.PathLike = "results/plasticity") -> Path:
                   _table_markdown(t["rows"], name.startswith("dose")), ""]
         if name in figures:
             parts += [f"![{name}]({figures[name].name})", ""]
+    section = nmnist_section(out, PLANS[NMNIST_PLAN])
+    if section:
+        parts.append(section)
     path = out / "report.md"
     write_text(path, "\n".join(parts) + "\n")
     return path

@@ -13,11 +13,13 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
 from ..foundation.validation import check_int
+from ..encoders import FrameEncoder
 from .record import Data
 from .events import NMNIST_SENSOR_SIZE
 from .files import data_dir
@@ -25,7 +27,10 @@ from .frames import bin_to_frames, cache_file, load_verified, pack, save_verifie
 from .mnist import Source, Split, check_full_mnist, check_split, load_mnist, mnist_available, mnist_dir
 from .saccades import SaccadeParams, iter_simulated
 
-__all__ = ["PackedFrames", "nmnist_sim_data", "nmnist_sim_frames"]
+__all__ = ["FRAME_STORAGE", "PackedFrames", "nmnist_sim_data", "nmnist_sim_frames"]
+
+#: How `nmnist_sim_data` stores the frames of its `Data`: float32 frames, or the cache's packed bits.
+FRAME_STORAGE = ("float", "packed")
 
 
 #: Version of the simulated-N-MNIST cache: bump it when the simulator or the binning changes its output.
@@ -89,7 +94,7 @@ def nmnist_sim_frames(
     checked on every reuse. A file holding at least ``count`` digits is sliced; a smaller,
     stale or damaged one is rebuilt (with a warning for the last two). Building the full
     training split is a minute or two on one core; use this to build the cache without
-    unpacking it (``nmnist_sim_data`` unpacks to float32: 231 kB per digit).
+    unpacking it (``nmnist_sim_data`` unpacks to float32, 231 kB per digit, unless ``frames="packed"``).
     """
     check_split(split)
     check_int("count", count, 0)
@@ -138,6 +143,7 @@ def nmnist_sim_data(
     cache: bool = True,
     root: str | os.PathLike | None = None,
     progress: bool = False,
+    frames: Literal["float", "packed"] = "float",
 ):
     """Simulated N-MNIST as a `labkit.training.Data` (``temporal=True``, name ``"nmnist-sim"``).
 
@@ -147,18 +153,28 @@ def nmnist_sim_data(
     Inputs are ``[N, T, 2, 34, 34]`` float32 **spikes in {0, 1}**: 1 where a pixel emitted at
     least one event of that polarity in the bin (counts are clipped). The input layer thus
     sees spikes, as with rate-coded MNIST, so the same network, STDP traces and energy
-    accounting apply; a count would make one input "spike" worth several. Memory: 4 bytes x
-    T x 2312 per digit (231 kB at T = 25), so 10,000 digits take 2.3 GB and the full 60,000
-    training digits 13.9 GB: for more, read `nmnist_sim_frames` a batch at a time.
+    accounting apply; a count would make one input "spike" worth several.
+
+    ``frames``: ``"float"`` (default) stores them as float32 ``[N, T, 2, 34, 34]``: 4 bytes x T x
+    2312 per digit (231 kB at T = 25), so 10,000 digits take 2.3 GB and the full 70,000 16 GB.
+    ``"packed"`` keeps the cache's bits, ``[N, ⌈T·2312/8⌉]`` uint8 (7,225 bytes per digit at T = 25,
+    506 MB for all 70,000), with ``encoding=FrameEncoder(packed=(T, 2, 34, 34))``: training and
+    evaluation unpack one batch at a time, with the same numbers as ``"float"``.
 
     This data is *simulated*: accuracies on it are not comparable with published N-MNIST results.
     """
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         check_int(name, value, 0)
+    if frames not in FRAME_STORAGE:
+        raise ValueError(f"frames must be one of {', '.join(map(repr, FRAME_STORAGE))}, got {frames!r}")
     resolved = _resolve_source(source, root)
     train, test = (nmnist_sim_frames(split, count, num_bins, seed, resolved, params=params, cache=cache, root=root,
                                      progress=progress)
                    for split, count in (("train", n_train), ("test", n_test)))
+    if frames == "packed":
+        return Data(torch.from_numpy(train.bits), torch.from_numpy(train.labels), torch.from_numpy(test.bits),
+                    torch.from_numpy(test.labels), temporal=True, name="nmnist-sim",
+                    encoding=FrameEncoder(packed=train.shape))
     return Data(
         train.frames(),
         torch.from_numpy(train.labels),

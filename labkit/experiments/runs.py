@@ -42,16 +42,23 @@ STDP_ONLY_EPOCHS = 3
 @dataclass(frozen=True)
 class RunSpec:
     """One training run. ``loss`` (`labkit.readout.LOSSES`) applies to the spiking rules; the ANN
-    trains on the cross-entropy of its logits and the STDP-only layer on no loss at all."""
+    trains on the cross-entropy of its logits and the STDP-only layer on no loss at all.
+    ``recurrent``: the spiking network's hidden layer has recurrent weights (the paper's N-MNIST
+    configuration); its folder is then ``<rule>_rec_s<seed>``."""
     dataset: str
     rule: str
     seed: int
     epochs: int
     loss: str = DEFAULT_LOSS
+    recurrent: bool = False
+
+    def __post_init__(self) -> None:
+        if self.recurrent and self.rule in ("ann", "stdp_only"):
+            raise ValueError(f"recurrent=True is for the spiking networks trained by a rule, not {self.rule!r}")
 
     @property
     def name(self) -> str:
-        return f"{self.rule}_s{self.seed}"
+        return f"{self.rule}{'_rec' if self.recurrent else ''}_s{self.seed}"
 
     @property
     def run_loss(self) -> str | None:
@@ -75,7 +82,7 @@ def _make_model(spec: RunSpec, data: Data):
     sizes = (n_in, 500, 10)
     if spec.rule == "ann":
         return ANNBaseline(sizes, seed=spec.seed)
-    return SpikingMLP(sizes, recurrent=data.name.startswith("nmnist"), seed=spec.seed)
+    return SpikingMLP(sizes, recurrent=spec.recurrent, seed=spec.seed)
 
 
 def _hidden_sparsity(model, data: Data, device) -> float | None:
@@ -131,6 +138,7 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
         model = _make_model(spec, data)
         history = train(model, rule, data, spec.epochs, seed=spec.seed, device=device, checkpoint=checkpoint,
                         progress=progress, loss=spec.loss)
+    history.config["recurrent"] = spec.recurrent
     write_text(folder / "history.json", history.to_json())
     save_torch(folder / "model.pt", model.state_dict())
     readout = history.config["readout"]
@@ -145,6 +153,7 @@ def run_one(spec: RunSpec, data: Data, out_root: Path, *, device="auto", progres
         "rule": spec.rule,
         "seed": spec.seed,
         "epochs": spec.epochs,
+        "recurrent": spec.recurrent,
         "loss": history.config["loss"],
         "readout": readout,
         "test_acc": clean["accuracy"][readout],
@@ -279,7 +288,8 @@ def _run_stdp_only(spec: RunSpec, data: Data, folder: Path, *, progress: bool, p
 #: What a run's eval.json must hold, and the types of the entries the report reads when they are there.
 RESULT_REQUIRED = {"rule": str, "seed": int, "test_acc": float}
 _NULL = type(None)
-RESULT_OPTIONAL = {"dataset": str, "epochs": int, "loss": (str, _NULL), "readout": (str, _NULL), "noise_acc": dict,
+RESULT_OPTIONAL = {"dataset": str, "epochs": int, "recurrent": bool, "loss": (str, _NULL), "readout": (str, _NULL),
+                   "noise_acc": dict,
                    "test_readouts": (dict, _NULL), "silent_fraction": (float, _NULL), "tie_fraction": (float, _NULL),
                    "command": (str, _NULL)}
 
@@ -329,7 +339,7 @@ def check_run_folders(runs_dir: str | Path) -> list[Path]:
         except (LabkitError, OSError) as exc:
             problems.append(str(exc))
             continue
-        if result["rule"] != path.parent.name.rsplit("_s", 1)[0]:
+        if result["rule"] + ("_rec" if result.get("recurrent") else "") != path.parent.name.rsplit("_s", 1)[0]:
             problems.append(f"run result {path} says rule {result['rule']!r}, but its folder is "
                             f"{path.parent.name!r}: move it to the folder of its rule, or delete it")
     if problems:  # one line: every damaged file, then that no report was written

@@ -4,7 +4,8 @@ Each evaluator runs the same forward passes over the test inputs in batches: inp
 level σ as the protocol ``noise`` puts it in (`labkit.noise.NOISE_PROTOCOLS`; the default
 ``"pixel_clip"`` adds ``σ·N(0, 1)`` to the pixels and clips to [0, 1]; the paper's robustness
 test uses σ = 0.3), through the inputs' encoder (`labkit.encoders`: the rate code for images,
-frames made time-first for event data). Noise and spikes come from the named streams EVAL_NOISE and EVAL_CODE of
+frames made time-first for event data; compact frames become float32 one batch at a time). Noise
+and spikes come from the named streams EVAL_NOISE and EVAL_CODE of
 `labkit.foundation.seeds`, so a given seed gives the same numbers every time and in every
 evaluator: ``evaluate(..., readout=r)`` equals ``evaluate_readouts(...)["accuracy"][r]`` and is
 the share of `predict_classes` that matches the labels.
@@ -18,7 +19,7 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from ..encoders import Encoder, RateEncoder, frames_if_temporal
+from ..encoders import Encoder, FrameEncoder, RateEncoder, frames_if_temporal
 from ..foundation.errors import LabkitError
 from ..foundation.io import check_finite
 from ..foundation.runtime import resolve_device
@@ -87,9 +88,12 @@ def _test_outputs(model, x, y, *, noise_sigma, noise, num_steps, encoder, batch_
     model = model.to(device).eval()
     g_noise = epoch_generator(seed, Stream.EVAL_NOISE, 0, device)
     g_code = epoch_generator(seed, Stream.EVAL_CODE, 0, device)
+    # compact frames (bool, uint8, bit-packed) become float32 one batch at a time, before any noise is added
+    frames, encoder = (encoder.frames, FrameEncoder()) if isinstance(encoder, FrameEncoder) else (None, encoder)
     try:
         for start in range(0, len(x), batch_size):
             xb = x[start : start + batch_size].to(device)
+            xb = xb if frames is None else frames(xb)
             labels = None if y is None else y[start : start + batch_size]
             if isinstance(model, ANNBaseline):
                 inputs = noisy_static(noise, xb, noise_sigma, encoder=encoder, num_steps=num_steps, noise=g_noise)

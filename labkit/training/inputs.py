@@ -10,7 +10,9 @@ input                          what happens
 =============================  ===========================================================
 numpy arrays                   converted to tensors (same values)
 float64 / float16 images       converted to float32 (the model's dtype)
-bool spike frames (temporal)   converted to float32 (0 and 1)
+bool/uint8 frames (temporal)   kept as they are (1 byte per value, or bit-packed rows for
+                               ``FrameEncoder(packed=...)``); each batch becomes float32
+                               when the encoder reads it (`labkit.encoders.FrameEncoder`)
 uint8 images (not temporal)    refused: grey levels 0-255 must be scaled, ``x.float() / 255``
 int32, int16, uint8 labels     converted to int64 (what the loss takes)
 float labels holding integers  converted to int64; other floats are refused
@@ -78,8 +80,11 @@ def _as_tensor(value: Any, name: str) -> torch.Tensor:
 
 
 def as_images(x: Any, name: str, *, temporal: bool = False) -> torch.Tensor:
-    """Images (or ``temporal`` spike frames) as a floating tensor; see the module's table."""
+    """Images as a floating tensor, or ``temporal`` spike frames (floating, or bool/uint8 kept as they are for
+    the encoder to convert batch by batch); see the module's table."""
     x = _as_tensor(x, name)
+    if temporal and x.dtype in (torch.bool, torch.uint8):
+        return x
     if x.dtype == torch.bool or (temporal and not x.is_floating_point()):
         return x.to(torch.float32)
     if x.dtype == torch.uint8:
