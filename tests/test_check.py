@@ -151,7 +151,7 @@ def _lava_network_dv_is_beta(spikes, layers, beta, threshold):
 
 
 def test_a_lava_graph_with_beta_as_dv_fails_at_the_bias_case(capsys):
-    from labkit.loihi.lava_runner import lava_backend
+    from labkit.loihi.sidecar import lava_backend
 
     if lava_backend() is None:
         pytest.skip("Lava is not available (no .venv-lava): exercise 8.3 runs in Lava")
@@ -181,10 +181,10 @@ def test_the_fallback_of_chapters_7_to_9_passes_the_exercises_check(name, module
 
 
 def test_the_lab_graph_passes_the_lava_network_check(capsys):
-    from labkit.loihi.graph import run_network
-    from labkit.loihi.lava_runner import lava_backend
+    from labkit.loihi.lava import run_network
+    from labkit.loihi.sidecar import lava_backend
 
     if lava_backend() is None:
         pytest.skip("Lava is not available (no .venv-lava): exercise 8.3 runs in Lava")
     assert check.lava_network(run_network).passed, \
-        f"labkit.loihi.graph.run_network, chapter 8's fallback, should pass check.lava_network:\n{capsys.readouterr().out}"
+        f"labkit.loihi.lava.run_network, chapter 8's fallback, should pass check.lava_network:\n{capsys.readouterr().out}"

@@ -18,7 +18,7 @@ from labkit.energy import count_ops
 from labkit.foundation.paths import REPO_ROOT
 from labkit.interop.neurobench import NeuroBenchNet, neurobench_frames
 from labkit.loihi.bundle import load_bundle
-from labkit.loihi.export import model_from_bundle
+from labkit.loihi.quantize import model_from_bundle
 
 NEUROBENCH = "pip install --no-deps neurobench==2.3.0"
 T, DIGITS = 25, 200

@@ -23,7 +23,7 @@ from peer_support import import_peer
 from labkit.data import mnist_data
 from labkit.interop.nir import NIR_DT, from_nir, to_nir
 from labkit.loihi.bundle import load_bundle
-from labkit.loihi.export import model_from_bundle
+from labkit.loihi.quantize import model_from_bundle
 from labkit.foundation.paths import REPO_ROOT
 from labkit.models import SpikingMLP
 from labkit.neurons import LIFParams
@@ -282,7 +282,24 @@ def test_reader_refuses_what_a_spiking_mlp_cannot_run_and_says_why():
         from_nir(one_layer_graph(tau=1e-3, r=1.0, v_threshold=1.0, weight=weight, bias=bias), dt=1e-2)
 
 
-def test_old_import_path_still_works():
-    from labkit.loihi import export
+def test_plain_layers_export_to_the_same_graph_as_the_model(model):
+    layers = [(linear.weight.detach().numpy(), linear.bias.detach().numpy()) for linear in model.layers]
+    plain, from_model = to_nir(layers, lif=model.lif, num_steps=25), to_nir(model)
+    for name, node in from_model.nodes.items():
+        for key, value in node.__dict__.items():
+            if isinstance(value, np.ndarray):
+                assert np.array_equal(getattr(plain.nodes[name], key), value), f"{name}.{key}: plain weights export alike"
+    assert plain.metadata["num_steps"] == 25, "the number of steps given is kept in the metadata"
+    with pytest.raises(ValueError, match="LIFParams"):
+        to_nir(layers)
+    with pytest.raises(ValueError, match="weight, bias"):
+        to_nir("model.pt")
 
-    assert export.to_nir is to_nir and export.from_nir is from_nir and export.NIR_DT == NIR_DT
+
+def test_nir_export_does_not_import_the_loihi_package():
+    import subprocess
+    import sys
+
+    code = "import sys, labkit.interop.nir; sys.exit(any(m.startswith('labkit.loihi') for m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, "labkit.interop.nir imports nothing of labkit.loihi (loihi may import interop): " + done.stderr[-300:]

@@ -27,10 +27,6 @@ MAX_LINES = 600
 #: Labkit imports allowed inside a function, as (module, imported module) → reason. Only to defer a
 #: heavy optional third-party library that the importing module's other functions do not need.
 DEFERRED: dict[tuple[str, str], str] = {
-    **dict.fromkeys([("labkit.loihi.lava_network", "labkit.loihi.lava_io.processes"),
-                     ("labkit.loihi.lava_network", "labkit.loihi.lava_io.copied_dense")],
-                    "the Lava process models import lava-nc, which exists only in the Python 3.10 sidecar or conda "
-                    "environment"),
     **dict.fromkeys([("labkit.cli", "labkit.data"), ("labkit.cli", "labkit.models"), ("labkit.cli", "labkit.training")],
                     "`labkit --help`, `labkit train --help` and usage errors answer before torch is imported "
                     "(seconds on a cold start; tests/test_cli.py checks it)"),

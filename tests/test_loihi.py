@@ -1,4 +1,4 @@
-"""Tests for labkit.loihi: quantisation to Loihi's format, export, and the Lava runs.
+"""Tests for labkit.loihi: quantisation to Loihi's format, the bundle, and the Lava runs (`run_lava`).
 
 The Lava tests run Lava's own process models (in this interpreter or in the .venv-lava
 sidecar). Without Lava they are skipped with a message, except in CI (CI=true), where a missing
@@ -17,9 +17,11 @@ import pytest
 import torch
 
 from labkit.loihi import quantize as q
-from labkit.loihi.bundle import FORMAT_VERSION, Bundle, bundles_equal, load_bundle, save_bundle
-from labkit.loihi.export import export_bundle, export_nir, from_nir, model_from_bundle, to_nir
-from labkit.loihi.lava_runner import lava_backend, predict_from_spikes, run_lava
+from labkit.interop.nir import export_nir, from_nir, to_nir
+from labkit.loihi.bundle import (FORMAT_VERSION, Bundle, bundles_equal, load_bundle, predict_from_spikes, save_bundle,
+                                 trains_from_bits)
+from labkit.loihi.quantize import export_bundle, model_from_bundle
+from labkit.loihi.sidecar import lava_backend, run_lava
 from labkit.models import SpikingMLP
 from labkit.neurons import LIFParams
 from labkit.plasticity import STDPParams
@@ -196,10 +198,9 @@ def test_nir_round_trip(tmp_path):
 
 
 def test_lava_side_imports_no_torch():
-    code = ("import sys, labkit.loihi.lava_runner, labkit.loihi.sidecar, labkit.loihi.lava_parallel, "
-            "labkit.loihi.lava_io; sys.exit('torch' in sys.modules)")
+    code = "import sys, labkit.loihi.sidecar, labkit.loihi.lava, labkit.loihi.bundle; sys.exit('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, "labkit.loihi.lava_runner runs with numpy and lava alone: " + done.stderr[-300:]
+    assert done.returncode == 0, "the Lava side (sidecar, lava, bundle) imports with numpy alone: " + done.stderr[-300:]
 
 
 def test_spike_readout_matches_labkit_predict():
@@ -223,8 +224,6 @@ def test_spike_readout_matches_labkit_predict():
 
 
 def test_spike_trains_survive_the_bit_masks_of_the_recorder():
-    from labkit.loihi.spike_readout import trains_from_bits
-
     rng = np.random.default_rng(0)
     trains = rng.random((70, 5, 3)) < 0.3  # T = 70 needs three 30-bit words
     weights = np.zeros((3, 5, 3), dtype=np.int64)
@@ -258,12 +257,11 @@ def test_lava_fixed_point_matches_the_torch_emulation(lava):
     bundle = q.quantize_model(model, num_steps=8)
     x = tiny_inputs(batch=9, seed=3)
     emulated = q.emulate_fixed_point(bundle, x)
-    for copies in (1, 3):  # three copies of the network side by side: images 0-2, 3-5, 6-8 at once
-        result = run_lava(bundle, x.numpy(), mode="fixed", record="spikes", chunk_size=4, copies=copies)
-        for layer in range(2):
-            assert np.array_equal(result.spikes[layer], emulated.spikes[layer + 1].numpy() > 0), \
-                f"Lava's bit-accurate LIF and the torch emulation agree spike for spike (layer {layer + 1}, {copies=})"
-        assert np.array_equal(result.out_membrane, emulated.out_membrane.numpy()), f"and voltage for voltage ({copies=})"
+    result = run_lava(bundle, x.numpy(), mode="fixed", record="spikes", chunk_size=4)
+    for layer in range(2):
+        assert np.array_equal(result.spikes[layer], emulated.spikes[layer + 1].numpy() > 0), \
+            f"Lava's bit-accurate LIF and the torch emulation agree spike for spike (layer {layer + 1})"
+    assert np.array_equal(result.out_membrane, emulated.out_membrane.numpy()), "and voltage for voltage"
 
 
 def test_the_default_count_record_gives_the_spike_trains_and_counts_without_probes(lava):
@@ -279,39 +277,11 @@ def test_the_default_count_record_gives_the_spike_trains_and_counts_without_prob
     assert np.array_equal(result.predictions(), ref.out_spikes.sum(0).argmax(-1).numpy()), "read by spike count"
 
 
-def test_workers_side_by_side_give_the_spikes_of_one_network(lava):
-    model = tiny_model()
-    bundle = q.quantize_model(model, num_steps=8)
-    x = tiny_inputs(batch=13, seed=6).numpy()
-    one = run_lava(bundle, x, mode="fixed", chunk_size=5)
-    three = run_lava(bundle, x, mode="fixed", chunk_size=5, workers=3)
-    assert three.workers == 3 and three.num_samples == 13
-    assert np.array_equal(one.out_spikes, three.out_spikes) and np.array_equal(one.layer_counts, three.layer_counts), \
-        "every image starts from rest, so cutting the images into shares changes nothing"
-    side_by_side = run_lava(bundle, x, mode="float", chunk_size=5, workers=2, copies=2)  # 13 images: 4 copies' worth
-    alone = run_lava(bundle, x, mode="float", chunk_size=5)
-    assert side_by_side.copies == 2 and np.array_equal(alone.out_spikes, side_by_side.out_spikes), \
-        "copies of the network side by side (block-diagonal weights) do not interact"
-    assert np.array_equal(alone.layer_counts, side_by_side.layer_counts)
-
-
-@pytest.mark.parametrize("mode", ["float", "fixed"])
-def test_every_connection_of_the_copies_gives_the_spikes_and_currents_of_one_network(lava, mode):
-    model = tiny_model()
-    bundle = q.quantize_model(model, num_steps=8)
-    x = tiny_inputs(batch=10, seed=8).numpy()  # 10 images on 3 copies: the last copy runs short
-    one = run_lava(bundle, x, mode=mode, record="spikes", chunk_size=4)
-    for connection in ("copied", "dense", "sparse"):
-        three = run_lava(bundle, x, mode=mode, record="spikes", chunk_size=4, copies=3, connection=connection)
-        assert three.copies == 3
-        for layer in range(2):
-            assert np.array_equal(one.spikes[layer], three.spikes[layer]), \
-                f"three copies connected by {connection!r} spike as one network (layer {layer + 1}, {mode})"
-        assert np.array_equal(one.out_membrane, three.out_membrane), \
-            f"and their output membranes are equal bit for bit ({connection!r}, {mode}): the same currents"
-        assert np.array_equal(one.layer_counts, three.layer_counts)
-    with pytest.raises(ValueError, match="connection must be 'copied', 'dense' or 'sparse', got 'block'"):
-        run_lava(bundle, x, mode=mode, copies=3, connection="block")
+def test_a_network_deeper_than_the_recorder_is_refused_with_a_message():
+    model = SpikingMLP((30, 8, 8, 8, 8, 8, 4), seed=0)
+    x = tiny_inputs(batch=2).numpy()
+    with pytest.raises(ValueError, match="1 to 5 layers"):
+        run_lava(q.quantize_model(model, num_steps=8), x, mode="float")
 
 
 def test_lava_stdp_is_the_lab_rule_with_two_documented_differences(lava):
@@ -333,12 +303,12 @@ def test_deploy_command_writes_the_four_way_result(lava, tmp_path):
     model_path = tmp_path / "model.pt"
     torch.save(SpikingMLP((784, 40, 20, 10), seed=0).state_dict(), model_path)  # not the paper's size
     code = main(["deploy", "--model", str(model_path), "--images", "8", "--source", "bundled",
-                 "--out", str(tmp_path), "--quiet", "--chunk-size", "4", "--workers", "2", "--side-by-side"])
+                 "--out", str(tmp_path), "--quiet", "--chunk-size", "4"])
     assert code == 0
     result = json.loads((tmp_path / "deploy.json").read_text())
     assert set(result["accuracy"]) == {"torch_float", "torch_quantized", "lava_float", "lava_fixed"}
     assert result["identical_output_spikes"]["torch_quantized/lava_fixed"] == 1.0, \
         "the chip's arithmetic and its torch emulation produce identical output spikes"
     assert result["identical_output_spikes"]["torch_float/lava_float"] == 1.0, "Lava float reproduces torch"
-    assert result["lava"]["fixed"]["workers"] == 2 and result["readout"] == "count"
+    assert result["lava"]["fixed"]["backend"] == lava_backend() and result["readout"] == "count"
     assert result["images"] == 8 and (tmp_path / "bundle.npz").exists() and (tmp_path / "model.nir").exists()

@@ -29,8 +29,7 @@ import pytest
 
 from labkit.foundation.errors import LabkitError
 from labkit.loihi.bundle import Bundle, LayerBundle
-from labkit.loihi.lava_runner import LavaSidecarError, run_lava
-from labkit.loihi.sidecar import sidecar_python
+from labkit.loihi.sidecar import LavaSidecarError, run_lava, sidecar_python
 
 pytestmark = [
     pytest.mark.slow,
@@ -98,7 +97,7 @@ def sidecar_of(pid: int) -> int | None:
             command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"labkit.loihi.sidecar" in command or b"labkit.loihi.lava_runner" in command:
+        if b"labkit.loihi.sidecar" in command:
             return child
     return None
 
@@ -169,7 +168,7 @@ def start_caller(tmp_path) -> subprocess.Popen:
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_loihi_sidecar import busy_bundle, busy_inputs
-        from labkit.loihi.lava_runner import run_lava
+        from labkit.loihi.sidecar import run_lava
         run_lava(busy_bundle(), busy_inputs(), mode="fixed", chunk_size=20, backend="sidecar",
                  progress=lambda done, total: print("progress", done, flush=True))
     """))
@@ -216,7 +215,7 @@ def test_a_cancelled_run_stops_its_sidecar():
     run = Run(cancel=cancel)
     sidecar, processes = run.processes()
     try:
-        cancel.set()  # what deploy --side-by-side does to the other mode when one fails or Ctrl-C arrives
+        cancel.set()  # what a caller's other thread does when it wants the run stopped
         run.thread.join(60)
         assert not run.thread.is_alive() and isinstance(run.error, LavaSidecarError), \
             f"the run ends with a LavaSidecarError, got {run.error!r}"

@@ -175,7 +175,7 @@ def test_a_default_output_folder_is_used_only_while_it_holds_nothing(tmp_path):
 ])
 def test_a_run_folder_whose_history_says_ann_never_deploys(tmp_path, records):
     """#36 item 4: the folder of a reproduce run killed during its evaluation deployed as a spiking network."""
-    from labkit.loihi.deploy_model import DeployModelError, load_or_train_model
+    from labkit.loihi.deploy import DeployModelError, load_or_train_model
     from labkit.models import ANNBaseline
 
     model = tmp_path / "ann_s0" / "model.pt"
@@ -393,7 +393,7 @@ def test_evaluating_a_nan_network_raises_instead_of_reporting_class_0():
 
 def test_a_nan_model_file_is_refused_wherever_it_is_loaded(tmp_path):
     from labkit.foundation.io import load_state_dict
-    from labkit.loihi.deploy_model import load_or_train_model
+    from labkit.loihi.deploy import load_or_train_model
     from labkit.models import SpikingMLP
 
     state = SpikingMLP((784, 20, 10), seed=0).state_dict()
@@ -479,15 +479,6 @@ def test_a_seed_outside_the_formulas_range_is_refused(seed):
 
 
 # ----------------------------------------------------------------------------- 11. bounds
-
-
-def test_deploy_workers_are_bounded_by_the_cpus(capsys, tmp_path, monkeypatch):
-    from labkit.loihi import deploy
-
-    monkeypatch.setattr(deploy, "load_mnist", lambda *a, **k: pytest.fail("the work started"))
-    for workers in (0, (os.cpu_count() or 1) + 1, 10**6):
-        code, err = _cli(["deploy", "--no-lava", "--workers", workers, "--out", tmp_path], capsys)
-        assert code == 2 and "--workers must be" in err and ("CPUs" in err or workers < 1)
 
 
 def test_a_fifo_where_a_data_file_should_be_is_an_error_not_a_hang(tmp_path, capsys):

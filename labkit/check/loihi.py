@@ -1,6 +1,6 @@
 """Exercises 8.1 and 8.3: one step of Loihi's integer LIF neuron, and the network as a Lava process graph.
 
-The check of 8.3 runs the student's function in Lava's interpreter (`labkit.loihi.graph.in_lava`)
+The check of 8.3 runs the student's function in Lava's interpreter (`labkit.loihi.sidecar.in_lava`)
 and compares its records with what Lava's floating-point process models compute, written out
 here from those models (lava-nc 0.10), independently of the lab's runner.
 """
@@ -11,10 +11,9 @@ import numpy as np
 import torch
 
 from ..loihi.bundle import LayerBundle
-from ..loihi.graph import in_lava
 from ..loihi.quantize import loihi_dense, quantize_layer
 from ..loihi.quantize import loihi_lif_step as reference_step
-from ..loihi.sidecar import lava_backend
+from ..loihi.sidecar import in_lava, lava_backend
 from .core import Case, CheckResult, Mismatch, expect_equal, mistake, numeric, observe, run_cases, show
 
 __all__ = ["lava_network", "loihi_lif_step"]
@@ -151,7 +150,7 @@ def _lava_cases():
 def lava_network(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 8.3, ``lava_network(spikes [T, n_in], [(W, b), …], beta, threshold) -> spikes [T + L, n_out]``.
 
-    Runs all cases in one start of Lava's interpreter (`labkit.loihi.graph.in_lava`) and compares
+    Runs all cases in one start of Lava's interpreter (`labkit.loihi.sidecar.in_lava`) and compares
     with what Lava's float process models compute (`_lava_float_reference`).
     """
     formula = ("RingBuffer(data=[n_in, T + L]) → (Dense(weights=W) → LIF(du=1, dv=1 − β, vth=θ, bias_mant=b)) × L, "

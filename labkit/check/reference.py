@@ -8,7 +8,7 @@ from labkit's own function (chapters 0-3 wrap `labkit.neurons`, `labkit.encoding
 Where labkit has the function itself, the chapters fall back to it directly (``ATan(alpha).derivative``,
 ``labkit.neurons.spike``, ``labkit.readout.count_loss``, ``labkit.plasticity.stdp_update``; chapter 8:
 ``labkit.loihi.quantize.loihi_lif_step``, ``labkit.loihi.quantize.quantize_weights``,
-``labkit.loihi.graph.run_network``).
+``labkit.loihi.lava.run_network``).
 """
 
 from __future__ import annotations

@@ -51,7 +51,6 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ..loihi.bundle import Bundle
 from ..models import SpikingMLP
 from ..neurons import LIFParams
 
@@ -64,23 +63,31 @@ NirForm = Literal["unit_r", "r_tau"]
 _FORMS = ("unit_r", "r_tau")
 
 
-def _float_layers(source) -> tuple[list[tuple[np.ndarray, np.ndarray]], LIFParams]:
-    if isinstance(source, Bundle):
-        layers = [(np.asarray(l.weight, np.float32), np.asarray(l.bias, np.float32)) for l in source.layers]
-        return layers, LIFParams(beta=source.beta, threshold=source.threshold, reset="zero")
-    if not isinstance(source, SpikingMLP):
-        raise ValueError(f"to_nir exports a SpikingMLP or a labkit.loihi Bundle, got {type(source).__name__}")
-    if source.recurrent is not None:
-        raise ValueError("to_nir supports feed-forward SpikingMLPs only (this one has a recurrent hidden layer)")
-    layers = []
-    for linear in source.layers:
-        bias = linear.bias if linear.bias is not None else torch.zeros(linear.out_features)
-        layers.append((linear.weight.detach().cpu().numpy().astype(np.float32), bias.detach().cpu().numpy().astype(np.float32)))
-    return layers, source.lif
+def _float_layers(source, lif: LIFParams | None) -> tuple[list[tuple[np.ndarray, np.ndarray]], LIFParams]:
+    if isinstance(source, SpikingMLP):
+        if source.recurrent is not None:
+            raise ValueError("to_nir supports feed-forward SpikingMLPs only (this one has a recurrent hidden layer)")
+        layers = []
+        for linear in source.layers:
+            bias = linear.bias if linear.bias is not None else torch.zeros(linear.out_features)
+            layers.append((linear.weight.detach().cpu().numpy().astype(np.float32),
+                           bias.detach().cpu().numpy().astype(np.float32)))
+        return layers, source.lif
+    if not isinstance(source, (list, tuple)) or not source or not all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in source):
+        raise ValueError(f"to_nir exports a SpikingMLP or a list of (weight, bias) pairs, got {type(source).__name__}")
+    if not isinstance(lif, LIFParams):
+        raise ValueError("to_nir needs lif=LIFParams(...) (β, θ, reset) with a list of (weight, bias) pairs")
+    return [(np.asarray(w, np.float32), np.asarray(b, np.float32)) for w, b in source], lif
 
 
-def to_nir(source, *, dt: float = NIR_DT, form: NirForm = "unit_r"):
-    """The network (a `SpikingMLP` or a Loihi `Bundle`) as a `nir.NIRGraph` (module docstring).
+def to_nir(source, *, lif: LIFParams | None = None, num_steps: int | None = None, dt: float = NIR_DT,
+           form: NirForm = "unit_r"):
+    """The network as a `nir.NIRGraph` (module docstring).
+
+    ``source`` is a feed-forward `SpikingMLP`, or plain layers ``[(W [n_out, n_in], b [n_out]), …]``
+    in float units with their neuron ``lif`` (a `LIFParams`; e.g. a Loihi bundle's float weights).
+    ``num_steps`` (default: the model's) is kept in the graph's metadata.
 
     ``form="unit_r"`` (default) writes R = 1 with the gain 1/(1 − β) folded into weights and
     biases, which snnTorch, SpikingJelly and Norse all run to labkit's spikes; ``form="r_tau"``
@@ -95,7 +102,7 @@ def to_nir(source, *, dt: float = NIR_DT, form: NirForm = "unit_r"):
         raise ValueError(f"form must be one of {_FORMS}, got {form!r}")
     if not (isinstance(dt, (int, float)) and dt > 0):
         raise ValueError(f"dt must be a time step in seconds > 0, got {dt!r}")
-    layers, lif = _float_layers(source)
+    layers, lif = _float_layers(source, lif)
     if lif.reset != "zero":
         raise ValueError("NIR's LIF resets to v_reset; a model with reset='subtract' cannot be exported exactly "
                          "(train with LIFParams(reset='zero'), the lab's default)")
@@ -125,19 +132,20 @@ def to_nir(source, *, dt: float = NIR_DT, form: NirForm = "unit_r"):
     nodes["output"] = nir.Output(output_type=np.array([layers[-1][0].shape[0]]))
     edges.append((previous, "output"))
     metadata = {"source": "labkit", "dt": float(dt), "beta": float(lif.beta), "reset": "zero", "form": form}
-    num_steps = getattr(source, "num_steps", None)
+    num_steps = getattr(source, "num_steps", None) if num_steps is None else num_steps
     if num_steps is not None:
         metadata["num_steps"] = int(num_steps)
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
 
 
-def export_nir(source, path: str | os.PathLike, *, dt: float = NIR_DT, form: NirForm = "unit_r") -> Path:
+def export_nir(source, path: str | os.PathLike, *, lif: LIFParams | None = None, num_steps: int | None = None,
+               dt: float = NIR_DT, form: NirForm = "unit_r") -> Path:
     """Write the NIR graph of ``source`` to ``path`` (HDF5, ``nir.write``); returns the path."""
     import nir
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    nir.write(path, to_nir(source, dt=dt, form=form))
+    nir.write(path, to_nir(source, lif=lif, num_steps=num_steps, dt=dt, form=form))
     return path
 
 

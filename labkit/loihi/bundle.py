@@ -15,7 +15,11 @@ settings, the time steps per sample).
 
 The file is a plain ``numpy.savez_compressed`` archive with keys ``layer{l}/{field}`` and a
 JSON header, readable with numpy alone: this module imports nothing but numpy so that the
-Lava side (`labkit.loihi.lava_runner`) can read bundles in an environment without torch.
+Lava side (`labkit.loihi.lava`, in the sidecar) can read bundles in an environment without torch.
+
+Beside the bundle, the record a Lava run returns (`LavaResult`) and how a class is read from it
+(`predict_from_spikes`, the readouts of `labkit.readout`; `pre_reset_membrane`, the membrane the
+lab records, from Lava's u and v, which Lava records after the reset).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -31,7 +36,8 @@ from ..foundation.errors import LabkitError
 from ..foundation.io import check_regular_file, write_atomic
 from ..foundation.validation import check_int, check_number
 
-__all__ = ["FORMAT_VERSION", "Bundle", "LayerBundle", "bundles_equal", "load_bundle", "save_bundle"]
+__all__ = ["FORMAT_VERSION", "Bundle", "LavaResult", "LavaUnavailable", "LayerBundle", "bundles_equal", "load_bundle",
+           "pre_reset_membrane", "predict_from_spikes", "save_bundle", "trains_from_bits"]
 
 #: Version of the file layout; `load_bundle` refuses files it does not know.
 FORMAT_VERSION = 1
@@ -147,11 +153,11 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
 
     path = check_regular_file(path, "model bundle")
     if not path.exists():
-        raise FileNotFoundError(f"no model bundle at {path}: write one with labkit.loihi.export.export_bundle")
+        raise FileNotFoundError(f"no model bundle at {path}: write one with labkit.loihi.quantize.export_bundle")
 
     def damaged(what: str) -> LabkitError:
         return LabkitError(f"model bundle {path} is damaged or not a bundle ({what}): write it again with "
-                           "`labkit deploy` (or labkit.loihi.export.export_bundle)")
+                           "`labkit deploy` (or labkit.loihi.quantize.export_bundle)")
 
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -205,3 +211,117 @@ def bundles_equal(a: Bundle, b: Bundle) -> bool:
             if not np.array_equal(np.asarray(va), np.asarray(vb)):
                 return False
     return True
+
+
+# ----------------------------------------------------------------------------- what a Lava run returns
+
+
+class LavaUnavailable(LabkitError, RuntimeError):
+    """Neither an importable Lava nor a Lava sidecar interpreter was found."""
+
+
+#: The readouts of `labkit.readout` (names only: this side imports no torch).
+READOUTS = ("count", "count_membrane", "membrane")
+#: Spike times per bit-mask word of the Lava spike recorder (float64 and int32 hold 2^30 − 1 exactly).
+BITS_PER_WORD = 30
+
+
+@dataclass
+class LavaResult:
+    """What a Lava run returns (time first, like the rest of the lab).
+
+    Attributes:
+        out_spikes: output-layer spikes ``[T, N, n_out]`` (bool).
+        out_membrane: output-layer membrane before the reset ``[T, N, n_out]`` (float units) with
+            ``record="spikes"``; None with ``record="counts"`` (no membrane probe).
+        layer_counts: spikes per image per LIF layer ``[N, L]`` (int64).
+        spikes: with ``record="spikes"``, every LIF layer's spikes ``[T, N, n]`` (bool); else None.
+        mode: ``"float"`` or ``"fixed"``; backend: ``"in-process"`` or ``"sidecar"``.
+        steps: simulated time steps.
+        lava_seconds: wall time of building, running and reading the Lava network.
+        total_seconds: wall time of the call, including the sidecar's start-up and file transfer.
+    """
+
+    out_spikes: np.ndarray
+    out_membrane: np.ndarray | None
+    layer_counts: np.ndarray
+    spikes: list[np.ndarray] | None
+    mode: str
+    backend: str
+    steps: int
+    lava_seconds: float
+    total_seconds: float
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.out_spikes.shape[1])
+
+    @property
+    def samples_per_second(self) -> float:
+        """Images per second of Lava wall time (building and reading included)."""
+        return self.num_samples / self.lava_seconds if self.lava_seconds > 0 else float("nan")
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.lava_seconds if self.lava_seconds > 0 else float("nan")
+
+    def predictions(self, readout: str | None = None) -> np.ndarray:
+        """Class per image (`predict_from_spikes`; ``readout`` None: ``count_membrane`` where the membrane
+        was recorded, else ``count``)."""
+        return predict_from_spikes(self.out_spikes, self.out_membrane, readout=readout)
+
+
+def predict_from_spikes(out_spikes: np.ndarray, out_membrane: np.ndarray | None = None, *,
+                        readout: Literal["count", "count_membrane", "membrane"] | None = None) -> np.ndarray:
+    """Class per sample from output spikes ``[T, N, C]``, as `labkit.readout.predict` reads it.
+
+    ``count``: most output spikes, ties to the lowest class index (what a spike counter on the chip
+    reports); ``count_membrane``: ties broken by the summed membrane ``[T, N, C]``; ``membrane``: the
+    summed membrane alone. ``readout`` None means ``count_membrane`` when ``out_membrane`` is given.
+    """
+    out = np.asarray(out_spikes).astype(bool)
+    if out.ndim != 3:
+        raise ValueError(f"out_spikes must be [time, samples, classes], got shape {out.shape}")
+    if readout is None:
+        readout = "count" if out_membrane is None else "count_membrane"
+    if readout not in READOUTS:
+        raise ValueError(f"unknown readout {readout!r}: choose one of {', '.join(map(repr, READOUTS))}")
+    if readout != "count" and out_membrane is None:
+        raise ValueError(f"readout {readout!r} needs the output membrane: run Lava with record='spikes'")
+    counts = out.sum(axis=0).astype(np.int64)
+    if readout == "count":
+        return np.argmax(counts, axis=1)  # numpy's argmax returns the first of equal maxima
+    membrane = np.asarray(out_membrane, dtype=np.float64).sum(axis=0)
+    if readout == "membrane":
+        return np.argmax(membrane, axis=1)
+    best = counts == counts.max(axis=1, keepdims=True)
+    return np.argmax(np.where(best, membrane, -np.inf), axis=1)
+
+
+def trains_from_bits(bits: np.ndarray, steps_per_image: int) -> np.ndarray:
+    """Bool spike trains ``[T, N, n]`` from bit masks ``[n, N, words]`` (bit t of word t // 30 = step t)."""
+    words = np.asarray(bits).round().astype(np.int64)
+    word, bit = np.divmod(np.arange(steps_per_image), BITS_PER_WORD)
+    return ((words[:, :, word] >> bit) & 1).astype(bool).transpose(2, 1, 0)
+
+
+def pre_reset_membrane(u: np.ndarray, v: np.ndarray, bundle: Bundle, mode: str, layer: int = -1) -> np.ndarray:
+    """The membrane before the reset, ``[T, N, n]`` in float units, from Lava's recorded current ``u`` and
+    voltage ``v`` (after the reset), both ``[T, N, n]``, each image starting from rest. One step of Lava's
+    update from the previous (reset) voltage recovers it::
+
+        float:  v_pre = v_{t−1}·(1 − dv) + u_t + b
+        fixed:  v_pre = decay(v_{t−1}, dv) + u_t + b_m·2^e_b,  then / (2^6 σ)
+    """
+    spec = bundle.layers[layer]
+    previous = np.zeros_like(v)
+    previous[1:] = v[:-1]
+    if mode == "float":
+        # Lava's float LIF computes v·(1 − dv) with dv = 1 − β (not v·β: the two differ in the last bit)
+        return previous * (1.0 - (1.0 - bundle.beta)) + u + np.asarray(spec.bias, dtype=np.float64)
+    product = previous.astype(np.int64) * (4096 - spec.dv)
+    decayed = np.sign(product) * (np.abs(product) >> 12)
+    bias = np.asarray(spec.bias_mant, dtype=np.int64) << spec.bias_exp
+    limit = 2**23 - 1
+    v_pre = np.clip(decayed + u.astype(np.int64) + bias, -limit, limit)
+    return v_pre / (spec.scale * 2**6)

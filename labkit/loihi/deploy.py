@@ -7,7 +7,7 @@ compares four executions of one trained `SpikingMLP` on the *same* rate-coded te
 torch float         the trained model itself (float32)
 torch quantised     `labkit.loihi.quantize.emulate_fixed_point`: Loihi's integer
                     arithmetic on the quantised weights, in torch
-Lava float          Lava's ``floating_pt`` LIF and Dense models (`lava_runner`)
+Lava float          Lava's ``floating_pt`` LIF and Dense models (`labkit.loihi.lava`)
 Lava fixed point    Lava's bit-accurate ``fixed_pt`` models: what the chip computes
 ==================  =================================================================
 
@@ -23,11 +23,10 @@ Usage::
     labkit deploy --images 10000          # the whole test set
     labkit deploy --fixed-point           # Lava in fixed point only (the chip's arithmetic)
     labkit deploy --model path/model.pt   # another SpikingMLP state_dict (reset "zero")
-    labkit deploy --side-by-side          # Lava float and fixed point at the same time
 
 The default model is ``results/mnist/runs/bp_s0/model.pt`` (``make reproduce`` writes it).
 When it is missing, one epoch of surrogate-gradient training on MNIST makes a stand-in (and
-the JSON says so). Which files are accepted: `labkit.loihi.deploy_model`. The result goes to
+the JSON says so). Which files are accepted: `load_or_train_model`. The result goes to
 ``--out``'s ``deploy.json``, next to the model bundle (``bundle.npz``) and its NIR graph
 (``model.nir``); nothing is written before all runs have finished. Without ``--out`` it goes to
 ``results/<dataset>/loihi/`` only while that folder holds nothing; a folder with results (the
@@ -39,35 +38,35 @@ Pass ``--out results/mnist/loihi`` to replace the committed results on purpose.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import math
 import os
 import platform
+import re
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..data import fast_mode, load_mnist, mnist_available
+from ..data import fast_mode, load_mnist, mnist_available, mnist_data
 from ..encoding import encode_rate
 from ..energy import LayerOps, OpCounts, energy_from_counts
 from ..foundation.errors import LabkitError
-from ..foundation.io import check_free_space, write_text
+from ..foundation.io import check_finite, check_free_space, check_regular_file, load_torch, save_torch, write_text
 from ..foundation.paths import REPO_ROOT, trial_folder
 from ..foundation.seeds import check_seed
+from ..interop.nir import export_nir
 from ..models import SpikingMLP
-from .bundle import Bundle, save_bundle
-from .deploy_model import DeployModelError, default_model_path, load_or_train_model, repo_relative
-from .export import export_nir
-from .lava_result import LavaResult
-from .lava_runner import run_lava
+from ..training import train
+from .bundle import Bundle, LavaResult, predict_from_spikes, save_bundle
 from .quantize import QuantConfig, emulate_fixed_point, quantization_errors, quantize_model
-from .sidecar import DEFAULT_STALL_TIMEOUT, lava_backend
-from .spike_readout import predict_from_spikes
+from .sidecar import DEFAULT_STALL_TIMEOUT, lava_backend, run_lava
 
 __all__ = [
     "BACKENDS",
@@ -82,15 +81,174 @@ __all__ = [
     "lava_op_counts",
     "load_or_train_model",
     "run",
+    "spiking_mlp_from_state",
 ]
 
 
+# ----------------------------------------------------------------------------- the model to deploy
+# A model file is a plain ``state_dict``, and the ANN baseline's has exactly the keys of a `SpikingMLP`,
+# so the file alone cannot say what it holds; the run folder can (``eval.json``/``history.json`` name the
+# rule, and ``rule: ann`` is refused). Checkpoints, the STDP-only layer, recurrent networks and networks
+# that are not 784 → … → 10 are refused with a message; any hidden sizes and depth are deployed.
+
+_LAYER_KEY = re.compile(r"layers\.(\d+)\.(weight|bias)")
+#: Files beside a model that may name the rule it was trained with.
+_RUN_RECORDS = ("eval.json", "history.json", "config.json")
+
+
+class DeployModelError(LabkitError):
+    """The model file is not a feed-forward SpikingMLP that can be deployed (the message says why)."""
+
+
+def default_model_path() -> Path:
+    """``results/mnist/runs/bp_s0/model.pt`` in the repository."""
+    return REPO_ROOT / "results" / "mnist" / "runs" / "bp_s0" / "model.pt"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def repo_relative(path: Path | None) -> str | None:
+    """``path`` relative to the repository where it lies inside it, else its file name (for records)."""
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return Path(path).name
+
+
+def _recorded_rule(path: Path) -> tuple[str, str] | None:
+    """(rule, record file) from the run records beside ``path``. Every record is read: one that names the ANN
+    (``rule: ann``, or ``model: ANNBaseline`` at the top or in its ``config``, as history.json has it) wins
+    over any other, so a folder whose eval.json is missing or says otherwise is still known as an ANN's."""
+    found = None
+    for name in _RUN_RECORDS:
+        record = path.parent / name
+        try:
+            data = json.loads(record.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        config = data.get("config") if isinstance(data.get("config"), dict) else {}
+        if "ANNBaseline" in (data.get("model"), config.get("model")):
+            return "ann", name
+        for value in (data.get("rule"), config.get("rule")):
+            if isinstance(value, str) and found is None:
+                found = (value, name)
+            if value in ("ann", "stdp_only"):
+                return value, name
+    return found
+
+
+def spiking_mlp_from_state(state, source: str = "the model file", *, inputs: int = 784, classes: int = 10) -> SpikingMLP:
+    """A `SpikingMLP` sized from ``state`` (a SpikingMLP state_dict), or `DeployModelError` saying what it is."""
+    if not isinstance(state, dict) or not state:
+        raise DeployModelError(f"{source} holds a {type(state).__name__}, not a SpikingMLP state_dict "
+                               "(save one with torch.save(model.state_dict(), path))")
+    keys = set(state)
+    if {"weight", "theta", "neuron_labels"} <= keys:
+        raise DeployModelError(f"{source} is the STDP-only competitive layer, not a SpikingMLP: deploy a network "
+                               "trained with `labkit train --rule bp|sum|adaptive`")
+    if {"model", "optimizer"} & keys or "epoch" in keys:
+        raise DeployModelError(f"{source} is a training checkpoint, not a model: pass the run's model.pt "
+                               "(written beside checkpoint.pt when training finishes)")
+    if any(key.startswith("recurrent.") for key in keys):
+        raise DeployModelError(f"{source} is a recurrent SpikingMLP; Lava deployment supports feed-forward networks only")
+    unknown = sorted(key for key in keys if not _LAYER_KEY.fullmatch(key))
+    if unknown:
+        raise DeployModelError(f"{source} is not a SpikingMLP state_dict: unexpected entries {', '.join(unknown[:5])}")
+    count = 1 + max(int(_LAYER_KEY.fullmatch(key).group(1)) for key in keys)
+    weights = [state.get(f"layers.{i}.weight") for i in range(count)]
+    if any(not torch.is_tensor(w) or w.dim() != 2 for w in weights):
+        raise DeployModelError(f"{source}: every layer needs a 2-D weight (layers.0.weight … layers.{count - 1}.weight)")
+    sizes = (int(weights[0].shape[1]), *(int(w.shape[0]) for w in weights))
+    for i, (w, n_in) in enumerate(zip(weights, sizes)):
+        if w.shape[1] != n_in:
+            raise DeployModelError(f"{source}: layer {i} takes {w.shape[1]} inputs but the layer before has {n_in} "
+                                   "outputs; the layers do not chain")
+    if sizes[0] != inputs or sizes[-1] != classes:
+        raise DeployModelError(f"{source} is a {'-'.join(map(str, sizes))} network; deployment on MNIST needs "
+                               f"{inputs} inputs (28×28 pixels) and {classes} outputs (the digits)")
+    biases = [f"layers.{i}.bias" in keys for i in range(count)]
+    if len(set(biases)) != 1:
+        raise DeployModelError(f"{source}: some layers have a bias and some do not; SpikingMLP uses one setting")
+    check_finite(state, source)  # a NaN network would deploy and report class 0 for every image
+    model = SpikingMLP(sizes, bias=biases[0], seed=0)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:  # a bias of another length
+        raise DeployModelError(f"{source}: its tensors do not fit a {'-'.join(map(str, sizes))} SpikingMLP "
+                               f"({(str(exc).splitlines() or [''])[-1].strip()})") from None
+    return model
+
+
+def _load(path: Path) -> tuple[SpikingMLP, dict]:
+    check_regular_file(path, "model")  # a FIFO would block the read; a folder is not a model
+    if not path.is_file():
+        raise FileNotFoundError(f"no model at {path}; train one with `labkit train` or `make reproduce`")
+    recorded = _recorded_rule(path)
+    if recorded is not None and recorded[0] in ("ann", "stdp_only"):
+        raise DeployModelError(
+            f"{path} was trained as rule {recorded[0]!r} ({recorded[1]} beside it says so): "
+            + ("an ANN has no spikes to run on Loihi" if recorded[0] == "ann" else "it is not a SpikingMLP")
+            + "; deploy a spiking network, e.g. results/mnist/runs/bp_s0/model.pt"
+        )
+    state = load_torch(path, what="model")  # tensors and plain data only; a crafted pickle is refused
+    model = spiking_mlp_from_state(state, str(path))
+    info = {"path": repo_relative(path), "sha256": _sha256(path), "trained_here": False, "sizes": list(model.sizes)}
+    if recorded is not None:
+        info["rule"] = recorded[0]
+    return model, info
+
+
+def load_or_train_model(
+    path: str | Path | None = None,
+    *,
+    fallback: str | Path | None = None,
+    source: str = "auto",
+    epochs: int = 1,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[SpikingMLP, dict]:
+    """The model to deploy and a description of where it came from.
+
+    ``path`` given: load that `SpikingMLP` state_dict (FileNotFoundError if missing,
+    `DeployModelError` if it is not a deployable SpikingMLP). ``path`` None: the default model
+    if present, else ``fallback`` if present, else train a stand-in with rule ``bp`` for
+    ``epochs`` on MNIST and save it to ``fallback`` (when given).
+    """
+    if path is not None:
+        return _load(Path(path))
+    for candidate in (default_model_path(), Path(fallback) if fallback else None):
+        if candidate is not None and candidate.exists():
+            model, info = _load(candidate)
+            info["trained_here"] = candidate != default_model_path()
+            return model, info
+
+    warnings.warn(
+        f"{repo_relative(default_model_path())} not found (`make reproduce` writes it); training a stand-in: "
+        f"rule bp, {epochs} epoch(s)",
+        stacklevel=2,
+    )
+    model = SpikingMLP()
+    data = mnist_data(source)
+    history = train(model, "bp", data, epochs, seed=seed, device="cpu", progress=progress)
+    info = {"path": None, "trained_here": True, "rule": "bp", "epochs": epochs, "seed": seed,
+            "data": data.name, "test_acc": history.test_acc[-1], "sizes": list(model.sizes)}
+    if fallback is not None:
+        fallback = Path(fallback)
+        save_torch(fallback, model.state_dict())
+        info.update(path=repo_relative(fallback), sha256=_sha256(fallback))
+    return model, info
+
+
+# ----------------------------------------------------------------------------- the comparison
+
 #: The readout every back end is compared by (`labkit.readout`): most output spikes, ties to the lowest class.
 READOUT = "count"
-#: Copies of the network per Lava network, per mode, where ``--copies`` is not given (connected by
-#: `CopiedDense`, whose work grows linearly with the copies: `labkit.loihi.lava_network`). Measured side by
-#: side with ``benchmarks/bench_lava.py`` (benchmarks/README.md, "Reading bench_lava.py").
-DEFAULT_COPIES = {"float": 64, "fixed": 64}
 #: The four executions, in the order they are reported.
 BACKENDS = ("torch_float", "torch_quantized", "lava_float", "lava_fixed")
 LABELS = {
@@ -156,8 +314,6 @@ class Comparison:
         for mode, result in self.lava.items():
             lava[mode] = {
                 "backend": result.backend,
-                "workers": result.workers,
-                "copies": result.copies,
                 "samples_per_second": result.samples_per_second,
                 "steps_per_second": result.steps_per_second,
                 "seconds": result.lava_seconds,
@@ -204,21 +360,15 @@ def compare(
     lava_modes: tuple[str, ...] = ("float", "fixed"),
     chunk_size: int = 500,
     batch_size: int = 250,
-    workers: int = 1,
-    copies: int | None = None,
     stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
     progress: bool = False,
-    side_by_side: bool = False,
 ) -> Comparison:
     """Run the four back ends on input spikes ``[T, N, n_in]`` and collect everything `Comparison` reports.
 
-    ``lava_modes`` selects the Lava runs (empty: torch only, e.g. where Lava is absent); ``copies``
-    None takes `DEFAULT_COPIES` per mode (the spikes do not depend on it); ``side_by_side`` runs
-    the Lava modes at once, each in its own sidecar (where Lava runs in a sidecar). Every back
-    end is read out by spike count (`READOUT`); the torch back ends are also read by the
+    ``lava_modes`` selects the Lava runs, one after the other (empty: torch only, e.g. where Lava
+    is absent). Every back end is read out by spike count (`READOUT`); the torch back ends are also read by the
     other readouts of `labkit.readout`, for reference (``torch_readouts``).
     """
-    check_workers(workers, "workers")
     labels = np.asarray(labels)
     if spikes.shape[1] != len(labels):
         raise ValueError(f"{spikes.shape[1]} encoded images but {len(labels)} labels")
@@ -232,8 +382,8 @@ def compare(
             readout: float((predict_from_spikes(out, membrane[None], readout=readout) == labels).mean())  # [1, N, C]: the summed membrane
             for readout in ("count", "count_membrane", "membrane")
         }
-    lava = _lava_runs(bundle, spikes, lava_modes, chunk_size=chunk_size, workers=workers, copies=copies,
-                      stall_timeout=stall_timeout, progress=progress, side_by_side=side_by_side)
+    lava = {mode: _lava_run(bundle, spikes, mode, chunk_size=chunk_size, stall_timeout=stall_timeout,
+                            progress=progress) for mode in lava_modes}
     for mode, result in lava.items():
         name = f"lava_{mode}"
         predictions[name] = result.predictions(READOUT)
@@ -250,57 +400,19 @@ def compare(
     return Comparison(labels, predictions, outs, per_image, counts, lava, quant, READOUT, by_readout)
 
 
-def check_workers(workers: int, option: str = "--workers") -> int:
-    """``workers`` if it is an integer from 1 to the number of CPUs, else `LabkitError` (each worker is a Lava
-    network with its own processes: more than the CPUs only slows every one down, and an unbounded number
-    exhausts the machine)."""
-    cpus = os.cpu_count() or 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= cpus:
-        raise LabkitError(f"{option} must be an integer from 1 to {cpus} (this machine's CPUs), got {workers!r}")
-    return workers
+def _lava_run(bundle: Bundle, spikes: np.ndarray, mode: str, *, chunk_size: int, stall_timeout: float | None,
+              progress: bool) -> LavaResult:
+    """One Lava run of all images, with a progress bar when ``progress``."""
+    if not progress:
+        return run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, stall_timeout=stall_timeout)
+    from tqdm.auto import tqdm
 
-
-def _lava_runs(bundle: Bundle, spikes: np.ndarray, modes: tuple[str, ...], *, chunk_size: int, workers: int,
-               copies: int | None, stall_timeout: float | None, progress: bool, side_by_side: bool) -> dict:
-    """{mode: LavaResult}, one mode after the other or, with ``side_by_side`` and a sidecar, all at once.
-
-    Side by side, each mode polls its own sidecar in a thread; an error or Ctrl-C in any of them
-    cancels the others, whose sidecars are then stopped (`labkit.loihi.sidecar`) before it is raised.
-    """
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    bars = {}
-    if progress:
-        from tqdm.auto import tqdm
-
-        bars = {mode: tqdm(total=spikes.shape[1], desc=f"Lava {mode}", unit="img", position=i)
-                for i, mode in enumerate(modes)}
-    cancel = threading.Event()
-
-    def one(mode: str) -> LavaResult:
+    with tqdm(total=spikes.shape[1], desc=f"Lava {mode}", unit="img") as bar:
         def report(done: int, total: int) -> None:
-            if mode in bars:
-                bars[mode].n = done
-                bars[mode].refresh()
+            bar.n = done
+            bar.refresh()
 
-        return run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, workers=workers, progress=report,
-                        copies=DEFAULT_COPIES[mode] if copies is None else copies, stall_timeout=stall_timeout,
-                        cancel=cancel)
-
-    try:
-        if not side_by_side or len(modes) < 2 or lava_backend() != "sidecar":
-            return {mode: one(mode) for mode in modes}
-        with ThreadPoolExecutor(max_workers=len(modes), thread_name_prefix="labkit-lava") as pool:
-            futures = {mode: pool.submit(one, mode) for mode in modes}
-            try:
-                return {mode: future.result() for mode, future in futures.items()}
-            except BaseException:
-                cancel.set()  # the other sidecars stop within a poll; the pool then joins their threads
-                raise
-    finally:
-        for bar in bars.values():
-            bar.close()
+        return run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, stall_timeout=stall_timeout, progress=report)
 
 
 def lava_op_counts(bundle: Bundle, spikes_per_image: list[float]):
@@ -351,9 +463,7 @@ def format_comparison(summary: dict, *, speed: bool = True) -> str:
     for mode, info in (summary.get("lava", {}) if speed else {}).items():
         lines.append(
             f"Lava {mode}: {info['samples_per_second']:.1f} images/s ({info['steps_per_second']:.0f} steps/s), "
-            f"{info['seconds_per_1000_images']:.0f} s per 1,000 images ({info['backend']}, "
-            f"{info.get('workers', 1)} worker{'s' if info.get('workers', 1) > 1 else ''}, "
-            f"{info.get('copies', 1)} cop{'ies' if info.get('copies', 1) > 1 else 'y'} per network)"
+            f"{info['seconds_per_1000_images']:.0f} s per 1,000 images ({info['backend']})"
         )
     return "\n".join(lines)
 
@@ -372,13 +482,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the rate code")
     parser.add_argument("--num-steps", type=int, default=25, help="time steps per image T")
     parser.add_argument("--chunk-size", type=int, default=500, help="images between two progress reports of Lava")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="Lava networks run side by side per mode, each on a share of the images (default 1)")
-    parser.add_argument("--side-by-side", action="store_true",
-                        help="run Lava float and fixed point at the same time, each in its own sidecar")
-    parser.add_argument("--copies", type=int, default=None,
-                        help="copies of the network inside one Lava network, images at once "
-                             f"(default {DEFAULT_COPIES['fixed']})")
     parser.add_argument("--lava-stall-timeout", type=float, default=DEFAULT_STALL_TIMEOUT, metavar="SECONDS",
                         help="stop the Lava sidecar when it reports no progress for this long "
                              f"(default {DEFAULT_STALL_TIMEOUT:.0f}; 0: never)")
@@ -397,10 +500,9 @@ def run(args: argparse.Namespace) -> int:
     images = args.images if args.images is not None else (50 if fast_mode() else 1000)
     if images < 1:
         raise LabkitError(f"--images must be >= 1, got {images}")
-    for option, value in (("--workers", args.workers), ("--chunk-size", args.chunk_size), ("--copies", args.copies)):
+    for option, value in (("--chunk-size", args.chunk_size),):
         if value is not None and value < 1:
             raise LabkitError(f"{option} must be >= 1, got {value}")
-    check_workers(args.workers)
     check_seed(args.seed, "--seed")  # the rate code's seed: a negative or huge one would alias another
     if args.lava_stall_timeout < 0:
         raise LabkitError(f"--lava-stall-timeout must be >= 0 seconds (0: never), got {args.lava_stall_timeout}")
@@ -425,8 +527,7 @@ def run(args: argparse.Namespace) -> int:
                             metadata={"model": model_info.get("path"), "model_sha256": model_info.get("sha256")})
     spikes = encode_inputs(x, args.num_steps, seed=args.seed)
     comparison = compare(model, spikes, y.numpy(), bundle=bundle, lava_modes=modes, chunk_size=args.chunk_size,
-                         workers=args.workers, copies=args.copies, stall_timeout=args.lava_stall_timeout or None,
-                         progress=not args.quiet, side_by_side=args.side_by_side)
+                         stall_timeout=args.lava_stall_timeout or None, progress=not args.quiet)
     summary = comparison.summary()
     summary["energy_loihi_per_inference"] = _energy(bundle, comparison, summary)
     targets = _targets(summary)

@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from ..stdp import STDPParams, stdp_update
-from .lava_runner import run_lava_stdp
+from .sidecar import run_lava_stdp
 
 __all__ = [
     "STDPComparison",

@@ -40,7 +40,9 @@ most half a mantissa step, ``2^e_w / σ`` (≈ max|W| / 254) in float units.
 
 `emulate_fixed_point` runs the integer recurrence above in torch (int64), so the accuracy lost
 to quantisation can be measured without Lava; the tests check it against Lava's ``fixed_pt``
-models spike for spike.
+models spike for spike. `export_bundle` writes the quantised network to a bundle file, and
+`model_from_bundle` gives back the float `SpikingMLP` it was made from. (The portable hand-off
+to other simulators and chips is NIR: `labkit.interop.nir.to_nir`.)
 """
 
 from __future__ import annotations
@@ -53,10 +55,13 @@ import numpy as np
 import torch
 
 from ..foundation.validation import check_int
-from ..models import SNNOutput
-from .bundle import Bundle, LayerBundle
+from ..models import SNNOutput, SpikingMLP
+from ..neurons import LIFParams
+from .bundle import Bundle, LayerBundle, save_bundle
 
 __all__ = [
+    "export_bundle",
+    "model_from_bundle",
     "DECAY_UNITY",
     "QuantConfig",
     "FixedPointOutput",
@@ -409,3 +414,21 @@ def emulate_float(bundle: Bundle, spikes: torch.Tensor, *, dtype: torch.dtype = 
         out.append(spk)
         membranes.append(mem)
     return SNNOutput(tuple(out), tuple(membranes))
+
+
+def export_bundle(model: SpikingMLP, path, *, config: QuantConfig = QuantConfig(), num_steps: int = 25,
+                  metadata: dict | None = None) -> Bundle:
+    """Quantise ``model`` (`quantize_model`), save the bundle to ``path``, return it."""
+    bundle = quantize_model(model, config=config, num_steps=num_steps, metadata=metadata)
+    save_bundle(bundle, path)
+    return bundle
+
+
+def model_from_bundle(bundle: Bundle) -> SpikingMLP:
+    """The float `SpikingMLP` a bundle was made from (weights, biases, β, θ, reset "zero")."""
+    model = SpikingMLP(bundle.sizes, lif=LIFParams(beta=bundle.beta, threshold=bundle.threshold, reset="zero"), seed=0)
+    with torch.no_grad():
+        for linear, layer in zip(model.layers, bundle.layers):
+            linear.weight.copy_(torch.as_tensor(layer.weight))
+            linear.bias.copy_(torch.as_tensor(layer.bias))
+    return model

@@ -1,4 +1,4 @@
-"""labkit.loihi.deploy_model: `labkit deploy` takes only what it can run, and any feed-forward SpikingMLP
+"""labkit.loihi.deploy, the model it deploys: `labkit deploy` takes only what it can run, and any feed-forward SpikingMLP
 (docs/reliability.md, issue #18 item 7).
 
 Before these checks an ANN state_dict (the same keys as a SpikingMLP) was deployed as a spiking
@@ -16,7 +16,7 @@ import torch
 
 from labkit.foundation.errors import LabkitError
 from labkit.loihi import deploy
-from labkit.loihi.deploy_model import DeployModelError, load_or_train_model, spiking_mlp_from_state
+from labkit.loihi.deploy import DeployModelError, load_or_train_model, spiking_mlp_from_state
 from labkit.models import ANNBaseline, SpikingMLP
 
 

@@ -1,4 +1,4 @@
-"""Tests for labkit.loihi.graph: the hand-built Lava graph and running a notebook's function in Lava.
+"""Tests for labkit.loihi.lava (the hand-built Lava graph) run through labkit.loihi.sidecar.in_lava, as chapter 8 runs it.
 
 The Lava tests run Lava's own processes (in this interpreter or in the .venv-lava sidecar);
 without Lava they are skipped, except in CI (CI=true), where a missing Lava is a failure.
@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from labkit.loihi import quantize as q
-from labkit.loihi.graph import LavaFunctionError, _pack, _unpack, _unwritten_stub_message, in_lava, run_network
-from labkit.loihi.lava_runner import lava_backend, sidecar_python
+from labkit.loihi.sidecar import (LavaFunctionError, _pack, _unpack, _unwritten_stub_message, in_lava, lava_backend,
+                                  sidecar_python)
 from labkit.models import SpikingMLP
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -69,6 +69,13 @@ def _small_network(seed=0):
     return model, x
 
 
+def run_network(spikes, layers, beta, threshold):
+    """The chapter's graph (`labkit.loihi.lava.run_network`, which imports Lava at the top: only in Lava's interpreter)."""
+    from labkit.loihi.lava import run_network
+
+    return run_network(spikes, layers, beta, threshold)
+
+
 def test_arguments_travel_as_arrays_and_plain_values():
     value = {"layers": [(np.eye(2), np.zeros(2)), (torch.ones(3), 0.5)], "name": "x", "n": 3, "none": None}
     arrays = {}
@@ -90,12 +97,12 @@ def test_an_unwritten_stub_is_recognised_without_starting_lava():
     assert time.perf_counter() - started < 1.0, "no Lava start-up is paid to learn that a stub is unwritten"
 
 
-def test_lava_side_of_the_graph_module_imports_no_torch():
+def test_lava_side_of_the_package_imports_no_torch(lava):
     python = sidecar_python() or sys.executable
-    code = "import sys, labkit.loihi.graph; sys.exit('torch' in sys.modules)"
+    code = "import sys, labkit.loihi.sidecar, labkit.loihi.lava; sys.exit('torch' in sys.modules)"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     done = subprocess.run([python, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": root})
-    assert done.returncode == 0, "labkit.loihi.graph imports with numpy alone: " + done.stderr[-300:]
+    assert done.returncode == 0, "labkit.loihi.sidecar and .lava import with numpy and Lava alone: " + done.stderr[-300:]
 
 
 def test_the_hand_built_graph_gives_the_torch_spikes_two_steps_late(lava):
@@ -125,7 +132,7 @@ def test_a_notebook_function_runs_from_its_source(lava, tmp_path):
     layers = [(layer.weight, layer.bias) for layer in bundle.layers]
     source = (
         "def hand_built(spikes, layers, beta, threshold):\n"
-        "    from labkit.loihi.graph import run_network\n"
+        "    from labkit.loihi.lava import run_network\n"
         "    return run_network(spikes, layers, beta, threshold)\n"
     )
     namespace = {"__name__": "__main__"}
