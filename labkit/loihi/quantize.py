@@ -362,7 +362,7 @@ class FixedPointOutput(NamedTuple):
 def emulate_fixed_point(bundle: Bundle, spikes: torch.Tensor) -> FixedPointOutput:
     """Run the quantised network on input spikes ``[T, B, n_in]`` with Loihi's integer arithmetic.
 
-    Each sample starts from u = v = 0, as each image does in `labkit.loihi.lava_runner`.
+    Each sample starts from u = v = 0, as each image does in `labkit.loihi.lava.run_bundle`.
     """
     if spikes.dim() < 3:
         raise ValueError(f"spikes must be [time, batch, features...], got shape {tuple(spikes.shape)}")
