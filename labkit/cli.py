@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from .foundation.io import check_free_space
+from .foundation.io import check_free_space, write_text
 from .foundation.secrets import hide_secrets
 
 #: command name → (module, one-line help). A module is imported only when its command runs (`build_parser`).
@@ -179,8 +179,6 @@ def _train(args: argparse.Namespace) -> int:
         print("STDP dose ρ = ‖η1·c·ΔW_stdp‖ / ‖gradient step‖ in the last epoch: "
               + ", ".join(f"layer {int(k[4:]) + 1} {v:.3g}" for k, v in sorted(doses.items())))
     if args.history is not None:
-        from .foundation.io import write_text
-
         write_text(args.history, history.to_json())
         print(f"history (per epoch: loss, accuracies, spike rates, the rule's dose, cosine and coefficients) "
               f"written to {args.history}")

@@ -58,7 +58,7 @@ from .models import SNNOutput, SpikingMLP
 from .stdp import STDPParams, stdp_update
 
 __all__ = ["DIRECTIONS", "READINGS", "RULES", "HybridParams", "HybridRule", "RuleParams", "UpdateRule", "eta1_schedule",
-           "make_rule"]
+           "make_rule", "same_norm_random"]
 
 RuleName = Literal["bp", "stdp", "sum", "adaptive"]
 RULES: tuple[str, ...] = ("bp", "stdp", "sum", "adaptive")
@@ -97,6 +97,16 @@ def _records_layer_spikes(model: nn.Module) -> bool:
     ``sizes`` and a forward pass returning an `SNNOutput` in the same way (it says so with
     ``records_layer_spikes = True``, as `labkit.interop.snntorch.SnnTorchNetwork` does)."""
     return isinstance(model, SpikingMLP) or getattr(model, "records_layer_spikes", False) is True
+
+
+def same_norm_random(delta: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A matrix with exactly ‖delta‖_F and a direction drawn uniformly at random (the ``random`` control).
+
+    A standard normal matrix z is the same in every direction, so z / ‖z‖_F is a uniformly random unit
+    direction; scaled by ‖delta‖_F it is as large as the STDP term it stands in for (0 when delta is 0).
+    """
+    z = torch.randn(delta.shape, generator=generator, device=delta.device, dtype=delta.dtype)
+    return z * (delta.norm() / z.norm().clamp_min(1e-30))
 
 
 def eta1_schedule(eta1_0: float, epoch: int) -> float:
@@ -249,12 +259,10 @@ class UpdateRule:
         """The STDP term itself, or (``direction``) a control with exactly its Frobenius norm."""
         if self.params.direction == "stdp":
             return local
-        size = local.norm()
         if self.params.direction == "random":
-            direction = torch.randn(local.shape, generator=self.generator, device=local.device, dtype=local.dtype)
-        else:  # "decay": shrink the weights towards zero
-            direction = -weight.detach()
-        return direction * (size / direction.norm().clamp_min(1e-30))
+            return same_norm_random(local, self.generator)
+        direction = -weight.detach()  # "decay": shrink the weights towards zero, by exactly the STDP term's size
+        return direction * (local.norm() / direction.norm().clamp_min(1e-30))
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:

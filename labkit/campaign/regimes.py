@@ -53,14 +53,23 @@ def _history_record(history) -> dict:
             "loss": history.loss}
 
 
-def run_dose(point: dict, data: Data, epochs: int) -> dict:
-    """Train one network of the dose plan; its final test accuracy and the per-epoch record (dose, cosine)."""
+NOISE_CHECK = ("spike_resample", "normalized")
+
+
+def run_dose(point: dict, data: Data, epochs: int, noise_protocols: tuple[str, ...] = ()) -> dict:
+    """Train one network of the dose plan; its final test accuracy and the per-epoch record (dose, cosine), and
+    with ``noise_protocols`` its test accuracy under σ = 0.3 noise put in by each protocol (`labkit.noise`)."""
     rule, settings = _DOSE_RULES[point["variant"]]
     if rule != "bp":
         settings = {**settings, "eta1": point["eta1"]}
-    history = train(SpikingMLP(seed=point["seed"]), rule, data, epochs, seed=point["seed"], progress=False,
-                    **settings)
-    return {"test_acc": history.test_acc[-1], "history": _history_record(history)}
+    model = SpikingMLP(seed=point["seed"])
+    history = train(model, rule, data, epochs, seed=point["seed"], progress=False, **settings)
+    result = {"test_acc": history.test_acc[-1], "history": _history_record(history)}
+    if noise_protocols:  # the protocols under which Table I's hybrid effects survived Holm's correction
+        result["noise_acc"] = {p: evaluate(model, data.test_x, data.test_y, noise_sigma=0.3, noise=p,
+                                           num_steps=STEPS, seed=point["seed"], readout=history.config["readout"])
+                               for p in noise_protocols}
+    return result
 
 
 # ----------------------------------------------------------------------------- shifted inputs

@@ -27,7 +27,7 @@ from ..foundation.io import read_json, write_json
 from ..tune.study import open_storage
 from .nmnist import run_nmnist
 from .plans import PLANS, Plan, point_id
-from .regimes import choose_label_eta1, load_data, run_dose, run_labels, run_shift
+from .regimes import NOISE_CHECK, choose_label_eta1, load_data, run_dose, run_labels, run_shift
 
 __all__ = ["collect", "missing_points", "result_path", "run_plan"]
 
@@ -61,7 +61,7 @@ def _run_point(plan: Plan, point: dict, data, out: Path) -> dict:
     if plan.regime == "nmnist":
         return run_nmnist(point, data, plan.epochs)
     if plan.regime == "dose":
-        return run_dose(point, data, plan.epochs)
+        return run_dose(point, data, plan.epochs, NOISE_CHECK if plan.data == "mnist" else ())
     if plan.regime == "labels":
         def choose(variant: str, n: int, data) -> dict:
             """Seed 0's choice, read from its result when that exists (it is the same computation)."""

@@ -91,6 +91,14 @@ def dose_rows(results: list[dict]) -> list[dict]:
         for control in ("random", "decay"):
             rows.append((f"sum − {control} control (η1 = {eta1:g})",
                          compare(stdp, _by_seed(results, variant=control, eta1=eta1))))
+    protocols = sorted({p for r in results for p in r.get("noise_acc", {})})
+    for p in protocols:  # under noise: is a hybrid effect STDP's, or any change of that size?
+        bp_noisy = _by_seed(results, key=lambda r, p=p: r["noise_acc"][p], variant="bp")
+        for eta1 in sorted({r["point"]["eta1"] for r in results if r["point"]["variant"] == "sum"}):
+            stdp = _by_seed(results, key=lambda r, p=p: r["noise_acc"][p], variant="sum", eta1=eta1)
+            rand = _by_seed(results, key=lambda r, p=p: r["noise_acc"][p], variant="random", eta1=eta1)
+            rows.append((f"sum − BP under σ = 0.3 {p} (η1 = {eta1:g})", compare(stdp, bp_noisy)))
+            rows.append((f"sum − random control under σ = 0.3 {p} (η1 = {eta1:g})", compare(stdp, rand)))
     family = _family(rows)
     doses = {}
     for r in results:
@@ -148,6 +156,67 @@ def regime_tables(out: str | os.PathLike) -> dict[str, list[dict]]:
     return tables
 
 
+def _span(r: dict) -> str:
+    return f"{r['mean']:+.2f} points (95% {r['low']:+.2f} to {r['high']:+.2f}, n = {r['n']}; {r['verdict']})"
+
+
+def _find(rows: list[dict], start: str) -> list[dict]:
+    return [r for r in rows if r["comparison"].startswith(start)]
+
+
+def dose_summary(rows: list[dict]) -> list[str]:
+    """Plain words for the dose family: does STDP beat BP anywhere, and its same-norm controls?"""
+    hybrid = [r for r in rows if r["comparison"].split(" ")[0] in ("sum", "adaptive", "rising") and "− BP" in r["comparison"]]
+    helps = [r["comparison"] for r in hybrid if r["verdict"] == "**helps**"]
+    hurts = sorted((r for r in hybrid if r["verdict"] == "**hurts**" or r["high"] < 0), key=lambda r: r.get("dose") or 0)
+    control = [r for r in rows if "control" in r["comparison"] and r["comparison"].startswith("sum − random")]
+    beats = [r["comparison"] for r in control if r["verdict"] == "**helps**"]
+    best = max(hybrid, key=lambda r: r["mean"]) if hybrid else None
+    lines = ["**Verdict (dose).** " + (
+        f"A hybrid rule beats BP after Holm's correction at: {', '.join(helps)}." if helps else
+        "No hybrid rule (literal sum, A-STDP, A-STDP with rising coefficients) beats BP at any dose tested, after "
+        "Holm's correction" + (f"; the best row is {best['comparison']}: {_span(best)}" if best else "") + ".")]
+    worse = [r["comparison"] for r in control if r["verdict"] == "**hurts**"]
+    lines.append(("STDP beats its random control of the same norm at: " + ", ".join(beats) + ".") if beats else
+                 "STDP does not beat a random change of the same norm at any dose: where it does not hurt, what it "
+                 "does to accuracy any change of the weights of that size does as well.")
+    if worse:
+        lines.append("It does worse than the random change at: " + ", ".join(worse) + " (a systematic change "
+                     "accumulates where a random one averages out).")
+    if hurts:
+        first = hurts[0]
+        lines.append(f"Where the interval lies wholly below zero, STDP costs accuracy: from {first['comparison']} "
+                     f"(measured dose ρ ≈ {first.get('dose', float('nan')):.2g}) on.")
+    return [" ".join(lines), ""]
+
+
+def shift_summary(rows: list[dict]) -> list[str]:
+    lines = []
+    for shift in sorted({r["comparison"].split("(")[1].split(",")[0].split(")")[0] for r in rows}):
+        of = [r for r in rows if f"({shift}" in r["comparison"]]
+        parts = [f"{r['comparison'].split(' (')[0]}: {_span(r)}" for r in of]
+        lines.append(f"- **{shift}**: " + "; ".join(parts) + ".")
+    stdp_rows = [r for r in rows if r["comparison"].startswith("STDP − ")]
+    beats_random = [r for r in stdp_rows if "random" in r["comparison"] and r["verdict"] == "**helps**"]
+    beats_trivial = [r for r in stdp_rows if "re-centring" in r["comparison"] and r["verdict"] == "**helps**"]
+    adds = [r for r in rows if r["comparison"].startswith("re-centring + STDP") and r["verdict"] == "**helps**"]
+    verdict = ("**Verdict (shifted inputs).** STDP beats its random control under "
+               + (", ".join(r["comparison"].split("(")[1].split(",")[0] for r in beats_random) or "no shift")
+               + "; it beats the trivial baseline (re-centring the first layer) under "
+               + (", ".join(r["comparison"].split("(")[1].split(",")[0] for r in beats_trivial) or "no shift")
+               + "; on top of re-centring it adds accuracy under "
+               + (", ".join(r["comparison"].split("(")[1].split(")")[0] for r in adds) or "no shift") + ".")
+    return [verdict, "", *lines, ""]
+
+
+def label_summary(rows: list[dict]) -> list[str]:
+    helps_bp = [r["comparison"] for r in rows if "− BP" in r["comparison"] and r["verdict"] == "**helps**"]
+    helps_rand = [r["comparison"] for r in rows if "random" in r["comparison"] and r["verdict"] == "**helps**"]
+    return [("**Verdict (few labels).** STDP on unlabelled images beats BP on the labelled digits alone at: "
+             + (", ".join(helps_bp) or "no budget tested") + "; it beats the random control at: "
+             + (", ".join(helps_rand) or "no budget tested") + " (Holm over the table)."), ""]
+
+
 def _table_markdown(rows: list[dict], with_dose: bool) -> str:
     head = "| comparison | " + ("dose ρ (layer 1) | " if with_dose else "") + \
         "mean (points) | 95% interval | p | n | verdict (Holm) |"
@@ -173,6 +242,8 @@ def write_report(out: str | os.PathLike = "results/plasticity") -> Path:
         parts += [f"### {name}", "", f"{t['notes']}. {complete}; seeds {t['seeds']}; "
                   f"{t['cpu_hours']:.2f} CPU-hours; made by labkit {', '.join(t['commits'])}.", "",
                   _table_markdown(t["rows"], name.startswith("dose")), ""]
+        summary = {"dose": dose_summary, "shift": shift_summary, "labels": label_summary}[PLANS[name].regime]
+        parts += summary(t["rows"])
         if name in figures:
             parts += [f"![{name}]({figures[name].name})", ""]
     section = nmnist_section(out, PLANS[NMNIST_PLAN])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -438,6 +439,18 @@ def _raster_section(ctx: ReportContext) -> list[str]:
     return ["## Hidden-layer activity on one test digit (Fig. 4)", "", f"![rasters]({ctx.rasters})", ""]
 
 
+def _plasticity_section(ctx: ReportContext) -> list[str]:
+    """"Where local plasticity helps": the section `labkit campaign report` writes into results/plasticity/report.md,
+    included as it stands (its figures linked from here), so the two never disagree."""
+    path = ctx.out_root / "plasticity" / "report.md"
+    if ctx.dataset != "mnist" or not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"\]\(([\w.+=-]+\.png)\)", r"](../plasticity/\1)", text)
+    return [text.rstrip(), "", f"(Written by `labkit campaign report --out {ctx.out_root.as_posix()}/plasticity`; "
+            "regenerate that file first, then this report.)", ""]
+
+
 def _verdict_section(ctx: ReportContext) -> list[str]:
     return ["## Verdicts", ""] + _verdict_lines(ctx.summary, ctx.tables["table1"], ctx.tables["noise"],
                                                 ctx.tables["ablation"]) + [""]
@@ -446,7 +459,7 @@ def _verdict_section(ctx: ReportContext) -> list[str]:
 #: The report's sections, in order; each builder takes the `ReportContext` and returns Markdown lines.
 SECTIONS = [_header, _table1_section, _readout_section, _paired_section, _noise_section, _noise_protocol_section,
             _mechanism_section, _ablation_section, _convergence_section, _energy_section, _raster_section,
-            _verdict_section]
+            _plasticity_section, _verdict_section]
 
 
 def _verdict_lines(summary: dict, table1, noise, ablation) -> list[str]:
