@@ -18,6 +18,7 @@ import labkit.training
 import labkit.training.live
 from labkit import widgets as w
 from labkit.data import mnist_data
+from labkit.widgets.neurons import ALIF_EXPLORER_SLIDERS, alif_explorer, alif_view
 
 # ----------------------------------------------------------------------------- lif_explorer, rate_coding_explorer
 
@@ -90,6 +91,24 @@ def test_lif_explorer_draws_and_redraws_when_a_slider_moves():
     threshold = next(c for c in sliders if c.description.startswith("threshold"))
     threshold.value = 0.5
     assert out.outputs[0]["data"]["image/png"] != first, "moving a slider redraws the figure"
+
+
+@pytest.mark.parametrize("values", [dict(zip(ALIF_EXPLORER_SLIDERS, ends)) for ends in itertools.product(
+    *[(lo, hi) for lo, hi, _ in ALIF_EXPLORER_SLIDERS.values()])])
+def test_alif_view_draws_at_the_ends_of_every_slider(values):
+    fig = alif_view(**values)
+    assert isinstance(fig, Figure) and "spikes" in fig.axes[0].get_title()
+
+
+def test_alif_explorer_redraws_and_names_a_bad_value():
+    box = alif_explorer()
+    out = box.children[-1]
+    first = out.outputs[0]["data"]["image/png"]
+    raise_slider = next(c for row in box.children[:-1] for c in row.children if "β_a" in c.description)
+    raise_slider.value = 1.5
+    assert out.outputs[0]["data"]["image/png"] != first, "moving the threshold raise redraws the figure"
+    (output,) = alif_explorer(rho=1.5).children[-1].outputs
+    assert output["output_type"] == "stream" and "ALIF.rho" in output["text"], "the message names the bad field"
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ from .core import CheckResult, attempts, reset, use
 from .digits import class_mean
 from .energy import activation_sparsity, energy_uj
 from .events import bin_events, pixel_events
-from .lif import lif_update, simulate_lif, theoretical_rate
+from .lif import alif_update, lif_update, simulate_lif, theoretical_rate
 from .loihi import lava_network, loihi_lif_step
 from .neuron_labels import name_neurons
 from .quantization import quantize_weights
@@ -68,6 +68,7 @@ __all__ = [
     "reference",
     "registry",
     "activation_sparsity",
+    "alif_update",
     "astdp_step",
     "atan_spike",
     "atan_surrogate_grad",

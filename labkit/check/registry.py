@@ -17,7 +17,7 @@ from .coefficients import plasticity_coefficient_update
 from .digits import class_mean
 from .energy import activation_sparsity, energy_uj
 from .events import bin_events, pixel_events
-from .lif import lif_update, simulate_lif, theoretical_rate
+from .lif import alif_update, lif_update, simulate_lif, theoretical_rate
 from .loihi import lava_network, loihi_lif_step
 from .neuron_labels import name_neurons
 from .noise_spikes import extra_spikes
@@ -61,6 +61,8 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("1.2", "simulate_lif", "(current [T, ...], beta, threshold, reset, step) -> (spikes, membrane) [T, ...]",
              simulate_lif),
     Exercise("1.3", "theoretical_rate", "(current, beta, threshold) -> 1/n* (reset to zero)", theoretical_rate),
+    Exercise("1.4", "alif_update", "(current, membrane, adaptation, params) -> (spike, membrane, adaptation)",
+             alif_update),
     Exercise("2.1", "rate_encode", "(images, num_steps, generator) -> spikes [num_steps, *images.shape]",
              rate_encode),
     Exercise("2.2", "predicted_rmse", "(images, num_steps) -> float", predicted_rmse),

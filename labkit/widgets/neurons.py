@@ -1,4 +1,5 @@
-"""The LIF neuron explorer: β, θ, input current and noise against the membrane and the spikes."""
+"""The LIF neuron explorer (β, θ, input current and noise against the membrane and the spikes) and the ALIF
+explorer (how far and how long each spike raises the threshold, against the spike train)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from ..foundation.memory import check_memory
-from ..neurons import LIFParams, lif_sequence
+from ..neurons import ALIF, LIFParams, lif_sequence
 from ..plotting import plot_neuron_response
 from .core import dashboard
 
-__all__ = ["LIF_EXPLORER_SLIDERS", "lif_explorer", "lif_view"]
+__all__ = ["ALIF_EXPLORER_SLIDERS", "LIF_EXPLORER_SLIDERS", "alif_explorer", "alif_view", "lif_explorer", "lif_view"]
 
 
 #: Slider ranges (min, max, step) of `lif_explorer`; the tests draw the view at both ends of each.
@@ -86,3 +87,58 @@ def lif_explorer(*, beta: float = 0.9, threshold: float = 1.0, current: float = 
     }
     initial = {"beta": beta, "threshold": threshold, "current": current, "noise": noise, "reset": reset}
     return dashboard(lif_view, controls, {"num_steps": num_steps, "seed": seed}, initial=initial)
+
+
+#: Slider ranges (min, max, step) of `alif_explorer`.
+ALIF_EXPLORER_SLIDERS = {
+    "beta_a": (0.0, 2.0, 0.05),
+    "rho": (0.0, 0.99, 0.01),
+    "current": (0.0, 1.0, 0.01),
+}
+
+
+def alif_view(beta_a: float, rho: float, current: float, *, beta: float = 0.9, threshold: float = 1.0,
+              num_steps: int = 100) -> Figure:
+    """One ALIF neuron (`labkit.neurons.ALIF`, reset by subtraction) driven by a constant current: its membrane
+    and adaptive threshold θ_t = θ0 + β_a a_t above, its spikes against those of the LIF neuron (β_a = 0) below."""
+    import torch
+
+    alif = ALIF(beta=beta, threshold=threshold, beta_a=beta_a, rho=rho)
+    if not (isinstance(num_steps, int) and 1 <= num_steps <= 100_000):
+        raise ValueError(f"num_steps must be an integer from 1 to 100,000, got {num_steps!r}")
+    drive = torch.full((num_steps, 1), float(current), dtype=torch.float64)
+    spikes, membrane = alif.sequence(drive)
+    lif_spikes, _ = ALIF(beta=beta, threshold=threshold, beta_a=0.0, rho=rho).sequence(drive)
+    theta = alif.thresholds(spikes)
+    t = range(num_steps)
+    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    top.plot(t, membrane[:, 0], color="C0", label="membrane $u_t$")
+    top.plot(t, theta[:, 0], color="C3", label=r"threshold $\theta_t = \theta_0 + \beta_a a_t$")
+    top.axhline(threshold, color="C3", linestyle=":", linewidth=1, label=r"$\theta_0$")
+    top.set_ylabel("potential")
+    top.legend(loc="upper left", fontsize=8)
+    n_alif, n_lif = int(spikes.sum().item()), int(lif_spikes.sum().item())
+    top.set_title(f"β_a = {beta_a:.2f}, ρ = {rho:.2f}, I = {current:.2f}: {n_alif} spikes (LIF without adaptation: {n_lif})")
+    for row, (name, train) in enumerate((("ALIF", spikes), ("LIF", lif_spikes))):
+        times = torch.nonzero(train[:, 0]).flatten().tolist()
+        bottom.vlines(times, row + 0.1, row + 0.9, color="C0" if row == 0 else "0.5")
+    bottom.set_yticks([0.5, 1.5], ["ALIF", "LIF"])
+    bottom.set_xlabel("time step")
+    return fig
+
+
+def alif_explorer(*, beta_a: float = 0.5, rho: float = 0.95, current: float = 0.3, num_steps: int = 100) -> widgets.VBox:
+    """Sliders for the threshold raise β_a, its decay ρ and the input current → membrane, threshold and spikes."""
+    style = {"description_width": "initial"}
+
+    def slider(name: str, value: float, description: str) -> widgets.FloatSlider:
+        lo, hi, step = ALIF_EXPLORER_SLIDERS[name]
+        return widgets.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
+                                   continuous_update=False, style=style, readout_format=".2f")
+
+    controls = {"beta_a": slider("beta_a", beta_a, "threshold raise β_a"),
+                "rho": slider("rho", rho, "adaptation decay ρ"),
+                "current": slider("current", current, "input current I")}
+    initial = {"beta_a": beta_a, "rho": rho, "current": current}
+    return dashboard(alif_view, controls, {"num_steps": num_steps}, initial=initial)
