@@ -35,6 +35,7 @@ COMMANDS = {
     "tune": ("labkit.tune", "sweep η1, η2 (and κ) with Optuna"),
     "student": ("labkit.exercises", "write the student edition of the notebooks"),
     "campaign": ("labkit.campaign", "run the plasticity study's plans (dose, few labels, shifted inputs) and report"),
+    "export": ("labkit.interop.snntorch", "write a trained run folder as an snnTorch model that loads without labkit"),
 }
 
 #: command → the options naming what it writes: (attribute, option, "file" or "folder").
@@ -46,6 +47,7 @@ OUTPUTS = {
     "tune": (("out", "--out", "folder"),),
     "student": (("out", "--out", "folder"),),
     "campaign": (("out", "--out", "folder"),),
+    "export": (("out", "--out", "folder"),),
 }
 
 #: The largest seed torch's generators take (they hold an unsigned 64-bit seed; labkit mixes in

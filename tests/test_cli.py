@@ -264,6 +264,9 @@ CASES = [
          "pass a folder", before_work=True),
     Case("campaign-collect-without-storage", 6, ("campaign", "collect", "dose-bundled", "--out", "{tmp}/c"),
          ("--storage",), "the database the workers shared", before_work=True),
+    Case("export-not-a-run-folder", 7, ("export", "{tmp}", "--out", "{tmp}/export"), ("model.pt",), "check the path"),
+    Case("export-out-is-a-file", 6, ("export", "{tmp}", "--out", "{tmp}/a-file"), ("--out",), "pass a folder",
+         before_work=True),
     Case("train-history-exists", 6, ("train", *TINY, "--history", "{tmp}/a-file"), ("--history",),
          "pass another file name", before_work=True),
 ]

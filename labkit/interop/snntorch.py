@@ -366,6 +366,10 @@ def export_run(run: str | os.PathLike, out: str | os.PathLike | None = None) -> 
     model, config = _run_model(Path(run))
     net = to_snntorch(model)
     out = Path(run if out is None else out)
+    taken = [name for name in (WEIGHTS, DESCRIPTION, LOADER) if (out / name).exists()]
+    if taken:
+        raise FileExistsError(f"{out} already holds {', '.join(taken)}: export into another folder, or move them "
+                              "away (an export never writes over files)")
     out.mkdir(parents=True, exist_ok=True)
     surrogate = model.surrogate
     save_torch(out / WEIGHTS, net.state_dict())
@@ -388,7 +392,8 @@ def export_run(run: str | os.PathLike, out: str | os.PathLike | None = None) -> 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``labkit export`` (one entry in `labkit.cli.COMMANDS` adds the command)."""
     parser.add_argument("run", help="run folder holding model.pt and history.json (e.g. results/mnist/runs/bp_s0)")
-    parser.add_argument("--out", default=None, help="folder to write the snnTorch files into (default: the run folder)")
+    parser.add_argument("--out", required=True,
+                        help="folder to write the snnTorch files into (files already there are never replaced)")
 
 
 def run(args: argparse.Namespace) -> int:
