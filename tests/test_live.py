@@ -126,3 +126,26 @@ def test_retest_measures_again_without_training(digits):
     assert live.results[0].noise_sigma == 1.0 and live.results[0].clean is not None
     assert (live.results[0].model.layers[0].weight == weights).all(), "re-testing does not train"
     assert before == live.results[0].clean, "σ = 0 at first: the noisy accuracy was the clean one"
+
+
+def test_a_label_budget_trains_on_that_many_digits_and_reports_the_dose():
+    import torch
+
+    from labkit.data.record import Data
+    from labkit.training.live import LiveRun, LiveSettings
+
+    g = torch.Generator().manual_seed(0)
+    data = Data(torch.rand(96, 28, 28, generator=g) * 0.5, torch.randint(0, 10, (96,), generator=g),
+                torch.rand(20, 28, 28, generator=g) * 0.5, torch.randint(0, 10, (20,), generator=g))
+    live = LiveRun(data, LiveSettings(rule="sum", epochs=1, hidden=16, batch_size=16, labels=32, evals_per_epoch=1))
+    assert len(live.train_data.train_x) == 32 and live.batches_per_seed() == 2
+    events = []
+    live.callbacks.append(events.append)
+    live.start()
+    live.wait(timeout=300)
+    assert live.error is None, live.error
+    points = [e for e in events if e["kind"] == "point"]
+    assert points[-1]["digits"] == 32, "the curve counts the labelled digits seen, not the whole set"
+    assert points[-1]["dose"] is not None and len(points[-1]["dose"]) == 2, "the dose of both STDP layers"
+    with pytest.raises(ValueError, match="labels"):
+        LiveSettings(labels=0)

@@ -18,7 +18,7 @@ otherwise from short independent formulas written here.
 One module per concept: `~labkit.check.digits`, `~labkit.check.lif`, `~labkit.check.rate_code`,
 `~labkit.check.traces`, `~labkit.check.neuron_labels`,
 `~labkit.check.surrogate`, `~labkit.check.surrogate_spike`, `~labkit.check.bptt_step`,
-`~labkit.check.spike_loss`, `~labkit.check.astdp_step`, `~labkit.check.coefficients`,
+`~labkit.check.spike_loss`, `~labkit.check.astdp_step`, `~labkit.check.coefficients`, `~labkit.check.controls`,
 `~labkit.check.robustness`, `~labkit.check.noise_spikes`, `~labkit.check.seed_statistics`, `~labkit.check.synaptic_ops`,
 `~labkit.check.energy`, `~labkit.check.loihi`, `~labkit.check.quantization`, `~labkit.check.events`,
 `~labkit.check.recurrent`; the verdicts, hints and expectations they share are in
@@ -39,6 +39,7 @@ from . import reference, registry
 from .astdp_step import astdp_step, stdp_change
 from .bptt_step import train_step
 from .coefficients import plasticity_coefficient_update
+from .controls import same_norm_control
 from .core import CheckResult, attempts, reset, use
 from .digits import class_mean
 from .energy import activation_sparsity, energy_uj
@@ -90,6 +91,7 @@ __all__ = [
     "quantize_weights",
     "rate_encode",
     "rate_loss",
+    "same_norm_control",
     "recurrent_lif",
     "robustness_score",
     "seed_band",

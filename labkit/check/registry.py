@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .astdp_step import astdp_step, stdp_change
 from .bptt_step import train_step
 from .coefficients import plasticity_coefficient_update
+from .controls import same_norm_control
 from .digits import class_mean
 from .energy import activation_sparsity, energy_uj
 from .events import bin_events, pixel_events
@@ -87,6 +88,8 @@ EXERCISES: tuple[Exercise, ...] = (
              plasticity_coefficient_update),
     Exercise("5.3", "astdp_step", "(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive, stdp)",
              astdp_step),
+    Exercise("5.4", "same_norm_control", "(delta, generator) -> random direction with ‖·‖_F = ‖delta‖_F",
+             same_norm_control),
     Exercise("6.1", "robustness_score", "({sigma: accuracy}) -> mean accuracy over the noise range",
              robustness_score),
     Exercise("6.2", "paired_interval", "(hybrid, baseline) -> (mean difference, 95 % half-width) over shared seeds",

@@ -68,6 +68,7 @@ class LiveSettings:
         batch_size: training minibatch.
         noise: test-time input noise σ of the noisy accuracy.
         evals_per_epoch: test points per epoch on the learning curve (the last at the epoch's end).
+        labels: the label budget: train on the first ``labels`` training digits only (None: all of them).
     """
     rule: str = "adaptive"
     eta1: float = 0.01
@@ -81,6 +82,7 @@ class LiveSettings:
     batch_size: int = 64
     noise: float = 0.3
     evals_per_epoch: int = 4
+    labels: int | None = None
 
     def __post_init__(self) -> None:
         check_choice("LiveSettings.rule", self.rule, RULES)
@@ -89,6 +91,8 @@ class LiveSettings:
         check_number("LiveSettings.kappa", self.kappa, minimum=0, maximum=1)
         for name in ("epochs", "hidden", "batch_size", "evals_per_epoch"):
             check_int(f"LiveSettings.{name}", getattr(self, name))
+        if self.labels is not None:
+            check_int("LiveSettings.labels", self.labels)
         seeds = tuple(self.seeds)
         if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
             raise LabkitError(f"LiveSettings.seeds must be a non-empty sequence of integers >= 0, got {self.seeds!r}")
@@ -239,7 +243,16 @@ class LiveRun:
         return summarize(self.results, self.n_test)
 
     def batches_per_seed(self) -> int:
-        return -(-len(self.data.train_x) // self.settings.batch_size) * self.settings.epochs
+        return -(-len(self.train_data.train_x) // self.settings.batch_size) * self.settings.epochs
+
+    @property
+    def train_data(self) -> Data:
+        """The data the networks train on: the first ``settings.labels`` training digits (all of them without
+        a label budget); the test digits are always all of them."""
+        labels = self.settings.labels
+        if labels is None or labels >= len(self.data.train_x):
+            return self.data
+        return self.data._replace(train_x=self.data.train_x[:labels], train_y=self.data.train_y[:labels])
 
     # -- measuring ---------------------------------------------------------------------------
     def test(self, model: SpikingMLP, sigma: float, seed: int) -> float:
@@ -291,7 +304,8 @@ class LiveRun:
                    coefficient=result.coefficient[-1] if result.coefficient else None, dose=dose)
 
     def _train_seed(self, seed: int) -> None:
-        s, n = self.settings, len(self.data.train_x)
+        data = self.train_data
+        s, n = self.settings, len(data.train_x)
         model = SpikingMLP((self.data.train_x[0].numel(), s.hidden, self.classes), seed=seed)
         rule = make_rule(s.rule, **s.rule_params())
         result = SeedResult(seed, model=model)
@@ -318,7 +332,7 @@ class LiveRun:
             return not self._stop.is_set()
 
         self._point(result, rule, 0, self.test(model, 0.0, seed))
-        result.history = train(model, rule, self.data, s.epochs, batch_size=s.batch_size, seed=seed,
+        result.history = train(model, rule, data, s.epochs, batch_size=s.batch_size, seed=seed,
                                device=self.device, num_steps=self.num_steps, progress=False, eval_train=False,
                                readout=self.readout, callback=callback)
         result.stopped = result.history.stopped_early
@@ -363,7 +377,7 @@ class RecordedRun:
         """A snapshot of ``live`` without its networks (the curves are copied)."""
         results = [SeedResult(r.seed, list(r.digits), list(r.accuracy), [list(c) for c in r.coefficient], r.clean,
                               r.noisy, r.noise_sigma, r.stopped, [list(d) for d in r.dose]) for r in live.results]
-        return cls(label, live.settings, results, len(live.data.train_x), live.n_test)
+        return cls(label, live.settings, results, len(live.train_data.train_x), live.n_test)
 
     def summary(self) -> RunSummary | None:
         return summarize(self.results, self.n_test)

@@ -165,7 +165,7 @@ class HybridDashboard:
             self.rule,
             widgets.HBox([self.eta1, self.eta2]),
             widgets.HBox([self.noise, self.epochs]),
-            widgets.HBox([self.n_seeds, self.seed]),
+            widgets.HBox([self.n_seeds, self.seed, self.labels]),
             self.advanced,
             widgets.HBox([self.train_button, self.stop_button, self.progress, self.status, self.export_button]),
             self.result,
@@ -199,6 +199,11 @@ class HybridDashboard:
                                          continuous_update=False, readout_format=".2f", style=style, layout=layout)
         self.a_plus = _log_slider("A+ (potentiation)", a_plus, HYBRID_A_RANGE, "labkit-a-plus", layout, style)
         self.a_minus = _log_slider("A− (depression)", a_minus, HYBRID_A_RANGE, "labkit-a-minus", layout, style)
+        n_train = len(self.data.train_x)
+        budgets = [("all", None)] + [(f"{n:,}", n) for n in (100, 300, 1000, 3000) if n < n_train]
+        self.labels = widgets.Dropdown(options=budgets, value=None, description="labelled digits", style=style,
+                                       layout=widgets.Layout(width="220px"),
+                                       tooltip="the label budget: train on only the first n training digits")
         self.advanced = widgets.Accordion(children=[widgets.VBox([self.kappa, widgets.HBox([self.a_plus,
                                                                                             self.a_minus])])])
         self.advanced.set_title(0, "advanced: κ and the STDP amplitudes")
@@ -216,6 +221,7 @@ class HybridDashboard:
         self.export_link = widgets.HTML(value="")
         self.plot = widgets.Output(layout=widgets.Layout(min_height="330px"))
         for w, css in ((self.rule, "labkit-rule"), (self.noise, "labkit-noise"), (self.epochs, "labkit-epochs"),
+                       (self.labels, "labkit-labels"),
                        (self.seed, "labkit-seed"), (self.n_seeds, "labkit-seeds"), (self.kappa, "labkit-kappa"),
                        (self.train_button, "labkit-train"), (self.stop_button, "labkit-stop"),
                        (self.export_button, "labkit-export"), (self.result, "labkit-result"),
@@ -287,7 +293,7 @@ class HybridDashboard:
         return LiveSettings(rule=self.rule.value, eta1=self.eta1.value, eta2=self.eta2.value, kappa=self.kappa.value,
                             a_plus=self.a_plus.value, a_minus=self.a_minus.value, epochs=self.epochs.value,
                             seeds=seeds, hidden=self.hidden, batch_size=self.batch_size, noise=self.noise.value,
-                            evals_per_epoch=self.evals_per_epoch)
+                            evals_per_epoch=self.evals_per_epoch, labels=self.labels.value)
 
     # -- running ---------------------------------------------------------------------------
     def run(self, wait: bool = False, timeout: float | None = None):
