@@ -47,7 +47,7 @@ book: setup
 	@bash scripts/build_book.sh
 
 reproduce: setup
-	.venv/bin/labkit reproduce --dataset mnist
+	.venv/bin/labkit reproduce --dataset mnist --out results
 
 reproduce-quick: setup
 	.venv/bin/labkit reproduce --quick

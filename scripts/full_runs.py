@@ -20,7 +20,7 @@ Runs are resumable (labkit.experiments.run_one): a killed process continues each
 checkpoint, and finished runs are reused, so rerunning the same command continues where it
 stopped. A run folder holding a run trained with another loss (the earlier membrane-loss runs)
 is replaced. A finished run keeps eval.json, history.json and model.pt; its checkpoint is deleted.
-Afterwards `labkit reproduce --report-only` rewrites results/mnist/report.md.
+Afterwards `labkit reproduce --report-only --out results` rewrites results/mnist/report.md.
 """
 
 import argparse

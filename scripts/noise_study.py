@@ -9,7 +9,7 @@ writes results/mnist/noise_protocols/<rule>_s<seed>.json: the accuracy under eve
 σ ∈ {0, 0.1, 0.2, 0.3, 0.5}, σ = 0.3 on all 10,000 test digits and the other levels on the first
 --subset digits (labkit.experiments.noise_study). Pieces are written as they finish: rerunning
 the command continues where it stopped. One thread; σ = 0.3 first for every run. Afterwards
-`labkit reproduce --report-only` writes the noise-protocol section of results/mnist/report.md.
+`labkit reproduce --report-only --out results` writes the noise-protocol section of results/mnist/report.md.
 """
 
 import argparse

@@ -267,6 +267,10 @@ CASES = [
     Case("export-not-a-run-folder", 7, ("export", "{tmp}", "--out", "{tmp}/export"), ("model.pt",), "check the path"),
     Case("export-out-is-a-file", 6, ("export", "{tmp}", "--out", "{tmp}/a-file"), ("--out",), "pass a folder",
          before_work=True),
+    Case("reproduce-report-only-without-out", 6, ("reproduce", "--report-only"), ("--out",), "--out results",
+         before_work=True),
+    Case("campaign-report-without-out", 6, ("campaign", "report"), ("--out",), "--out results/plasticity",
+         before_work=True),
     Case("train-history-exists", 6, ("train", *TINY, "--history", "{tmp}/a-file"), ("--history",),
          "pass another file name", before_work=True),
 ]
@@ -419,3 +423,18 @@ def test_train_writes_its_history_with_the_measured_dose(tmp_path):
     stats = record["rule_stats"][0]
     assert {"dose0", "dose1", "cos0", "cos1"} <= set(stats) and stats["dose0"] > 0
     assert record["config"]["reading"] == "mean" and "STDP dose" in out
+
+
+def test_reproduce_without_out_never_writes_into_results_that_exist(tmp_path, monkeypatch):
+    """A run not told where to write goes to a new trial folder when results/ already holds files."""
+    import labkit.experiments.command as command
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "report.md").write_text("committed")
+    seen = {}
+    monkeypatch.setattr(command, "reproduce", lambda *a, **k: seen.update(k) or tmp_path / "r.md")
+    code, out, err = run_labkit(["reproduce", "--quick"])
+    assert code == 0, err
+    assert seen["out"].startswith("results-trial-") and "results-trial-" in out
+    assert (tmp_path / "results" / "report.md").read_text() == "committed"

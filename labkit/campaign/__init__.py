@@ -1,7 +1,7 @@
 """The plasticity study: where (if anywhere) a local rule adds something a gradient does not.
 
 ``labkit campaign run PLAN`` works through a plan's grid (`labkit.campaign.plans`) on one machine or
-many (`labkit.campaign.runner`); ``labkit campaign report`` writes the section "Where local
+many (`labkit.campaign.runner`); ``labkit campaign report --out results/plasticity`` writes the section "Where local
 plasticity helps" and its figures from the committed results (`labkit.campaign.verdicts`).
 """
 

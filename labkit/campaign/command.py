@@ -22,7 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "report section, or list what is done")
     parser.add_argument("plan", nargs="?", default=None, choices=[*PLANS, None], metavar="PLAN",
                         help=f"one of {', '.join(PLANS)} (run, collect, status)")
-    parser.add_argument("--out", default="results/plasticity", help="results folder (default results/plasticity)")
+    parser.add_argument("--out", default=None,
+                        help="results folder (default results/plasticity for run, collect and status; `report` needs "
+                             "it named)")
     parser.add_argument("--storage", default=None,
                         help="SQLAlchemy URL of the shared study database (default sqlite:///OUT/campaign.db)")
     parser.add_argument("--max-points", type=int, default=None, help="stop after running this many points")
@@ -34,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.out_given = args.out is not None
+    args.out = "results/plasticity" if args.out is None else args.out
     if args.action in ("run", "collect", "status") and args.plan is None:
         raise ValueError(f"`labkit campaign {args.action}` needs a PLAN: one of {', '.join(PLANS)}")
     if args.max_points is not None and args.max_points < 1:
@@ -54,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         left = missing_points(args.out, plan)
         print(f"{args.plan}: {len(plan.points) - len(left)} of {len(plan.points)} points done")
         return 0
+    if not args.out_given:
+        raise ValueError("`labkit campaign report` rewrites the report inside the results folder: name it, e.g. "
+                         "--out results/plasticity (a committed report is rewritten only when you say so)")
     path = write_report(args.out)
     print(f"wrote {path}")
     return 0

@@ -234,7 +234,7 @@ def write_report(out: str | os.PathLike = "results/plasticity") -> Path:
     tables = regime_tables(out)
     figures = plot_all(out)
     parts = ["## Where local plasticity helps", "",
-             "Written by `labkit campaign report` from the results under this folder. Every row pairs seeds; "
+             "Written by `labkit campaign report --out results/plasticity` from the results under this folder. Every row pairs seeds; "
              "the verdict is Holm-corrected over the rows of its table (family-wise 5%). Accuracies are test "
              "accuracies, scored once; settings were chosen on validation digits.", ""]
     for name, t in tables.items():

@@ -11,6 +11,7 @@ from .. import data as data_module
 from ..data import mnist_data
 from ..data.record import Data
 from ..foundation.errors import LabkitError
+from ..foundation.paths import trial_folder
 from ..foundation.validation import check_int
 from .claims import DEFAULT_EPOCHS, RUN_ORDER
 from .report import write_report
@@ -114,15 +115,25 @@ def add_arguments(parser) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 15 for MNIST)")
     parser.add_argument("--rules", default=None, help=f"comma-separated subset of {','.join(RUN_ORDER)}")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--out", default="results", help="results folder (default: results/)")
+    parser.add_argument("--out", default=None,
+                        help="results folder; without it the runs and report go to results/ while that is empty, "
+                             "else to a new results-trial-<UTC time>/ (results already there are never written over "
+                             "unless you name the folder, e.g. --out results)")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the report from finished runs")
 
 
 def run(args) -> int:
-    report = reproduce(
-        args.dataset, quick=args.quick, seeds=args.seeds, epochs=args.epochs,
-        rules=tuple(args.rules.split(",")) if args.rules is not None else None, device=args.device, out=args.out,
-        report_only=args.report_only,
-    )
+    rules = tuple(args.rules.split(",")) if args.rules is not None else None
+    out = args.out
+    if out is None:
+        if args.report_only:
+            raise LabkitError("--report-only rewrites the report inside the results folder: name it, e.g. "
+                              "--out results (a committed report is rewritten only when you say so)")
+        _check_options(args.dataset, quick=args.quick, seeds=args.seeds, epochs=args.epochs, rules=rules,
+                       out="results", report_only=False)
+        out = str(trial_folder("results"))
+        print(f"no --out given: runs and report go to {out}/ (pass --out results to add to the committed results)")
+    report = reproduce(args.dataset, quick=args.quick, seeds=args.seeds, epochs=args.epochs, rules=rules,
+                       device=args.device, out=out, report_only=args.report_only)
     print(f"report written: {report}")
     return 0

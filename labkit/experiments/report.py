@@ -440,8 +440,8 @@ def _raster_section(ctx: ReportContext) -> list[str]:
 
 
 def _plasticity_section(ctx: ReportContext) -> list[str]:
-    """"Where local plasticity helps": the section `labkit campaign report` writes into results/plasticity/report.md,
-    included as it stands (its figures linked from here), so the two never disagree."""
+    """"Where local plasticity helps": the section `labkit campaign report --out results/plasticity` writes into
+    results/plasticity/report.md, included as it stands (its figures linked from here), so the two never disagree."""
     path = ctx.out_root / "plasticity" / "report.md"
     if ctx.dataset != "mnist" or not path.is_file():
         return []
