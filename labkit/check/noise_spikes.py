@@ -1,4 +1,4 @@
-"""Exercise 6.4: the input spikes that clipped pixel noise adds to the black background of a digit."""
+"""Exercise 6.3: the input spikes that clipped pixel noise adds to the black background of a digit."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _digit() -> torch.Tensor:
 
 
 def extra_spikes(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 6.4, ``extra_spikes(image, sigma) -> expected extra input spikes per step on black pixels``."""
+    """Check exercise 6.3, ``extra_spikes(image, sigma) -> expected extra input spikes per step on black pixels``."""
     cases = [
         Case("an all-black image", "every black pixel gains the mean of the noise's positive part",
              _case(torch.zeros(28, 28), 0.3),
@@ -53,7 +53,7 @@ def extra_spikes(fn, *, quiet: bool = False) -> CheckResult:
              formula="E[max(0, σz)] = σ · φ(0) = σ / √(2π)"),
         Case("another σ", "the mean of the positive part grows in proportion to σ", _case(_digit(), 0.5)),
     ]
-    return run_cases("6.4", "extra_spikes", fn, cases, quiet=quiet,
+    return run_cases("6.3", "extra_spikes", fn, cases, quiet=quiet,
                      formula="extra spikes = (number of pixels with x = 0) · E[max(0, σz)] = N_black · σ / √(2π)",
                      names=("image", "sigma"))
 
@@ -63,24 +63,24 @@ def extra_spikes(fn, *, quiet: bool = False) -> CheckResult:
 _PHI0 = 1 / math.sqrt(2 * math.pi)
 
 
-@mistake("6.4", "every pixel counted, not only the black ones", "a lit pixel's noise is clipped on both sides and "
+@mistake("6.3", "every pixel counted, not only the black ones", "a lit pixel's noise is clipped on both sides and "
          "averages out; only the BLACK pixels (x = 0) gain spikes")
 def _extra_all_pixels(image, sigma):
     return float(image.numel() * sigma * _PHI0)
 
 
-@mistake("6.4", "the mean of |σz| instead of the positive part", "clipping keeps only the positive half of the "
+@mistake("6.3", "the mean of |σz| instead of the positive part", "clipping keeps only the positive half of the "
          "noise: E[max(0, σz)] is half of E[|σz|]")
 def _extra_abs(image, sigma):
     return float((image == 0).sum()) * sigma * 2 * _PHI0
 
 
-@mistake("6.4", "σ/2 per black pixel", "half the draws are positive, but they are not all of size σ: the mean of "
+@mistake("6.3", "σ/2 per black pixel", "half the draws are positive, but they are not all of size σ: the mean of "
          "the positive part is σ times the normal density at 0")
 def _extra_half_sigma(image, sigma):
     return float((image == 0).sum()) * sigma / 2
 
 
-@mistake("6.4", "dim pixels counted as black", "only pixels that are exactly 0 are black: a faint pixel is lit")
+@mistake("6.3", "dim pixels counted as black", "only pixels that are exactly 0 are black: a faint pixel is lit")
 def _extra_dim(image, sigma):
     return float((image < 0.05).sum()) * sigma * _PHI0

@@ -62,7 +62,7 @@ def astdp_step(model, optimizer, output, loss, coefficients, *, eta1, kappa, ada
 
 
 def robustness_score(curve: dict) -> float:
-    """Exercise 6.1: the trapezoidal mean of accuracy over the noise range."""
+    """Exercise 6.2: the trapezoidal mean of accuracy over the noise range."""
     sigmas = sorted(curve)
     if len(sigmas) < 2 or sigmas[-1] == sigmas[0]:
         raise ValueError("robustness_score needs accuracies at two or more different noise levels")
@@ -71,12 +71,12 @@ def robustness_score(curve: dict) -> float:
 
 
 def extra_spikes(image, sigma: float) -> float:
-    """Exercise 6.4: the input spikes per step that clip(x + σz, 0, 1) adds on black pixels (σ/√(2π) each)."""
+    """Exercise 6.3: the input spikes per step that clip(x + σz, 0, 1) adds on black pixels (σ/√(2π) each)."""
     return float((torch.as_tensor(image) == 0).sum()) * sigma / math.sqrt(2 * math.pi)
 
 
 def paired_interval(hybrid: dict, baseline: dict) -> tuple[float, float]:
-    """Exercise 6.2: mean same-seed difference and its 95 % half-width (Student's t, as the report computes it)."""
+    """Exercise 6.1: mean same-seed difference and its 95 % half-width (Student's t, as the report computes it)."""
     seeds = sorted(hybrid.keys() & baseline.keys())
     if len(seeds) < 2:
         raise ValueError("paired_interval needs at least two seeds that both rules have run")
@@ -86,7 +86,7 @@ def paired_interval(hybrid: dict, baseline: dict) -> tuple[float, float]:
 
 
 def seed_band(curves) -> tuple[np.ndarray, np.ndarray]:
-    """Exercise 6.3: per-epoch mean and sample standard deviation over seeds (curves cut to the shortest)."""
+    """Exercise 6.4: per-epoch mean and sample standard deviation over seeds (curves cut to the shortest)."""
     length = min(len(c) for c in curves)
     a = np.array([c[:length] for c in curves], dtype=np.float64)
     sd = a.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(length)

@@ -90,13 +90,13 @@ EXERCISES: tuple[Exercise, ...] = (
              astdp_step),
     Exercise("5.4", "same_norm_control", "(delta, generator) -> random direction with ‖·‖_F = ‖delta‖_F",
              same_norm_control),
-    Exercise("6.1", "robustness_score", "({sigma: accuracy}) -> mean accuracy over the noise range",
-             robustness_score),
-    Exercise("6.2", "paired_interval", "(hybrid, baseline) -> (mean difference, 95 % half-width) over shared seeds",
+    Exercise("6.1", "paired_interval", "(hybrid, baseline) -> (mean difference, 95 % half-width) over shared seeds",
              paired_interval),
-    Exercise("6.3", "seed_band", "(curves) -> (mean, sd) per epoch over seeds", seed_band),
-    Exercise("6.4", "extra_spikes", "(image, sigma) -> extra input spikes per step that clipped noise adds on black "
+    Exercise("6.2", "robustness_score", "({sigma: accuracy}) -> mean accuracy over the noise range",
+             robustness_score),
+    Exercise("6.3", "extra_spikes", "(image, sigma) -> extra input spikes per step that clipped noise adds on black "
              "pixels", extra_spikes),
+    Exercise("6.4", "seed_band", "(curves) -> (mean, sd) per epoch over seeds", seed_band),
     Exercise("7.1", "count_synaptic_ops", "(spikes, weight) -> int", count_synaptic_ops),
     Exercise("7.2", "activation_sparsity", "([outputs of each layer]) -> fraction of zero outputs",
              activation_sparsity),

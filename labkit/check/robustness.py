@@ -1,4 +1,4 @@
-"""Exercise 6.1: one number for a noise-robustness curve."""
+"""Exercise 6.2: one number for a noise-robustness curve."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _robustness_case(curve, what="score"):
 
 
 def robustness_score(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 6.1, ``robustness_score({sigma: accuracy}) -> trapezoidal mean accuracy over sigma``."""
+    """Check exercise 6.2, ``robustness_score({sigma: accuracy}) -> trapezoidal mean accuracy over sigma``."""
     cases = [
         Case("a flat curve scores its accuracy", "a mean over the range: the area divided by the range's width",
               _robustness_case({0.0: 90.0, 0.3: 90.0}),
@@ -39,7 +39,7 @@ def robustness_score(fn, *, quiet: bool = False) -> CheckResult:
         Case("the range need not start at 0", "the width of the range is not always its largest σ",
               _robustness_case({0.2: 90.0, 0.4: 80.0, 0.6: 60.0}), formula="divide by σ_max − σ_min"),
     ]
-    return run_cases("6.1", "robustness_score", fn, cases, quiet=quiet,
+    return run_cases("6.2", "robustness_score", fn, cases, quiet=quiet,
                      formula="score = Σ_k (σ_{k+1} − σ_k) · (a_k + a_{k+1}) / 2 over the sorted levels, divided by "
                              "(σ_max − σ_min)", names=("curve",))
 
@@ -51,26 +51,26 @@ def _trapezoids(levels, curve):
     return sum((b - a) * (curve[a] + curve[b]) / 2 for a, b in zip(levels, levels[1:]))
 
 
-@mistake("6.1", "the plain mean of the accuracies", "levels are not evenly spaced: each interval weighs by its "
+@mistake("6.2", "the plain mean of the accuracies", "levels are not evenly spaced: each interval weighs by its "
          "width (a mean over the RANGE of sigma, not over the list)")
 def _score_plain_mean(curve):
     return float(sum(curve.values()) / len(curve))
 
 
-@mistake("6.1", "the levels taken in the dict's order", "a dict lists its keys in the order they were added: sort "
+@mistake("6.2", "the levels taken in the dict's order", "a dict lists its keys in the order they were added: sort "
          "the noise levels first")
 def _score_unsorted(curve):
     levels = list(curve)
     return float(_trapezoids(levels, curve) / (max(levels) - min(levels)))
 
 
-@mistake("6.1", "the area not divided by the range", "the score is a MEAN accuracy: the area under the curve "
+@mistake("6.2", "the area not divided by the range", "the score is a MEAN accuracy: the area under the curve "
          "divided by the width of the range")
 def _score_area(curve):
     return float(_trapezoids(sorted(curve), curve))
 
 
-@mistake("6.1", "divided by the largest sigma", "the range starts at the smallest level, which need not be 0: "
+@mistake("6.2", "divided by the largest sigma", "the range starts at the smallest level, which need not be 0: "
          "its width is the largest minus the smallest")
 def _score_by_max(curve):
     levels = sorted(curve)

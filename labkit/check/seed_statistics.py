@@ -1,4 +1,4 @@
-"""Exercises 6.2 and 6.3: the same-seed difference of two rules with its 95 % interval, and the mean
+"""Exercises 6.1 and 6.4: the same-seed difference of two rules with its 95 % interval, and the mean
 and spread of learning curves over seeds."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _interval_one_seed(fn):
 
 
 def paired_interval(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 6.2, ``paired_interval(hybrid, baseline) -> (mean difference, 95 % half-width)``."""
+    """Check exercise 6.1, ``paired_interval(hybrid, baseline) -> (mean difference, 95 % half-width)``."""
     cases = [
         Case("two seeds", "one difference per seed; the interval comes from their mean and their spread",
               _interval_case({0: 97.9, 1: 97.7}, {0: 97.6, 1: 97.7}),
@@ -48,7 +48,7 @@ def paired_interval(fn, *, quiet: bool = False) -> CheckResult:
         Case("one shared seed is an error", "one difference has no spread to estimate", _interval_one_seed,
               formula="raise ValueError when fewer than two seeds are shared"),
     ]
-    return run_cases("6.2", "paired_interval", fn, cases, quiet=quiet,
+    return run_cases("6.1", "paired_interval", fn, cases, quiet=quiet,
                      formula="d_s = hybrid[s] − baseline[s] over the shared seeds; mean d̄; half-width = t_{0.975, n−1} "
                              "· s_d / √n with s_d the sample standard deviation", names=("hybrid", "baseline"))
 
@@ -65,7 +65,7 @@ def _band_case(curves, what):
 
 
 def seed_band(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 6.3, ``seed_band(curves) -> (mean, sd)`` per epoch over seeds."""
+    """Check exercise 6.4, ``seed_band(curves) -> (mean, sd)`` per epoch over seeds."""
     cases = [
         Case("two seeds of three epochs", "one mean and one spread per epoch, taken across the seeds",
               _band_case([[90.0, 95.0, 96.0], [92.0, 95.0, 97.0]], "band"),
@@ -79,7 +79,7 @@ def seed_band(fn, *, quiet: bool = False) -> CheckResult:
         Case("five seeds", "the sample standard deviation divides by n − 1, not n",
               _band_case([[80 + s + e for e in range(6)] for s in range(5)], "band")),
     ]
-    return run_cases("6.3", "seed_band", fn, cases, quiet=quiet,
+    return run_cases("6.4", "seed_band", fn, cases, quiet=quiet,
                      formula="mean_e = (1/n) Σ_s a_s,e;  sd_e = √(Σ_s (a_s,e − mean_e)² / (n − 1)), over the epochs "
                              "every seed reached", names=("curves",))
 
@@ -92,7 +92,7 @@ def _differences(hybrid, baseline, seeds=None):
     return np.array([hybrid[s] - baseline[s] for s in seeds], dtype=np.float64)
 
 
-@mistake("6.2", "the population standard deviation (divide by n)", "the spread of a sample is estimated with n − 1 "
+@mistake("6.1", "the population standard deviation (divide by n)", "the spread of a sample is estimated with n − 1 "
          "in the denominator (ddof=1)")
 def _interval_ddof0(hybrid, baseline):
     d = _differences(hybrid, baseline)
@@ -100,7 +100,7 @@ def _interval_ddof0(hybrid, baseline):
     return mean, half * float(np.sqrt((len(d) - 1) / len(d)))
 
 
-@mistake("6.2", "1.96 instead of Student's t", "with a handful of seeds the interval needs Student's t with n − 1 "
+@mistake("6.1", "1.96 instead of Student's t", "with a handful of seeds the interval needs Student's t with n − 1 "
          "degrees of freedom, much wider than the normal's 1.96")
 def _interval_normal(hybrid, baseline):
     d = _differences(hybrid, baseline)
@@ -109,7 +109,7 @@ def _interval_normal(hybrid, baseline):
     return float(d.mean()), float(1.96 * d.std(ddof=1) / np.sqrt(len(d)))
 
 
-@mistake("6.2", "unpaired means", "a paired interval compares the SAME seed of both rules: take differences seed by "
+@mistake("6.1", "unpaired means", "a paired interval compares the SAME seed of both rules: take differences seed by "
          "seed, only for the seeds both have run")
 def _interval_unpaired(hybrid, baseline):
     seeds = sorted(hybrid.keys() & baseline.keys())
@@ -117,14 +117,14 @@ def _interval_unpaired(hybrid, baseline):
     return mean, reference.paired_interval({s: hybrid[s] for s in seeds}, {s: baseline[s] for s in seeds})[1]
 
 
-@mistake("6.2", "divided by n instead of √n", "the standard error of a mean is s / √n")
+@mistake("6.1", "divided by n instead of √n", "the standard error of a mean is s / √n")
 def _interval_over_n(hybrid, baseline):
     d = _differences(hybrid, baseline)
     mean, half = reference.paired_interval(hybrid, baseline)
     return mean, half / float(np.sqrt(len(d)))
 
 
-@mistake("6.2", "one seed gives an interval instead of an error", "with one shared seed there is no spread to "
+@mistake("6.1", "one seed gives an interval instead of an error", "with one shared seed there is no spread to "
          "estimate: raise a ValueError that says so")
 def _interval_one_seed_nan(hybrid, baseline):
     d = _differences(hybrid, baseline)
@@ -133,7 +133,7 @@ def _interval_one_seed_nan(hybrid, baseline):
     return reference.paired_interval(hybrid, baseline)
 
 
-@mistake("6.3", "the population standard deviation (divide by n)", "the spread over a few seeds is a sample "
+@mistake("6.4", "the population standard deviation (divide by n)", "the spread over a few seeds is a sample "
          "standard deviation: n − 1 in the denominator")
 def _band_ddof0(curves):
     length = min(len(c) for c in curves)
@@ -141,7 +141,7 @@ def _band_ddof0(curves):
     return a.mean(axis=0), a.std(axis=0)
 
 
-@mistake("6.3", "the mean over epochs instead of over seeds", "one value per EPOCH: average down the seeds "
+@mistake("6.4", "the mean over epochs instead of over seeds", "one value per EPOCH: average down the seeds "
          "(axis 0), not along each curve")
 def _band_wrong_axis(curves):
     length = min(len(c) for c in curves)
@@ -149,7 +149,7 @@ def _band_wrong_axis(curves):
     return a.mean(axis=1), a.std(axis=1, ddof=1) if a.shape[1] > 1 else np.zeros(len(a))
 
 
-@mistake("6.3", "NaN for a single seed", "one curve has no spread to estimate; the band has width 0 (the sample "
+@mistake("6.4", "NaN for a single seed", "one curve has no spread to estimate; the band has width 0 (the sample "
          "formula divides by n − 1 = 0)")
 def _band_one_seed_nan(curves):
     length = min(len(c) for c in curves)
@@ -158,7 +158,7 @@ def _band_one_seed_nan(curves):
         return a.mean(axis=0), np.sqrt(((a - a.mean(axis=0)) ** 2).sum(axis=0) / (len(a) - 1))
 
 
-@mistake("6.3", "curves of different lengths not cut", "a run still training has fewer epochs: keep only the "
+@mistake("6.4", "curves of different lengths not cut", "a run still training has fewer epochs: keep only the "
          "epochs that every seed has reached")
 def _band_ragged(curves):
     a = np.array(curves, dtype=np.float64)
