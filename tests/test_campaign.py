@@ -11,7 +11,8 @@ import torch
 from labkit.campaign import PLANS, Plan, missing_points, point_id, run_plan
 from labkit.campaign import runner as runner_module
 from labkit.campaign.regimes import shift_images
-from labkit.campaign.verdicts import compare, holm, regime_tables, write_report
+from labkit.campaign.verdicts import compare, regime_tables, write_report
+from labkit.experiments.statistics import holm
 from labkit.data.record import Data
 
 

@@ -17,49 +17,28 @@ each shift.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
+from ..experiments.statistics import holm, paired_t_p, t_interval
 from ..foundation.io import write_text
 from .figures import plot_all
 from .nmnist import PLAN as NMNIST_PLAN, nmnist_section
 from .plans import PLANS
 from .results import load_results, mean_dose
 
-__all__ = ["compare", "holm", "regime_tables", "write_report"]
-
-
-def _t_quantile(df: int, q: float = 0.975) -> float:
-    from scipy import stats
-
-    return float(stats.t.ppf(q, df))
+__all__ = ["compare", "regime_tables", "write_report"]
 
 
 def compare(a: dict[int, float], b: dict[int, float]) -> dict | None:
-    """Paired comparison of two {seed: accuracy} maps (in points): mean, 95% interval, p, n; None below 2 pairs."""
-    from scipy import stats
-
+    """Paired comparison of two {seed: accuracy} maps (in points): mean, 95% t-interval, two-sided p, n; None below
+    two pairs (`labkit.experiments.statistics`, the report's own arithmetic)."""
     seeds = sorted(set(a) & set(b))
     if len(seeds) < 2:
         return None
     d = [100.0 * (a[s] - b[s]) for s in seeds]
-    n, mean = len(d), sum(d) / len(d)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1))
-    half = _t_quantile(n - 1) * sd / math.sqrt(n)
-    p = 1.0 if sd == 0 and mean == 0 else (0.0 if sd == 0 else float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1)))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "p": p, "n": n}
-
-
-def holm(p_values: list[float], alpha: float = 0.05) -> list[bool]:
-    """Holm's step-down procedure: which of the hypotheses are rejected at family-wise level ``alpha``."""
-    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
-    rejected = [False] * len(p_values)
-    for rank, i in enumerate(order):
-        if p_values[i] > alpha / (len(p_values) - rank):
-            break
-        rejected[i] = True
-    return rejected
+    ci = t_interval(d, 0.95)
+    return {"mean": ci["mean"], "low": ci["low"], "high": ci["high"], "p": paired_t_p(d), "n": ci["n"]}
 
 
 def _verdict(c: dict, rejected: bool) -> str:
