@@ -102,6 +102,14 @@ def test_holm_keeps_the_clear_effect_and_the_control_is_pending_until_it_measure
     text = "\n".join(noise_protocol_lines(tmp_path / "noise_protocols", markdown_table, control_root=control))
     assert "control pending" in text and "random_eta1=0.01_s0.json" in text, \
         "a control that does not measure the protocol does not decide it, and the report says it exists"
-    (control / "dose" / "random_noise_s0.json").write_text(json.dumps({"protocol": "normalized", "test_acc": 0.9}))
+    plan = control / "dose-mnist"
+    plan.mkdir()
+    for seed, (bp, hybrid, rand) in enumerate([(0.950, 0.960, 0.951), (0.948, 0.959, 0.949), (0.952, 0.961, 0.950)]):
+        for variant, acc in (("bp", bp), ("sum", hybrid), ("random", rand)):
+            point = {"regime": "dose", "variant": variant, "seed": seed, **({} if variant == "bp" else {"eta1": 0.01})}
+            (plan / f"{variant}_s{seed}.json").write_text(json.dumps(
+                {"plan": "dose-mnist", "point": point, "epochs": 3, "test_acc": acc, "noise_acc": {"normalized": acc}}))
     text = "\n".join(noise_protocol_lines(tmp_path / "noise_protocols", markdown_table, control_root=control))
-    assert "control pending" not in text and "random_noise_s0.json" in text, "a control under the protocol decides"
+    assert "control pending" not in text, "a control measured under the protocol is reported"
+    # sum − BP on the three seeds: +1.0, +1.1, +0.9 points; sum − random: +0.9, +1.0, +1.1
+    assert "sum − BP +1.00" in text and "sum − random control +1.00" in text and "effect shows" in text

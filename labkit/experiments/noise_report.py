@@ -25,7 +25,7 @@ from ..foundation import paper
 from ..foundation.io import read_json
 from ..noise import NOISE_PROTOCOLS
 from .claims import LABELS
-from .statistics import difference_verdict, holm, paired_t_p, seed_stats
+from .statistics import difference_verdict, holm, paired_t_p, seed_stats, t95
 
 __all__ = ["collect_noise_study", "control_results", "holm_effects", "noise_protocol_lines", "noise_protocol_tables", "paper_match"]
 
@@ -105,6 +105,55 @@ def control_results(root: Path) -> list[Path]:
     """Files of the random-perturbation control (the plasticity study's ``results/plasticity/``), if any exist."""
     folder = Path(root)
     return sorted(p for p in folder.rglob("*") if p.is_file() and "random" in p.name.lower()) if folder.is_dir() else []
+
+
+def _control_lines(control: list[Path], survivors: list[dict], root: Path | None) -> list[str]:
+    """What the random-perturbation control says about the Holm-surviving hybrid effects: for each protocol, sum − BP
+    and sum − control on the same seeds at the lab's η1, from the plasticity study's records that measured it."""
+    records = [r for r in (read_json(p, what="campaign result") for p in _study_records(control))
+               if isinstance(r, dict) and "noise_acc" in r and r.get("point", {}).get("eta1", 0.01) == 0.01]
+    by = {}
+    for r in records:
+        by.setdefault(r["point"]["variant"], {})[r["point"]["seed"]] = r
+    protocols = sorted({e["protocol"] for e in survivors})
+    if not (by.get("bp") and by.get("sum") and by.get("random")) or not any(
+            p in next(iter(by["sum"].values()))["noise_acc"] for p in protocols):
+        seen = (" Random-perturbation runs exist so far only where they do not measure these effects ("
+                + ", ".join(f"`{p.relative_to(root.parent)}`" for p in control[:2]) + (", …" if len(control) > 2 else "")
+                + ": none under these noise protocols).") if control and root is not None else ""
+        return ["- Whether these effects are STDP's, or what any small perturbation of the BP step of the same size "
+                "would do, is **not yet known: control pending** (the plasticity study's random-perturbation rule, "
+                "BP plus a random update with the STDP term's norm, on the same seeds, measured under these "
+                "protocols)." + seen]
+    epochs = next(iter(by["sum"].values())).get("epochs")
+    lines = [f"- The control (the plasticity study's `{next(iter(by['sum'].values()))['plan']}` plan: BP, the "
+             f"literal sum at η1 = 0.01 and BP plus a random update of the sum's STDP norm, same seeds, {epochs} "
+             "epochs where the runs above trained 15):"]
+    shows = False
+    for p in protocols:
+        seeds = sorted(set(by["bp"]) & set(by["sum"]) & set(by["random"]))
+        if len(seeds) < 2 or p not in by["sum"][seeds[0]]["noise_acc"]:
+            continue
+        cols = {}
+        for name, other in (("BP", "bp"), ("random control", "random")):
+            d = [100 * (by["sum"][s]["noise_acc"][p] - by[other][s]["noise_acc"][p]) for s in seeds]
+            st = seed_stats(d)
+            half = t95(len(d)) * st["std"] / math.sqrt(len(d))
+            cols[name] = (st["mean"], st["mean"] - half, st["mean"] + half)
+        shows |= cols["BP"][1] > 0
+        lines.append(f"  - under `{p}`: sum − BP {cols['BP'][0]:+.2f} (95 % {cols['BP'][1]:+.2f} to "
+                     f"{cols['BP'][2]:+.2f}), sum − random control {cols['random control'][0]:+.2f} (95 % "
+                     f"{cols['random control'][1]:+.2f} to {cols['random control'][2]:+.2f}), n = {len(seeds)}")
+    lines.append("  → " + ("the effect shows at that length, and the control row says whether it is STDP's." if shows
+                           else f"at {epochs} epochs the effect itself does not show, so the control cannot decide it: "
+                                "**undecided** until the control is run at the 15 epochs of the runs above."))
+    return lines
+
+
+def _study_records(paths: list[Path]) -> list[Path]:
+    """Every record of the plans whose random-control files are in ``paths`` (BP and the sum beside them)."""
+    folders = sorted({p.parent for p in paths if p.suffix == ".json"})
+    return [q for f in folders for q in sorted(f.glob("*.json"))]
 
 
 def _interval(c: dict) -> str:
@@ -215,18 +264,5 @@ def noise_protocol_lines(folder: Path, markdown_table, control_root: Path | None
                   f"(Holm)**; smaller than the paper's {gain:+.1f} under its (unstated) protocol." for e in survivors]
     if survivors:
         control = control_results(control_root) if control_root is not None else []
-        deciding = [p for p in control if p.suffix == ".json" and any(
-            e["protocol"] in p.read_text(errors="ignore") for e in survivors)]
-        if deciding:
-            lines.append("- Whether these effects are STDP's: the random-perturbation control (BP plus a random "
-                         "update of the STDP term's norm) measured under these protocols is in "
-                         + ", ".join(f"`{p}`" for p in deciding[:4]) + "; it decides it.")
-        else:
-            seen = (" Random-perturbation runs exist so far only where they do not measure these effects ("
-                    + ", ".join(f"`{p.relative_to(control_root.parent)}`" for p in control[:2])
-                    + (", …" if len(control) > 2 else "") + ": none under these noise protocols).") if control else ""
-            lines.append("- Whether these effects are STDP's, or what any small perturbation of the BP step of the "
-                         "same size would do, is **not yet known: control pending** (the plasticity study's "
-                         "random-perturbation rule, BP plus a random update with the STDP term's norm, on the same "
-                         "seeds, measured under these protocols)." + seen)
+        lines += _control_lines(control, survivors, control_root)
     return lines + [""]
