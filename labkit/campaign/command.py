@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["run", "collect", "report", "status"],
                         help="run a plan's missing points, collect results stored by other machines, write the "
                              "report section, or list what is done")
-    parser.add_argument("plan", nargs="?", default=None, choices=[*PLANS, None], metavar="PLAN",
+    parser.add_argument("plan", nargs="?", default=None, choices=list(PLANS), metavar="PLAN",
                         help=f"one of {', '.join(PLANS)} (run, collect, status)")
     parser.add_argument("--out", default=None,
                         help="results folder (default results/plasticity for run, collect and status; `report` needs "
