@@ -241,7 +241,8 @@ def _pretrained(seed: int, eta1: float, images: torch.Tensor, encoder) -> Spikin
     model = SpikingMLP(seed=seed)
     if key not in _PRETRAINED:
         _stdp_pass(model, images, eta1=eta1, layers=(0,), direction="stdp", seed=seed, encoder=encoder)
-        _PRETRAINED.clear()
+        if len(_PRETRAINED) >= 2 * len(LABEL_ETA1):  # a worker moves on seed by seed: keep this seed's passes
+            _PRETRAINED.pop(next(iter(_PRETRAINED)))
         _PRETRAINED[key] = {k: v.clone() for k, v in model.state_dict().items()}
     model.load_state_dict(_PRETRAINED[key])
     return model
