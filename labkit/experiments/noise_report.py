@@ -25,7 +25,7 @@ from ..foundation import paper
 from ..foundation.io import read_json
 from ..noise import NOISE_PROTOCOLS
 from .claims import LABELS
-from .statistics import difference_verdict, holm, paired_t_p, seed_stats, t95
+from .statistics import difference_verdict, holm, paired_t_p, seed_stats, t_interval
 
 __all__ = ["collect_noise_study", "control_results", "holm_effects", "noise_protocol_lines", "noise_protocol_tables", "paper_match"]
 
@@ -137,9 +137,8 @@ def _control_lines(control: list[Path], survivors: list[dict], root: Path | None
         cols = {}
         for name, other in (("BP", "bp"), ("random control", "random")):
             d = [100 * (by["sum"][s]["noise_acc"][p] - by[other][s]["noise_acc"][p]) for s in seeds]
-            st = seed_stats(d)
-            half = t95(len(d)) * st["std"] / math.sqrt(len(d))
-            cols[name] = (st["mean"], st["mean"] - half, st["mean"] + half)
+            ci = t_interval(d, 0.95)
+            cols[name] = (ci["mean"], ci["low"], ci["high"])
         shows |= cols["BP"][1] > 0
         lines.append(f"  - under `{p}`: sum − BP {cols['BP'][0]:+.2f} (95 % {cols['BP'][1]:+.2f} to "
                      f"{cols['BP'][2]:+.2f}), sum − random control {cols['random control'][0]:+.2f} (95 % "
