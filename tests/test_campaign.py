@@ -134,3 +134,19 @@ def test_blur_keeps_the_mean_of_a_centred_digit():
     x[0, 10:18, 12:16] = 1.0
     assert shift_images(x, "blur", 0).sum().item() == pytest.approx(x.sum().item(), rel=1e-5), \
         "a blur spreads the strokes without adding or removing ink (not a mean offset)"
+
+
+def test_seed_zero_of_a_label_budget_reuses_the_network_its_eta1_choice_trained(monkeypatch):
+    """The η1 choice trains seed 0's network at every candidate; seed 0's own point must not train it again."""
+    from labkit.campaign import regimes
+    from labkit.models import SpikingMLP
+
+    fits, scored = [], []
+    monkeypatch.setattr(regimes, "_fit_labels", lambda v, n, s, eta1, data: fits.append((s, eta1)) or SpikingMLP((4, 3, 2)))
+    monkeypatch.setattr(regimes, "_score", lambda model, x, y, seed, enc: scored.append(model) or 0.5)
+    data = tiny_data()
+    for seed in (0, 1):
+        result = regimes.run_labels({"seed": seed, "labels": 100, "variant": "interleave"}, data)
+        assert "seed0_model" not in result and result["chosen"] in ("0.01", "0.1")
+    assert fits == [(0, 0.01), (0, 0.1), (0, 0.01), (0, 0.1), (1, 0.01)], \
+        "seed 0: the two candidates only; seed 1 (whose choice is made again here): candidates, then its own fit"

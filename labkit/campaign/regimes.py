@@ -268,20 +268,25 @@ def choose_label_eta1(variant: str, n: int, data: Data) -> dict:
     """η1⁰ of an STDP method at a label budget, chosen on validation digits 55,000–59,999 with seed 0's
     labelled digits and network; every seed then uses it (one choice per method and budget)."""
     val_x, val_y = data.train_x[_VALIDATION], data.train_y[_VALIDATION]
-    validation = {f"{eta1:g}": _score(_fit_labels(variant, n, 0, eta1, data), val_x, val_y, 0, data.encoder)
-                  for eta1 in LABEL_ETA1}
-    return {"validation": validation, "chosen": max(validation, key=validation.get)}
+    fitted = {f"{eta1:g}": _fit_labels(variant, n, 0, eta1, data) for eta1 in LABEL_ETA1}
+    validation = {key: _score(model, val_x, val_y, 0, data.encoder) for key, model in fitted.items()}
+    chosen = max(validation, key=validation.get)
+    # seed 0's network at the chosen η1 is the one its own point trains: handed over, not trained again
+    return {"validation": validation, "chosen": chosen, "seed0_model": fitted[chosen]}
 
 
 def run_labels(point: dict, data: Data, choose=choose_label_eta1) -> dict:
     """One label budget, one method, one seed; η1⁰ of the STDP methods from ``choose`` (`choose_label_eta1`)."""
     seed, n, variant = point["seed"], point["labels"], point["variant"]
     result = {"epochs": _epochs_for(n), "labelled": min(n, 55_000)}
-    eta1 = None
+    eta1, model = None, None
     if variant != "bp":
-        result.update(choose(variant, n, data))
+        choice = choose(variant, n, data)
+        model = choice.pop("seed0_model", None) if seed == 0 else None
+        result.update({k: v for k, v in choice.items() if k != "seed0_model"})
         eta1 = float(result["chosen"])
-    model = _fit_labels(variant, n, seed, eta1, data)
+    if model is None:
+        model = _fit_labels(variant, n, seed, eta1, data)
     result["validation_acc"] = _score(model, data.train_x[_VALIDATION], data.train_y[_VALIDATION], seed, data.encoder)
     result["test_acc"] = _score(model, data.test_x, data.test_y, seed, data.encoder)
     return result
