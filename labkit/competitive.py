@@ -239,7 +239,9 @@ class CompetitiveLayer(nn.Module):
     """A thin module around the competitive layer's pure functions; W, θ and the labels are buffers.
 
     ``layer(spikes_in)`` returns output spikes; `learn` applies `competitive_update`;
-    `respond`, `fit_labels` and `predict` work on images (rate-coded inside, batch by batch).
+    `respond`, `fit_labels` and `predict` work on images (rate-coded inside, batch by batch), or, with an
+    ``encoder`` whose spikes are the input (e.g. `labkit.encoders.FrameEncoder` for event frames), on what that
+    encoder reads: the layer then sees the encoder's spikes ``[T, B, n_inputs]`` instead of its own rate code.
     """
     def __init__(
         self,
@@ -249,9 +251,10 @@ class CompetitiveLayer(nn.Module):
         *,
         seed: int | None = 0,
         n_classes: int = 10,
+        encoder=None,
     ):
         super().__init__()
-        self.params, self.n_classes = params, n_classes
+        self.params, self.n_classes, self.encoder = params, n_classes, encoder
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         self.register_buffer("weight", init_competitive_weights(n_neurons, n_inputs, params, generator=generator))
         self.register_buffer("theta", torch.zeros(n_neurons))
@@ -271,7 +274,10 @@ class CompetitiveLayer(nn.Module):
         self.theta.copy_(theta)
 
     def encode(self, images: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Rate code ``[T, B, n_inputs]`` of images ``[B, ...]`` with the layer's input gain."""
+        """Rate code ``[T, B, n_inputs]`` of images ``[B, ...]`` with the layer's input gain (or the spikes of the
+        layer's ``encoder``, flattened per step)."""
+        if self.encoder is not None:
+            return self.encoder(images, num_steps, generator).flatten(2)
         return encode_rate(images.flatten(1), num_steps, gain=self.params.gain, generator=generator)
 
     @torch.no_grad()
@@ -282,7 +288,7 @@ class CompetitiveLayer(nn.Module):
         """Spike counts ``[n_images, n_neurons]`` with learning off (deterministic for a given seed), optionally
         under input noise ``noise_sigma`` put in by the protocol ``noise`` (`labkit.noise`) from ``noise_generator``."""
         generator = torch.Generator(device=self.weight.device).manual_seed(seed)
-        code = _GainRateCode(self.params.gain)
+        code = _GainRateCode(self.params.gain) if self.encoder is None else self.encoder
         counts = []
         for start in range(0, len(images), batch_size):
             x = images[start : start + batch_size].to(self.weight.device)

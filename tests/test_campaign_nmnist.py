@@ -132,9 +132,27 @@ def test_the_nmnist_plan_is_table_one_second_column():
              ("bp", "sum", "adaptive", "ann", "bp_rec", "adaptive_rec")}
     assert all(seeds[v] == [0, 1, 2, 3, 4] for v in ("bp", "sum", "adaptive", "ann")), "feed-forward: 5 paired seeds"
     assert seeds["bp_rec"] == seeds["adaptive_rec"] == [0, 1, 2], "recurrent: 3 paired seeds"
-    assert len(plan.points) == 26 and plan.epochs == 10, "one number of epochs for every rule"
+    assert len(plan.points) == 27 and plan.epochs == 5, "one number of epochs for every gradient-trained rule"
     ids = [point_id(p) for p in plan.points]
     assert ids[:6] == ["bp_s0", "sum_s0", "adaptive_s0", "ann_s0", "bp_rec_s0", "adaptive_rec_s0"], "seed by seed"
+    assert ids[-1] == "stdp_only_s0", "the STDP-only classifier, with its own choice of settings, comes last"
+
+
+def test_the_stdp_only_classifier_reads_event_frames_and_chooses_its_settings_on_held_out_digits():
+    from labkit.campaign.nmnist import run_stdp_only_frames, stdp_only_params
+
+    data = frame_data("packed", n=60, n_test=20)
+    grid = {"theta_plus": (0.5,), "threshold": (2.0, 40.0)}
+    result = run_stdp_only_frames(data, 0, grid, n_neurons=12, epochs=1)
+    assert result["sizes"] == [32, 12], "32 inputs per step (the unpacked frame), not the 20 packed bytes"
+    assert [t["threshold"] for t in result["selection"]["trials"]] == [2.0, 40.0]
+    best = max(result["selection"]["trials"], key=lambda t: t["validation_acc"])
+    assert result["selection"]["chosen"]["threshold"] == best["threshold"], "the best validation score is chosen"
+    assert 0.0 <= result["test_acc"] <= 1.0 and result["stdp_epochs"] == 1
+    assert stdp_only_params(0.5, 15.0, 2312).w_sum == pytest.approx(78.0 * 2312 / 784), \
+        "the mean initial weight of the MNIST layer"
+    again = run_stdp_only_frames(data, 0, grid, n_neurons=12, epochs=1)
+    assert again == result, "the same seed gives the same result"
 
 
 @pytest.mark.slow
@@ -145,7 +163,7 @@ def test_a_pilot_plan_runs_through_the_campaign_runner_and_its_report_section(tm
 
     data = data_module.nmnist_sim_data(2000, 500, source="bundled", cache=False, frames="packed")
     plan = Plan("nmnist-pilot", "nmnist", "nmnist-sim", nmnist_points(range(2), range(2), ("bp", "adaptive"),
-                                                                      ("bp_rec",)), epochs=1, notes="pilot")
+                                                                      ("bp_rec",), ()), epochs=1, notes="pilot")
     out = tmp_path / "campaign"
     assert run_plan(plan, out=out, data=data, progress=False, max_points=5) == 5
     partial = nmnist_section(out, plan)
@@ -172,4 +190,4 @@ def test_a_pilot_plan_runs_through_the_campaign_runner_and_its_report_section(tm
         (out / "nmnist-sim").mkdir(exist_ok=True)
         (out / "nmnist-sim" / path.name).write_text(path.read_text())
     report = write_report(out).read_text()
-    assert DATA_LABEL in report and "**partial: 6 of 26 points**" in report, "labkit campaign report includes it"
+    assert DATA_LABEL in report and "**partial: 6 of 27 points**" in report, "labkit campaign report includes it"

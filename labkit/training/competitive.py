@@ -63,6 +63,7 @@ def train_competitive(
     device: str | torch.device = "cpu",
     threads: int | None = 1,
     callback: Callable[[dict], bool | None] | None = None,
+    encoder=None,
 ) -> tuple[CompetitiveLayer, CompetitiveResult | None]:
     """Train a competitive STDP layer without labels, label its neurons, classify the test set.
 
@@ -82,6 +83,9 @@ def train_competitive(
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         threads: CPU threads while training (1 is fastest on a busy or two-core CPU; None: leave
             torch's setting); restored afterwards.
+        encoder: what turns a batch of ``data`` into input spikes: None (default) is the layer's rate code of
+            images; an encoder of `labkit.encoders` (e.g. ``data.encoder`` of simulated N-MNIST, a
+            `FrameEncoder`) makes the layer read that encoder's spikes, its inputs counted per step.
         callback: called after every batch with ``{"epoch", "batch", "batches", "layer"}``;
             returning False stops (after writing the checkpoint) and returns ``(layer, None)``.
 
@@ -103,10 +107,11 @@ def train_competitive(
     n_classes = int(max(train_y.max(), data.test_y.max())) + 1
     config = {
         "n_neurons": n_neurons, "epochs": epochs, "seed": seed, "num_steps": num_steps, "test_steps": test_steps,
-        "batch_size": batch_size, "params": asdict(params),
+        "batch_size": batch_size, "params": asdict(params), **({} if encoder is None else {"encoder": repr(encoder)}),
         **data_identity(getattr(data, "name", "data"), train_x, train_y, data.test_x, data.test_y),
     }
-    layer = CompetitiveLayer(n_neurons, train_x[0].numel(), params, seed=seed, n_classes=n_classes).to(device)
+    n_inputs = train_x[0].numel() if encoder is None else encoder.static(train_x[:1])[0].numel()
+    layer = CompetitiveLayer(n_neurons, n_inputs, params, seed=seed, n_classes=n_classes, encoder=encoder).to(device)
     start_epoch, start_batch, train_seconds = 0, 0, 0.0
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if ckpt is not None and ckpt.is_file():
