@@ -5,6 +5,7 @@ by working through the course are each covered."""
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -14,8 +15,8 @@ import pytest
 import torch
 
 from labkit import check
-from labkit.check import core
-from labkit.check.registry import EXERCISES, by_number, table
+from labkit.check import core, reference
+from labkit.check.registry import EXERCISES, by_name, by_number, table
 from labkit.exercises import find_exercises, leaked_code
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -47,6 +48,59 @@ def test_the_registry_lists_every_exercise_of_the_chapters_once():
         assert SOLUTIONS[e.number].name == e.name, f"exercise {e.number} writes {e.name} in its chapter"
         assert getattr(check, e.name) is e.check, f"check.{e.name} is the registry's check"
         assert f"| {e.number} | `{e.name}` |" in table(), "the table of exercises is made from the registry"
+
+
+def test_the_registry_is_collected_from_the_declarations_in_exercise_order():
+    assert EXERCISES == tuple(sorted(core.DECLARED.values(), key=lambda e: tuple(map(int, e.number.split("."))))), \
+        "EXERCISES is every declaration of the package, by chapter and then by exercise (1.2 before 1.10)"
+    for e in EXERCISES:
+        assert by_number(e.number) is e and by_name(e.name) is e, f"exercise {e.number} is found by number and name"
+        assert e.check.__name__ == e.name, f"the check of {e.number} carries the name of the student's function"
+
+
+def _check_functions():
+    """(module file, check name, whether it is declared) of every check written in labkit/check: a module-level
+    function whose first parameter is ``fn`` and whose keyword ``quiet`` silences it."""
+    found = []
+    for path in sorted(Path(core.__file__).parent.glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if (isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.args.args
+                    and node.args.args[0].arg == "fn" and any(a.arg == "quiet" for a in node.args.kwonlyargs)):
+                declared = any(isinstance(d, ast.Call) and getattr(d.func, "id", None) == "exercise"
+                               for d in node.decorator_list)
+                found.append((path.name, node.name, declared))
+    return found
+
+
+def test_every_check_in_the_package_is_declared_and_exported():
+    checks = _check_functions()
+    assert len(checks) == len(EXERCISES), f"one check per declared exercise, found {[c[:2] for c in checks]}"
+    for module, name, declared in checks:
+        assert declared, f"labkit/check/{module}: the check {name} declares its exercise with @exercise(...)"
+        assert by_name(name).check.__module__ == f"labkit.check.{module[:-3]}", f"{name} is registered from {module}"
+    assert set(check.__all__) >= {e.name for e in EXERCISES}, "labkit.check exports every check by name"
+    from labkit.check import alif_update, astdp_step  # noqa: F401 (the import is the test)
+
+    assert astdp_step is by_name("astdp_step").check, "a check named like its module is the check, not the module"
+
+
+@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.fallback is not None], ids=lambda e: e.number)
+def test_each_declared_fallback_passes_its_check_and_is_the_reference(exercise, capsys):
+    result = exercise.check(exercise.fallback, quiet=True)
+    assert result.passed, f"labkit's version of {exercise.number} passes its own check:\n" + "\n".join(result.messages)
+    assert (result.exercise, result.name) == (exercise.number, exercise.name), \
+        f"check.{exercise.name} reports the exercise it is declared for, not {result.exercise} ({result.name})"
+    assert getattr(reference, exercise.name) is exercise.fallback, f"check.reference.{exercise.name} is the fallback"
+    assert exercise.name in reference.__all__
+
+
+def test_every_exercise_but_the_one_run_in_lava_declares_its_fallback():
+    without = [e.number for e in EXERCISES if e.fallback is None]
+    assert all(by_number(n).check.__module__ == "labkit.check.loihi" and "Lava" in by_number(n).contract
+               for n in without), f"only exercises run in Lava pass their own fallback to check.use, not {without}"
+    assert reference.coefficient_update is by_number("5.2").fallback, "a fallback is found by its own name too"
+    with pytest.raises(AttributeError, match="fallback of every exercise"):
+        reference.no_such_exercise  # noqa: B018
 
 
 def test_every_exercise_has_a_catalogue_of_at_least_three_mistakes_and_100_in_all():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from labkit import check
+from labkit.check import core
 from labkit.check.core import Case, Mismatch, run_cases
 
 
@@ -92,6 +93,38 @@ def test_use_without_a_function_is_explained():
         check.use(lambda x: x, fallback=None, exercise="0.1")
     with pytest.raises(TypeError, match="function itself"):
         check.use(3, fallback=lambda x: x, exercise="0.1")
+
+
+def test_use_without_fallback_takes_the_one_declared_with_the_check(capsys):
+    def stub(trace, spikes, decay):
+        raise NotImplementedError("Exercise 3.1: the trace one step later")
+
+    step = check.use(stub, exercise="3.1")
+    assert step(2.0, 1.0, 0.5) == 2.0, "0.5 * 2 + 1 by labkit's version of exercise 3.1"
+    assert step.fallback is check.registry.by_number("3.1").fallback
+    assert "Exercise 3.1 not written yet" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="declares no fallback"):
+        check.use(stub, exercise="0.99")
+
+
+def test_exercise_declares_a_check_once_by_number_and_name(monkeypatch):
+    monkeypatch.setattr(core, "DECLARED", {})
+
+    def double(fn, *, quiet=False):
+        return run_cases("0.1", "double", fn, _double_cases(), quiet=quiet)
+
+    assert core.exercise("0.1", "(x) -> 2 x", fallback=lambda x: 2 * x)(double) is double, "the check itself"
+    declared = core.DECLARED["0.1"]
+    assert (declared.name, declared.contract, declared.check, declared.fallback(4)) == ("double", "(x) -> 2 x", double, 8)
+    core.exercise("0.1", "(x) -> 2 x")(double)  # declared again (a reloaded module): replaced, no error
+    with pytest.raises(ValueError, match="declared twice"):
+        core.exercise("0.1", "(x) -> 3 x")(lambda fn: None)
+    with pytest.raises(ValueError, match="exercises 0.1 and 0.2"):
+        core.exercise("0.2", "(x) -> 2 x")(double)
+    with pytest.raises(ValueError, match="'N.M'"):
+        core.exercise("1", "(x) -> x")
+    with pytest.raises(ValueError, match="must be a function"):
+        core.exercise("0.3", "(x) -> x", fallback=3)
 
 
 def test_reset_also_forgets_the_failed_verdict(capsys):

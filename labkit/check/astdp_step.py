@@ -7,10 +7,10 @@ import torch
 
 from ..models import SpikingMLP
 from ..plasticity import STDPParams, stdp_update
+from ..rules import RuleParams, UpdateRule
 from ..training import paper_loss
-from . import reference
 from .bptt_step import tiny_batch
-from .core import Case, CheckResult, Mismatch, expect_close, expect_unchanged, mistake, run_cases, snapshot
+from .core import Case, CheckResult, Mismatch, exercise, expect_close, expect_unchanged, mistake, run_cases, snapshot
 
 __all__ = ["astdp_step", "stdp_change"]
 
@@ -49,6 +49,7 @@ def _stdp_unchanged(fn):
     expect_unchanged(before, [pre, post], "the spike tensors")
 
 
+@exercise("5.1", "(pre_spikes, post_spikes, params) -> dW_stdp [n_post, n_pre]", fallback=stdp_update)
 def stdp_change(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 5.1, ``stdp_change(pre_spikes, post_spikes, params) -> ΔW_stdp [n_post, n_pre]``."""
     params = _stdp_params()
@@ -93,7 +94,7 @@ def _astdp_case(eta1, adaptive, steps=1, kappa=0.3, start=1.0):
         for k in range(steps):
             inputs, labels = tiny_batch(k)
             held = list(sides[1][2])  # the student's coefficient tensors, as the rule object holds them
-            for side, step in zip(sides, (reference.astdp_step, fn)):
+            for side, step in zip(sides, (labkit_astdp_step, fn)):
                 model, optimizer, coefficients, loss_fn = side
                 output = model(inputs)
                 step(model, optimizer, output, loss_fn(output.out_membrane, labels), coefficients, eta1=eta1,
@@ -112,6 +113,22 @@ def _astdp_case(eta1, adaptive, steps=1, kappa=0.3, start=1.0):
     return run
 
 
+def labkit_astdp_step(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive, stdp):
+    """labkit's version of exercise 5.3: labkit's rule object (`labkit.rules.UpdateRule.step`), bound to the given
+    model, optimiser and coefficient tensors (updated in place), does the update."""
+    eta2 = optimizer.param_groups[0]["lr"]
+    name = "bp" if eta1 == 0 else ("adaptive" if adaptive else "sum")
+    rule = UpdateRule(name, RuleParams(eta1=eta1, eta2=eta2, adaptive=adaptive, kappa=kappa, stdp=stdp))
+    rule.bind(model)
+    rule.optimizer = optimizer
+    if rule.uses_stdp:
+        for k, c in enumerate(coefficients):
+            rule.coefficients[k] = c  # the caller's tensors
+    return rule.step(output, loss)
+
+
+@exercise("5.3", "(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive, stdp)",
+          fallback=labkit_astdp_step)
 def astdp_step(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 5.3, ``astdp_step(model, optimizer, output, loss, coefficients, *, eta1, kappa, adaptive,
     stdp)``: one update of every layer, W ← W − η2·Adam(∇W L) + η1·diag(c)·ΔW_stdp."""

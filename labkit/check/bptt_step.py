@@ -11,8 +11,7 @@ import torch
 
 from ..models import SpikingMLP
 from ..training import paper_loss
-from . import reference
-from .core import Case, CheckResult, Mismatch, expect_close, mistake, run_cases, show
+from .core import Case, CheckResult, Mismatch, exercise, expect_close, mistake, run_cases, show
 
 __all__ = ["train_step"]
 
@@ -43,7 +42,7 @@ def _step_case(steps: int, loss_fn=_membrane_loss, optimizer="adam", what="weigh
         opt_s, opt_r = make(student), make(ours)
         for k in range(steps):
             inputs, labels = tiny_batch(k)
-            expected = reference.train_step(ours, opt_r, inputs, labels, loss_fn)
+            expected = labkit_train_step(ours, opt_r, inputs, labels, loss_fn)
             got = fn(student, opt_s, inputs, labels, loss_fn)
             if isinstance(got, torch.Tensor):
                 raise Mismatch("the loss as a Python float", f"a tensor {show(got)} (use loss.item())")
@@ -56,6 +55,17 @@ def _step_case(steps: int, loss_fn=_membrane_loss, optimizer="adam", what="weigh
     return run
 
 
+def labkit_train_step(model, optimizer, inputs, labels, loss_fn) -> float:
+    """labkit's version of exercise 4.3: one BPTT step (zero the gradients, forward, loss, backward, optimiser step);
+    the loss."""
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@exercise("4.3", "(model, optimizer, inputs, labels, loss_fn) -> loss (one BPTT update)", fallback=labkit_train_step)
 def train_step(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 4.3, ``train_step(model, optimizer, inputs, labels, loss_fn) -> float``."""
     cases = [

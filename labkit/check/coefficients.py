@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .core import Case, CheckResult, expect_close, expect_unchanged, mistake, run_cases, snapshot
+from .core import Case, CheckResult, exercise, expect_close, expect_unchanged, mistake, run_cases, snapshot
 
 __all__ = ["plasticity_coefficient_update"]
 
@@ -42,6 +42,12 @@ def _coefficient_unchanged(fn):
     expect_unchanged(before, [c, dw, grad], "c, dw and grad")
 
 
+def coefficient_update(c, dw, grad, kappa):
+    """labkit's version of exercise 5.2: clip(c + κ·cos(ΔW[j], −∇W L[j]), 0, 1) per row j (cosine 0 for a zero row)."""
+    return (c + kappa * torch.cosine_similarity(dw, -grad, dim=1, eps=1e-12)).clamp(0.0, 1.0)
+
+
+@exercise("5.2", "(c, dw, grad, kappa) -> clip(c + kappa cos(dw, -grad), 0, 1)", fallback=coefficient_update)
 def plasticity_coefficient_update(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 5.2, ``plasticity_coefficient_update(c, dw, grad, kappa) -> clip(c + κ cos(dw, −grad), 0, 1)``."""
     cases = [

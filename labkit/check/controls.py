@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import torch
 
-from .core import Case, CheckResult, Mismatch, expect_close, expect_unchanged, mistake, run_cases, snapshot, show
+from ..rules import same_norm_random
+from .core import Case, CheckResult, Mismatch, exercise, expect_close, expect_unchanged, mistake, run_cases, snapshot, show
 
 __all__ = ["same_norm_control"]
 
@@ -83,6 +84,7 @@ def _unchanged_case(fn):
     expect_unchanged(before, [delta], "delta")
 
 
+@exercise("5.4", "(delta, generator) -> random direction with ‖·‖_F = ‖delta‖_F", fallback=same_norm_random)
 def same_norm_control(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 5.4, ``same_norm_control(delta, generator) -> random matrix with ‖·‖_F = ‖delta‖_F``."""
     formula = "control = z · ‖ΔW‖_F / ‖z‖_F, z standard normal of ΔW's shape drawn from the generator (0 if ΔW = 0)"

@@ -23,11 +23,22 @@ once, before the answer is looked at), within a time limit, with every answer re
 case fails, each catalogued mistake runs the same case; the first whose answers equal the
 student's, call for call, names the mistake in the hint. Otherwise the case's own nudge is shown.
 Every case has a formula, shown from the second failing attempt on; no hint is the solution.
+
+**Declared where it is checked.** A check declares its exercise with `exercise`, on the check itself::
+
+    @exercise("1.1", "(current, membrane, beta, threshold, reset) -> (spike, membrane)", fallback=labkit_lif_update)
+    def lif_update(fn, *, quiet=False) -> CheckResult: ...
+
+Number, name (the check's own), contract, check and labkit's version to fall back to are written once,
+there (`DECLARED` holds them); `~labkit.check.registry` imports every module of this package and sorts
+the declarations into its list of exercises, from which the table of exercises, ``labkit.check``'s
+names and ``check.reference`` are made; `use` without ``fallback=`` takes the declared one.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -36,9 +47,9 @@ import torch
 
 from .guard import Guard, InputsModified, StudentExit, TimeLimit, freeze, time_limit
 
-__all__ = ["CATALOGUE", "TIME_LIMIT_S", "CheckResult", "Case", "Mismatch", "Mistake", "attempts", "catalogue",
-           "expect_close", "expect_equal", "expect_pair", "expect_unchanged", "mistake", "numeric", "observe", "reset",
-           "run_cases", "show", "snapshot", "to_numpy", "use"]
+__all__ = ["CATALOGUE", "DECLARED", "TIME_LIMIT_S", "CheckResult", "Case", "Exercise", "Mismatch", "Mistake", "attempts",
+           "catalogue", "exercise", "expect_close", "expect_equal", "expect_pair", "expect_unchanged", "mistake",
+           "numeric", "observe", "reset", "run_cases", "show", "snapshot", "to_numpy", "use"]
 
 #: Seconds a case may take before the check stops the student's function (an endless loop).
 TIME_LIMIT_S = 10.0
@@ -135,6 +146,67 @@ def mistake(exercise: str, name: str, hint: str) -> Callable[[Callable], Callabl
 def catalogue(exercise: str) -> list[Mistake]:
     """The catalogued mistakes of ``exercise`` ([] when it has none)."""
     return list(CATALOGUE.get(exercise, []))
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its number, the function the student writes, its contract, its check and labkit's version.
+
+    Attributes:
+        number: ``"N.M"``, exercise M of chapter N.
+        name: the function the student writes, and the name of its check (``check.<name>(<name>)``).
+        contract: the call shape, in one line ("(trace, spikes, decay) -> trace one step later").
+        check: the check, ``check(fn, *, quiet=False) -> CheckResult``.
+        fallback: labkit's function of the same call shape, which `use` runs while the student's is
+            not written (None: the chapter passes its own to `use`).
+    """
+
+    number: str
+    name: str
+    contract: str
+    check: Callable
+    fallback: Callable | None = None
+
+    @property
+    def chapter(self) -> int:
+        return int(self.number.split(".")[0])
+
+    @property
+    def mistakes(self) -> list[Mistake]:
+        """The catalogue of known wrong implementations, in the order a wrong answer is matched against them."""
+        return catalogue(self.number)
+
+
+#: exercise number -> its declaration (`exercise`), filled as the modules of the checks are imported
+DECLARED: dict[str, Exercise] = {}
+_NUMBER = re.compile(r"\d+\.\d+")
+
+
+def exercise(number: str, contract: str, *, fallback: Callable | None = None) -> Callable[[Callable], Callable]:
+    """Declare the decorated check as the check of exercise ``number`` (``"N.M"``) whose function has the
+    check's name and the call shape ``contract``; ``fallback`` is labkit's version, for `use`.
+
+    Raises ValueError when the number is not ``"N.M"``, or when the number or the name is already declared
+    by another check (declaring the same check again, as a reloaded module does, replaces it).
+    """
+    if not isinstance(number, str) or not _NUMBER.fullmatch(number):
+        raise ValueError(f"an exercise number is 'N.M' (chapter N, exercise M), got {number!r}")
+    if fallback is not None and not callable(fallback):
+        raise ValueError(f"the fallback of exercise {number} must be a function, got {fallback!r}")
+
+    def declare(check: Callable) -> Callable:
+        name = check.__name__
+        same_number = DECLARED.get(number)
+        if same_number is not None and same_number.name != name:
+            raise ValueError(f"exercise {number} is declared twice: by the checks {same_number.name} and {name}")
+        for other in DECLARED.values():
+            if other.name == name and other.number != number:
+                raise ValueError(f"the check {name} is declared for exercises {other.number} and {number}: "
+                                 "one exercise per function name")
+        DECLARED[number] = Exercise(number, name, contract, check, fallback)
+        return check
+
+    return declare
 
 
 _failed_attempts: dict[str, int] = {}  # check name -> failing attempts so far
@@ -324,8 +396,14 @@ def _is_unwritten(exc: NotImplementedError) -> bool:
     return str(exc).startswith("Exercise ")
 
 
-def use(student_fn: Callable, *, fallback: Callable, exercise: str) -> Callable:
+_DECLARED_FALLBACK = object()  # `use` without fallback=: the one declared with the exercise's check
+
+
+def use(student_fn: Callable, *, fallback: Callable = _DECLARED_FALLBACK, exercise: str) -> Callable:
     """The student's function, or labkit's ``fallback`` while the exercise is not written.
+
+    Without ``fallback`` it is the one declared with the exercise's check (`Exercise.fallback`), so
+    ``check.use(lif_update, exercise="1.1")`` is enough.
 
     The returned callable calls ``student_fn``; when it raises the exercise's own
     ``NotImplementedError("Exercise N.M: ...")`` it calls ``fallback`` with the same arguments
@@ -333,6 +411,12 @@ def use(student_fn: Callable, *, fallback: Callable, exercise: str) -> Callable:
     Any other error of the student's code is raised as usual. When the exercise's last check
     failed, the first call says that the cells below use the student's version anyway.
     """
+    if fallback is _DECLARED_FALLBACK:
+        declared = DECLARED.get(exercise)
+        fallback = declared.fallback if declared is not None else None
+        if fallback is None:
+            raise TypeError(f"exercise {exercise!r} declares no fallback: pass labkit's function to fall back to, "
+                            "check.use(..., fallback=..., exercise=...)")
     if not callable(fallback):
         raise TypeError(f"check.use(..., fallback=...) needs labkit's function to fall back to, got {show(fallback)}")
     if not callable(student_fn):

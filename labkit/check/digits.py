@@ -8,6 +8,7 @@ import torch
 from .core import (
     Case,
     CheckResult,
+    exercise,
     expect_close,
     expect_unchanged,
     mistake,
@@ -34,6 +35,13 @@ def _mean_case(images, labels, digit, what="mean image"):
 _MEAN = "mean image = (sum of the images whose label equals digit) / (how many there are)"
 
 
+def labkit_class_mean(images, labels, digit):
+    """labkit's version of exercise 0.1: the mean image ``[28, 28]`` of the images whose label is ``digit``."""
+    images, labels = torch.as_tensor(images), torch.as_tensor(labels)
+    return images[labels == digit].mean(dim=0)
+
+
+@exercise("0.1", "(images, labels, digit) -> mean image", fallback=labkit_class_mean)
 def class_mean(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 0.1, ``class_mean(images[N, 28, 28], labels[N], digit) -> mean image[28, 28]``."""
     g = torch.Generator().manual_seed(31)

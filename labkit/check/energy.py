@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..energy import energy_from_counts
-from .core import (Case, CheckResult, Mismatch, expect_close, expect_unchanged, mistake, run_cases, show, snapshot,
+from .core import (Case, CheckResult, Mismatch, exercise, expect_close, expect_unchanged, mistake, run_cases, show, snapshot,
                    to_numpy)
 
 __all__ = ["activation_sparsity", "energy_uj"]
@@ -43,6 +43,14 @@ def _sparsity_random(fn):
     _sparsity_case([hidden, output])(fn)
 
 
+def labkit_activation_sparsity(outputs) -> float:
+    """labkit's version of exercise 7.2: NeuroBench's activation sparsity, the zero entries of all ``outputs`` (one
+    tensor per layer) over all entries."""
+    tensors = [torch.as_tensor(o) for o in outputs]
+    return float(sum(int((t == 0).sum()) for t in tensors) / sum(t.numel() for t in tensors))
+
+
+@exercise("7.2", "([outputs of each layer]) -> fraction of zero outputs", fallback=labkit_activation_sparsity)
 def activation_sparsity(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 7.2, ``activation_sparsity([outputs of each neuron layer]) -> fraction of zero outputs``."""
     formula = "sparsity = (number of zero entries in all layers) / (number of entries in all layers)"
@@ -108,6 +116,14 @@ def _price_against_labkit(fn):
                       rtol=1e-9)
 
 
+def labkit_energy_uj(counts, e_mac_pj, e_ac_pj, e_neuron_pj) -> float:
+    """labkit's version of exercise 7.3: energy per inference in µJ of ``counts`` on `labkit.energy`'s sparsity-aware
+    digital model at these prices."""
+    prices = {"e_mac_pj": e_mac_pj, "e_ac_pj": e_ac_pj, "e_neuron_pj": e_neuron_pj}
+    return energy_from_counts(counts, "digital45", prices).total_uj
+
+
+@exercise("7.3", "(counts, e_mac_pj, e_ac_pj, e_neuron_pj) -> µJ per inference", fallback=labkit_energy_uj)
 def energy_uj(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 7.3, ``energy_uj(counts, e_mac_pj, e_ac_pj, e_neuron_pj) -> µJ per inference``."""
     formula = "E [µJ] = (Effective_MACs · e_mac + Effective_ACs · e_ac + neuron updates · e_neuron) [pJ] · 1e-6"

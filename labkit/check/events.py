@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from ..data import EVENT_DTYPE
-from .core import Case, CheckResult, Mismatch, expect_equal, mistake, numeric, run_cases, show
+from ..data.frames import event_counts
+from .core import Case, CheckResult, Mismatch, exercise, expect_equal, mistake, numeric, run_cases, show
 
 __all__ = ["bin_events", "pixel_events"]
 
@@ -34,6 +35,19 @@ def _pixel_case(log_intensity, threshold, expected=None, what="event counts"):
     return run
 
 
+def labkit_pixel_events(log_intensity, threshold):
+    """labkit's version of exercise 9.1: signed event count per sample of one event-camera pixel (reference-reset model,
+    Gallego et al., TPAMI 2022, eq. 1): n_k = trunc((L_k − ref) / C), then ref moves by n_k·C."""
+    log_intensity = np.asarray(log_intensity, dtype=np.float64)
+    counts = np.zeros(len(log_intensity), dtype=np.int64)
+    level = log_intensity[0]
+    for k in range(1, len(log_intensity)):
+        counts[k] = math.trunc((log_intensity[k] - level) / threshold)
+        level += counts[k] * threshold
+    return counts
+
+
+@exercise("9.1", "(log_intensity, threshold) -> signed event counts", fallback=labkit_pixel_events)
 def pixel_events(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 9.1, ``pixel_events(log_intensity, threshold) -> signed event count per sample``."""
     walk = np.cumsum(np.random.default_rng(9).normal(0.0, 0.4, 300))
@@ -99,6 +113,13 @@ def _random_events(n: int, duration_us: int, seed: int) -> np.ndarray:
     return ev
 
 
+def labkit_bin_events(events, num_bins, duration_us):
+    """labkit's version of exercise 9.2: event counts ``[num_bins, 2, 34, 34]`` (bin, polarity, y, x), bin k = ⌊t ·
+    num_bins / duration_us⌋."""
+    return event_counts(events, num_bins, duration_us)
+
+
+@exercise("9.2", "(events, num_bins, duration_us) -> counts [num_bins, 2, 34, 34]", fallback=labkit_bin_events)
 def bin_events(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 9.2, ``bin_events(events, num_bins, duration_us) -> counts[num_bins, 2, 34, 34]``."""
     many = _random_events(2000, 300_000, 11)

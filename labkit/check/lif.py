@@ -1,17 +1,17 @@
-"""Exercises 1.1–1.4: one step of the leaky integrate-and-fire neuron, its loop over time, the f–I staircase, and
-one step of the adaptive-threshold neuron (ALIF)."""
+"""Exercises 1.1–1.3: one step of the leaky integrate-and-fire neuron, its loop over time, and the f–I staircase
+(exercise 1.4, the adaptive-threshold neuron, is in `~labkit.check.alif`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from ..neurons import ALIF, LIFParams, lif_sequence, lif_step
-from .reference import lif_update as _reference_lif_update
+from ..neurons import LIFParams, lif_sequence, lif_step
 from .core import (
     Case,
     CheckResult,
     Mismatch,
+    exercise,
     expect_close,
     expect_equal,
     expect_pair,
@@ -22,7 +22,7 @@ from .core import (
     snapshot,
 )
 
-__all__ = ["alif_update", "lif_update", "simulate_lif", "theoretical_rate"]
+__all__ = ["lif_update", "simulate_lif", "theoretical_rate"]
 
 
 def _lif_reference(current, membrane, beta, threshold, reset):
@@ -70,6 +70,19 @@ _LIF_SUBTRACT = "r = H(u_{t-1} - threshold);  u_t = beta * u_{t-1} + I_t - thres
 _LIF_ZERO = "r = H(u_{t-1} - threshold);  u_t = beta * (1 - r) * u_{t-1} + I_t"
 
 
+def labkit_lif_update(current, membrane, beta, threshold, reset="subtract"):
+    """labkit's version of exercise 1.1: one step, ``(spike, membrane)``; NumPy in, NumPy out, tensors in, tensors
+    out."""
+    as_numpy = not isinstance(current, torch.Tensor)
+    s, u = lif_step(torch.as_tensor(current, dtype=torch.float64), torch.as_tensor(membrane, dtype=torch.float64),
+                    LIFParams(beta=beta, threshold=threshold, reset=reset))
+    if as_numpy:
+        return s.numpy(), u.numpy()
+    dtype = current.dtype if current.is_floating_point() else torch.get_default_dtype()
+    return s.to(dtype), u.to(dtype)
+
+
+@exercise("1.1", "(current, membrane, beta, threshold, reset) -> (spike, membrane)", fallback=labkit_lif_update)
 def lif_update(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 1.1, ``lif_update(current, membrane, beta, threshold, reset) -> (spike, membrane)``."""
     cases = [
@@ -108,7 +121,7 @@ def lif_update(fn, *, quiet: bool = False) -> CheckResult:
 
 
 def _reference_step(current, membrane, beta, threshold, reset="subtract"):
-    return _reference_lif_update(current, membrane, beta, threshold, reset)
+    return labkit_lif_update(current, membrane, beta, threshold, reset)
 
 
 def _simulated(fn, current, beta=0.9, threshold=1.0, reset="subtract", step=_reference_step):
@@ -168,6 +181,25 @@ def _simulate_one_step(fn):
     expect_close(u, [[1.5, 0.3]], "membranes of one step from rest")
 
 
+def labkit_simulate_lif(current, beta, threshold, reset="subtract", step=None):
+    """labkit's version of exercise 1.2: spikes and membranes ``[T, ...]`` of a LIF neuron from rest.
+
+    With ``step`` (a function shaped like exercise 1.1's ``lif_update``) every time step goes
+    through it; without, labkit's `lif_sequence` runs the whole sequence at once.
+    """
+    current = torch.as_tensor(current)
+    if step is None:
+        return lif_sequence(current, LIFParams(beta=beta, threshold=threshold, reset=reset))
+    membrane, spikes, membranes = torch.zeros_like(current[0]), [], []
+    for t in range(current.shape[0]):
+        s, membrane = step(current[t], membrane, beta, threshold, reset)
+        spikes.append(torch.as_tensor(s))
+        membranes.append(torch.as_tensor(membrane))
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+@exercise("1.2", "(current [T, ...], beta, threshold, reset, step) -> (spikes, membrane) [T, ...]",
+          fallback=labkit_simulate_lif)
 def simulate_lif(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 1.2, ``simulate_lif(current[T, ...], beta, threshold, reset, step) -> (spikes, membrane)``."""
     loop = ("u = zeros like current[0]; for t in range(T): s, u = step(current[t], u, beta, threshold, reset); "
@@ -218,6 +250,25 @@ _RATE_FORMULA = ("n* = floor(ln(1 - threshold (1 - beta) / I) / ln(beta)) + 1 an
                  "threshold (1 - beta); for beta = 1, n* = floor(threshold / I) + 1")
 
 
+def labkit_theoretical_rate(current, beta=0.9, threshold=1.0):
+    """labkit's version of exercise 1.3: the firing rate 1/n* of a LIF neuron reset to zero under constant input (0
+    below rheobase)."""
+    current = np.asarray(current, dtype=float)
+    rates = np.zeros_like(current)
+    for index, i in np.ndenumerate(current):
+        if i <= 0 or (beta < 1 and i / (1 - beta) <= threshold):
+            continue
+        n, u = 1, i
+        while u <= threshold:  # the climb from u = I after a reset, as from rest
+            n, u, previous = n + 1, beta * u + i, u
+            if u == previous:  # converged just below the threshold (rounding at the rheobase)
+                break
+        else:
+            rates[index] = 1.0 / n
+    return rates
+
+
+@exercise("1.3", "(current, beta, threshold) -> 1/n* (reset to zero)", fallback=labkit_theoretical_rate)
 def theoretical_rate(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 1.3, ``theoretical_rate(current, beta, threshold) -> 1/n*`` (reset to zero; 0 below rheobase)."""
     g = np.random.default_rng(13)
@@ -295,7 +346,7 @@ def _lif_zero_drops_input(current, membrane, beta, threshold, reset="subtract"):
 @mistake("1.1", "fixed beta and threshold (0.9 and 1.0)", "you used the numbers of the chapter's example instead "
          "of the beta and threshold arguments")
 def _lif_fixed_constants(current, membrane, beta, threshold, reset="subtract"):
-    return _reference_lif_update(current, membrane, 0.9, 1.0, reset)
+    return labkit_lif_update(current, membrane, 0.9, 1.0, reset)
 
 
 @mistake("1.1", "the membrane changed in place", "the membrane passed in was modified (u *= beta or u += ...): the "
@@ -402,129 +453,3 @@ def _rate_steps(current, beta, threshold):
     current, steps = _climb(current, beta, threshold)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(current > threshold * (1 - beta), np.floor(steps) + 1, 0.0)
-
-
-# ----------------------------------------------------------------------------- 1.4: the adaptive threshold
-
-
-def _alif_reference(current, membrane, adaptation, params):
-    s, (u, a) = params.step(torch.as_tensor(current, dtype=torch.float64),
-                            (torch.as_tensor(membrane, dtype=torch.float64), torch.as_tensor(adaptation, dtype=torch.float64)))
-    return s.numpy(), u.numpy(), a.numpy()
-
-
-def _expect_triple(got):
-    if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise Mismatch("three values (spike, membrane, adaptation)", repr(got)[:200])
-    return got
-
-
-def _alif_case(current, membrane, adaptation, **params):
-    def run(fn):
-        p = ALIF(**params)
-        args = [torch.tensor(v, dtype=torch.float64) for v in (current, membrane, adaptation)]
-        s, u, a = _expect_triple(fn(*args, p))
-        s_ref, u_ref, a_ref = _alif_reference(*args, p)
-        expect_close(a, a_ref, "adaptation", atol=1e-9)
-        expect_close(u, u_ref, "membrane", atol=1e-9)
-        expect_equal(s, s_ref, "spike")
-
-    return run
-
-
-def _alif_sequence_case(reset):
-    def run(fn):
-        p = ALIF(beta=0.9, threshold=1.0, beta_a=0.3, rho=0.9, reset=reset)
-        g = torch.Generator().manual_seed(4)
-        u = a = u_ref = a_ref = torch.zeros(5, dtype=torch.float64)
-        for t in range(40):
-            current = 0.4 + 0.5 * torch.randn(5, generator=g, dtype=torch.float64)
-            s, u, a = _expect_triple(fn(current, u, a, p))
-            s_ref, u_ref, a_ref = _alif_reference(current, u_ref, a_ref, p)
-            expect_close(a, a_ref, f"adaptation at step {t}", atol=1e-6)
-            expect_close(u, u_ref, f"membrane at step {t}", atol=1e-6)
-            expect_equal(s, s_ref, f"spikes at step {t}")
-            u = u_ref = torch.as_tensor(u_ref)  # every step from the reference's state: float32 rounding
-            a = a_ref = torch.as_tensor(a_ref)  # (a bool * 1.0 is float32) does not pile up over 40 steps
-
-    return run
-
-
-_ALIF_THRESHOLD = "theta = threshold + beta_a * a"
-_ALIF = ("theta_{t-1} = threshold + beta_a * a_{t-1};  r = H(u_{t-1} - theta_{t-1});  a_t = rho * a_{t-1} + r;  "
-         "u_t = beta * u_{t-1} + I_t - theta_{t-1} * r;  s_t = H(u_t - (threshold + beta_a * a_t))")
-
-
-def alif_update(fn, *, quiet: bool = False) -> CheckResult:
-    """Check exercise 1.4, ``alif_update(current, membrane, adaptation, params) -> (spike, membrane, adaptation)``."""
-    cases = [
-        Case("without a previous spike: the membrane leaks and integrates, the adaptation decays by rho",
-             "with no reset, this step is the LIF step of exercise 1.1; the adaptation only shrinks",
-             _alif_case([0.2, 0.5], [0.0, 0.4], [0.0, 1.0], beta_a=0.5, rho=0.8),
-             "a_t = rho * a_{t-1};  u_t = beta * u_{t-1} + I_t"),
-        Case("a previous spike raises the adaptation by one and resets the membrane by the threshold it crossed",
-             "the reset signal compares the OLD membrane with the OLD threshold (raised by the OLD adaptation); "
-             "the spike adds one to the adaptation, and 'subtract' removes the threshold the spike crossed",
-             _alif_case([0.3], [1.5], [0.5], beta_a=0.5, rho=0.5), _ALIF),
-        Case("the raised threshold holds back a spike the plain LIF neuron would fire",
-             "the new spike compares u_t with the threshold of the NEW adaptation a_t, not with params.threshold",
-             _alif_case([1.2, 0.0], [0.0, 0.0], [1.0, 0.0], beta_a=0.5, rho=0.9), _ALIF_THRESHOLD),
-        Case("reset 'zero' drops the membrane after a spike; the adaptation still grows",
-             "the reset modes are those of exercise 1.1, with the adapted threshold deciding the reset",
-             _alif_case([0.1, 0.4], [1.5, 1.1], [0.5, 0.0], beta_a=0.5, rho=0.5, reset="zero"), _ALIF),
-        Case("beta_a = 0 is the LIF neuron", "with beta_a = 0 the threshold never moves",
-             _alif_case([0.4, 1.5, 0.0], [2.2, 0.1, 1.0], [3.0, 0.0, 1.0], beta=0.5, threshold=2.0, beta_a=0.0), _ALIF),
-        Case("40 random steps match labkit.neurons.ALIF.step (reset 'subtract')",
-             "run two steps by hand with a strong current and follow a, theta and u", _alif_sequence_case("subtract"),
-             _ALIF),
-        Case("40 random steps match labkit.neurons.ALIF.step (reset 'zero')", "check the 'zero' branch on its own",
-             _alif_sequence_case("zero"), _ALIF),
-    ]
-    return run_cases("1.4", "alif_update", fn, cases, quiet=quiet, formula=_ALIF,
-                     names=("current", "membrane", "adaptation", "params"))
-
-
-def _alif_wrong(current, membrane, adaptation, params, *, new_spike=False, fixed_spike=False, fixed_reset=False,
-                no_decay=False, old_threshold=False):
-    """One step of the ALIF neuron with one of the mistakes students make switched on (the catalogue below)."""
-    theta_old = params.threshold + params.beta_a * adaptation
-    r = (membrane > (params.threshold if fixed_reset else theta_old)) * 1.0
-    crossed = params.threshold if fixed_reset else theta_old
-    if params.reset == "subtract":
-        u = params.beta * membrane + current - crossed * r
-    else:
-        u = params.beta * (1 - r) * membrane + current
-    a = (adaptation if no_decay else params.rho * adaptation)
-    theta = theta_old if old_threshold else params.threshold + params.beta_a * (a + (0 if new_spike else r))
-    s = (u > (params.threshold if fixed_spike else theta)) * 1.0
-    a = a + (s if new_spike else r)
-    return s, u, a
-
-
-@mistake("1.4", "the adaptation grows from the new spike", "a grows from the spike that caused the reset (the one "
-         "of the previous step, r), not from the spike you compute now")
-def _alif_from_new_spike(current, membrane, adaptation, params):
-    return _alif_wrong(current, membrane, adaptation, params, new_spike=True)
-
-
-@mistake("1.4", "the spike compared with the resting threshold", "the new spike compares u_t with the adapted "
-         "threshold theta_t = threshold + beta_a * a_t, not with params.threshold alone")
-def _alif_fixed_spike(current, membrane, adaptation, params):
-    return _alif_wrong(current, membrane, adaptation, params, fixed_spike=True)
-
-
-@mistake("1.4", "the reset judged by the resting threshold", "the reset signal and the amount subtracted use the "
-         "threshold the old membrane met, raised by the old adaptation")
-def _alif_fixed_reset(current, membrane, adaptation, params):
-    return _alif_wrong(current, membrane, adaptation, params, fixed_reset=True)
-
-
-@mistake("1.4", "the adaptation never decays", "between spikes the adaptation shrinks by the factor rho every step")
-def _alif_no_decay(current, membrane, adaptation, params):
-    return _alif_wrong(current, membrane, adaptation, params, no_decay=True)
-
-
-@mistake("1.4", "the spike judged by the old threshold", "the threshold of the new spike comes from the NEW "
-         "adaptation a_t (after its decay and the previous spike), not from a_{t-1}")
-def _alif_old_threshold(current, membrane, adaptation, params):
-    return _alif_wrong(current, membrane, adaptation, params, old_threshold=True)

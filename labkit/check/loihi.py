@@ -14,7 +14,7 @@ from ..loihi.bundle import LayerBundle
 from ..loihi.quantize import loihi_dense, quantize_layer
 from ..loihi.quantize import loihi_lif_step as reference_step
 from ..loihi.sidecar import in_lava, lava_backend
-from .core import Case, CheckResult, Mismatch, expect_equal, mistake, numeric, observe, run_cases, show
+from .core import Case, CheckResult, Mismatch, exercise, expect_equal, mistake, numeric, observe, run_cases, show
 
 __all__ = ["lava_network", "loihi_lif_step"]
 
@@ -64,6 +64,7 @@ def _loihi_step_sequence(fn):
         expect_equal(torch.as_tensor(s).to(torch.int64), s_ref.to(torch.int64), f"spikes at step {t}")
 
 
+@exercise("8.1", "(a, u, v, layer) -> (spikes, u, v) in Loihi's integers", fallback=reference_step)
 def loihi_lif_step(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 8.1, ``loihi_lif_step(a, u, v, layer) -> (spikes, u, v)`` in Loihi's integers."""
     decay = "decay(x, d) = sign(x) · ((|x| · (4096 − d)) >> 12)"
@@ -147,6 +148,7 @@ def _lava_cases():
     ]
 
 
+@exercise("8.3", "(spikes, [(W, b), …], beta, threshold) -> Monitor record [T + L, n_out] (runs in Lava)")
 def lava_network(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 8.3, ``lava_network(spikes [T, n_in], [(W, b), …], beta, threshold) -> spikes [T + L, n_out]``.
 

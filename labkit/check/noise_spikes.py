@@ -7,7 +7,7 @@ import numbers
 
 import torch
 
-from .core import Case, CheckResult, Mismatch, expect_close, mistake, run_cases, show
+from .core import Case, CheckResult, Mismatch, exercise, expect_close, mistake, run_cases, show
 
 __all__ = ["extra_spikes"]
 
@@ -40,6 +40,14 @@ def _digit() -> torch.Tensor:
     return image
 
 
+def labkit_extra_spikes(image, sigma: float) -> float:
+    """labkit's version of exercise 6.3: the input spikes per step that clip(x + σz, 0, 1) adds on black pixels (σ/√(2π)
+    each)."""
+    return float((torch.as_tensor(image) == 0).sum()) * sigma / math.sqrt(2 * math.pi)
+
+
+@exercise("6.3", "(image, sigma) -> extra input spikes per step that clipped noise adds on black pixels",
+          fallback=labkit_extra_spikes)
 def extra_spikes(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 6.3, ``extra_spikes(image, sigma) -> expected extra input spikes per step on black pixels``."""
     cases = [

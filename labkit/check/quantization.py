@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..loihi.quantize import quantize_weights as reference
-from .core import Case, CheckResult, Mismatch, expect_equal, expect_pair, mistake, run_cases, show, to_numpy
+from .core import Case, CheckResult, Mismatch, exercise, expect_equal, expect_pair, mistake, run_cases, show, to_numpy
 
 __all__ = ["quantize_weights"]
 
@@ -36,6 +36,7 @@ def _quant_case(w, bits, expected_m=None, expected_e=None, what="mantissas"):
     return run
 
 
+@exercise("8.2", "(w, bits) -> (mantissa, exponent)", fallback=reference)
 def quantize_weights(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 8.2, ``quantize_weights(w, bits) -> (mantissa, exponent)`` with w ≈ mantissa · 2**exponent."""
     rand = (torch.randn(50, 40, generator=torch.Generator().manual_seed(0)) * 0.05).tolist()

@@ -8,11 +8,12 @@ import numbers
 import numpy as np
 import torch
 
-from ..encoding import encode_latency
+from ..encoding import encode_latency, encode_rate
 from .core import (
     Case,
     CheckResult,
     Mismatch,
+    exercise,
     expect_close,
     expect_equal,
     expect_unchanged,
@@ -100,6 +101,12 @@ def _rate_one_step(fn):
 _RATE_CODE = "s_t = 1.0 where u_t < x, else 0.0, with u_t ~ Uniform(0, 1) drawn from generator for every step and pixel"
 
 
+def labkit_rate_encode(images, num_steps, generator=None):
+    """labkit's version of exercise 2.1: Bernoulli spikes ``[num_steps, *images.shape]``, P(spike) = intensity."""
+    return encode_rate(torch.as_tensor(images), num_steps, generator=generator)
+
+
+@exercise("2.1", "(images, num_steps, generator) -> spikes [num_steps, *images.shape]", fallback=labkit_rate_encode)
 def rate_encode(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 2.1, ``rate_encode(images, num_steps, generator) -> spikes[num_steps, *images.shape]``."""
     cases = [
@@ -140,6 +147,13 @@ def _rmse_case(images, num_steps, what="predicted RMSE"):
 _RMSE = "RMSE(T) = sqrt( mean over all pixels of x (1 - x)  /  T )"
 
 
+def labkit_predicted_rmse(images, num_steps):
+    """labkit's version of exercise 2.2: the predicted RMS error of the rate decoder, sqrt(mean x(1 − x) / T)."""
+    x = torch.as_tensor(images, dtype=torch.float64)
+    return math.sqrt((x * (1 - x)).mean().item() / num_steps)
+
+
+@exercise("2.2", "(images, num_steps) -> float", fallback=labkit_predicted_rmse)
 def predicted_rmse(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 2.2, ``predicted_rmse(images, num_steps) -> sqrt(mean x(1 − x) / T)`` as a float."""
     digits = torch.rand(4, 28, 28, generator=torch.Generator().manual_seed(21)) ** 3
@@ -179,6 +193,12 @@ def _latency_case(image, num_steps, what="latency spikes"):
 _LATENCY = "t_spike = round((1 - x) (T - 1)); spikes[t_spike, pixel] = 1 for every pixel with x > 0"
 
 
+def labkit_latency_encode(images, num_steps):
+    """labkit's version of exercise 2.3: one spike per non-black pixel at step round((1 − x)(T − 1))."""
+    return encode_latency(torch.as_tensor(images), num_steps)
+
+
+@exercise("2.3", "(images, num_steps) -> spikes [num_steps, *images.shape]", fallback=labkit_latency_encode)
 def latency_encode(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 2.3, ``latency_encode(images, num_steps) -> spikes[num_steps, *images.shape]``, one spike each."""
     digit = torch.randint(0, 256, (28, 28), generator=torch.Generator().manual_seed(5)).float() / 255  # MNIST levels
@@ -216,6 +236,16 @@ def _decode_round_trip(fn):
 _DECODE = "x_hat = 1 - t_spike / (T - 1) where the pixel fired, 0 where it did not"
 
 
+def labkit_latency_decode(spikes):
+    """labkit's version of exercise 2.4: intensities from a latency code, 1 − t/(T − 1) where a pixel fired, else 0."""
+    spikes = torch.as_tensor(spikes)
+    steps = spikes.shape[0]
+    fired = spikes.sum(dim=0) > 0
+    t_spike = spikes.argmax(dim=0).to(torch.get_default_dtype())
+    return torch.where(fired, 1 - t_spike / (steps - 1), torch.zeros_like(t_spike))
+
+
+@exercise("2.4", "(spikes [T, ...]) -> intensities [...]", fallback=labkit_latency_decode)
 def latency_decode(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 2.4, ``latency_decode(spikes[T, ...]) -> intensities[...]``."""
     one = lambda t, T: [[1.0] if k == t else [0.0] for k in range(T)]  # noqa: E731

@@ -7,7 +7,7 @@ import torch
 
 from ..models import SpikingMLP
 from ..neurons import LIFParams, lif_step
-from .core import Case, CheckResult, expect_close, expect_equal, expect_pair, mistake, run_cases
+from .core import Case, CheckResult, exercise, expect_close, expect_equal, expect_pair, mistake, run_cases
 
 __all__ = ["recurrent_lif"]
 
@@ -51,6 +51,21 @@ def _recurrent_model_case(fn):
     expect_equal(s, reference.spikes[1], "hidden spikes of SpikingMLP(recurrent=True)")
 
 
+def labkit_recurrent_lif(current, weight, params):
+    """labkit's version of exercise 9.3: LIF neurons driven by ``current`` ``[T, B, n]`` plus their own spikes of the
+    previous step through ``weight`` V ``[n, n]`` (`labkit.neurons.lif_step`); returns (spikes, membrane), each ``[T, B,
+    n]``."""
+    s = torch.zeros_like(current[0])
+    u = torch.zeros_like(current[0])
+    spikes, membranes = [], []
+    for t in range(current.shape[0]):
+        s, u = lif_step(current[t] + torch.nn.functional.linear(s, weight), u, params)
+        spikes.append(s)
+        membranes.append(u)
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+@exercise("9.3", "(current, weight, params) -> (spikes, membrane)", fallback=labkit_recurrent_lif)
 def recurrent_lif(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 9.3, ``recurrent_lif(current [T, B, n], weight V [n, n], params) -> (spikes, membrane)``."""
     formula = "for t = 0 … T−1:  s_t, u_t = lif_step(I_t + s_{t−1} V^T, u_{t−1}, params),  with s_{−1} = u_{−1} = 0"

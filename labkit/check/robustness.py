@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from .core import Case, CheckResult, Mismatch, expect_close, mistake, run_cases, show
+from .core import Case, CheckResult, Mismatch, exercise, expect_close, mistake, run_cases, show
 
 __all__ = ["robustness_score"]
 
@@ -23,6 +23,16 @@ def _robustness_case(curve, what="score"):
     return run
 
 
+def labkit_robustness_score(curve: dict) -> float:
+    """labkit's version of exercise 6.2: the trapezoidal mean of accuracy over the noise range."""
+    sigmas = sorted(curve)
+    if len(sigmas) < 2 or sigmas[-1] == sigmas[0]:
+        raise ValueError("robustness_score needs accuracies at two or more different noise levels")
+    area = sum((b - a) * (curve[a] + curve[b]) / 2 for a, b in zip(sigmas, sigmas[1:]))
+    return area / (sigmas[-1] - sigmas[0])
+
+
+@exercise("6.2", "({sigma: accuracy}) -> mean accuracy over the noise range", fallback=labkit_robustness_score)
 def robustness_score(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 6.2, ``robustness_score({sigma: accuracy}) -> trapezoidal mean accuracy over sigma``."""
     cases = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import reference
-from .core import Case, CheckResult, Mismatch, expect_close, mistake, run_cases, show
+from ..experiments import difference_verdict
+from .core import Case, CheckResult, Mismatch, exercise, expect_close, mistake, run_cases, show
 
 __all__ = ["paired_interval", "seed_band"]
 
@@ -16,7 +16,7 @@ def _interval_case(hybrid, baseline, what="(mean, half-width)"):
         got = fn(dict(hybrid), dict(baseline))
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise Mismatch("a pair (mean difference, half-width)", show(got))
-        expect_close(np.array([float(got[0]), float(got[1])]), np.array(reference.paired_interval(hybrid, baseline)),
+        expect_close(np.array([float(got[0]), float(got[1])]), np.array(labkit_paired_interval(hybrid, baseline)),
                       what, atol=1e-6)
 
     return run
@@ -30,6 +30,19 @@ def _interval_one_seed(fn):
     raise Mismatch("a ValueError (one seed has no spread to estimate)", show(got))
 
 
+def labkit_paired_interval(hybrid: dict, baseline: dict) -> tuple[float, float]:
+    """labkit's version of exercise 6.1: mean same-seed difference and its 95 % half-width (Student's t, as the report
+    computes it)."""
+    seeds = sorted(hybrid.keys() & baseline.keys())
+    if len(seeds) < 2:
+        raise ValueError("paired_interval needs at least two seeds that both rules have run")
+    diffs = [hybrid[s] - baseline[s] for s in seeds]
+    _, half = difference_verdict(diffs)
+    return sum(diffs) / len(diffs), half
+
+
+@exercise("6.1", "(hybrid, baseline) -> (mean difference, 95 % half-width) over shared seeds",
+          fallback=labkit_paired_interval)
 def paired_interval(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 6.1, ``paired_interval(hybrid, baseline) -> (mean difference, 95 % half-width)``."""
     cases = [
@@ -57,13 +70,23 @@ def _band_case(curves, what):
         got = fn([list(c) for c in curves])
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise Mismatch("a pair (mean, sd), one value per epoch each", show(got))
-        mean, sd = reference.seed_band(curves)
+        mean, sd = labkit_seed_band(curves)
         expect_close(np.asarray(got[0], dtype=np.float64), mean, f"{what}: mean", atol=1e-9)
         expect_close(np.asarray(got[1], dtype=np.float64), sd, f"{what}: sd", atol=1e-9)
 
     return run
 
 
+def labkit_seed_band(curves) -> tuple[np.ndarray, np.ndarray]:
+    """labkit's version of exercise 6.4: per-epoch mean and sample standard deviation over seeds (curves cut to the
+    shortest)."""
+    length = min(len(c) for c in curves)
+    a = np.array([c[:length] for c in curves], dtype=np.float64)
+    sd = a.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(length)
+    return a.mean(axis=0), sd
+
+
+@exercise("6.4", "(curves) -> (mean, sd) per epoch over seeds", fallback=labkit_seed_band)
 def seed_band(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 6.4, ``seed_band(curves) -> (mean, sd)`` per epoch over seeds."""
     cases = [
@@ -96,7 +119,7 @@ def _differences(hybrid, baseline, seeds=None):
          "in the denominator (ddof=1)")
 def _interval_ddof0(hybrid, baseline):
     d = _differences(hybrid, baseline)
-    mean, half = reference.paired_interval(hybrid, baseline)
+    mean, half = labkit_paired_interval(hybrid, baseline)
     return mean, half * float(np.sqrt((len(d) - 1) / len(d)))
 
 
@@ -114,13 +137,13 @@ def _interval_normal(hybrid, baseline):
 def _interval_unpaired(hybrid, baseline):
     seeds = sorted(hybrid.keys() & baseline.keys())
     mean = float(np.mean(list(hybrid.values())) - np.mean(list(baseline.values())))
-    return mean, reference.paired_interval({s: hybrid[s] for s in seeds}, {s: baseline[s] for s in seeds})[1]
+    return mean, labkit_paired_interval({s: hybrid[s] for s in seeds}, {s: baseline[s] for s in seeds})[1]
 
 
 @mistake("6.1", "divided by n instead of √n", "the standard error of a mean is s / √n")
 def _interval_over_n(hybrid, baseline):
     d = _differences(hybrid, baseline)
-    mean, half = reference.paired_interval(hybrid, baseline)
+    mean, half = labkit_paired_interval(hybrid, baseline)
     return mean, half / float(np.sqrt(len(d)))
 
 
@@ -130,7 +153,7 @@ def _interval_one_seed_nan(hybrid, baseline):
     d = _differences(hybrid, baseline)
     if len(d) < 2:
         return float(d.mean()), float("nan")
-    return reference.paired_interval(hybrid, baseline)
+    return labkit_paired_interval(hybrid, baseline)
 
 
 @mistake("6.4", "the population standard deviation (divide by n)", "the spread over a few seeds is a sample "

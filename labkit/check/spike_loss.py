@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..readout import rate_loss as labkit_rate_loss
-from .core import Case, CheckResult, Mismatch, expect_close, mistake, numeric, observe, run_cases, show
+from .core import Case, CheckResult, Mismatch, exercise, expect_close, mistake, numeric, observe, run_cases, show
 
 __all__ = ["rate_loss"]
 
@@ -54,6 +54,7 @@ def _rate_labkit(fn):
     expect_close(fn(spikes, labels), labkit_rate_loss(spikes, labels), "loss", atol=1e-5)
 
 
+@exercise("4.4", "(output_spikes, labels) -> (1/T) sum_t CE(s_t, y)", fallback=labkit_rate_loss)
 def rate_loss(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 4.4, ``rate_loss(output_spikes, labels) -> (1/T) Σ_t CE(s_t, y)``, mean over the batch."""
     silent = np.zeros((25, 2, 10))

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..neurons import ATan
-from .core import Case, CheckResult, expect_close, mistake, run_cases
+from .core import Case, CheckResult, exercise, expect_close, mistake, run_cases
 
 __all__ = ["atan_surrogate_grad"]
 
@@ -29,6 +29,13 @@ def _atan_finite_difference(fn):
                   "the derivative of 1/2 + arctan(pi/2 * alpha * x) / pi", atol=1e-6)
 
 
+def labkit_atan_surrogate_grad(x, alpha):
+    """labkit's version of exercise 4.1: the arctangent surrogate's derivative, `labkit.neurons.ATan`
+    ``.derivative``."""
+    return ATan(alpha).derivative(x)
+
+
+@exercise("4.1", "(x, alpha) -> (alpha/2) / (1 + (pi/2 alpha x)^2)", fallback=labkit_atan_surrogate_grad)
 def atan_surrogate_grad(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 4.1, ``atan_surrogate_grad(x, alpha) -> (alpha/2) / (1 + (pi/2 · alpha · x)^2)``."""
     cases = [

@@ -6,9 +6,8 @@ import numpy as np
 import torch
 
 from ..neurons import ATan, spike
-from .core import (Case, CheckResult, Mismatch, expect_close, expect_equal, expect_unchanged, mistake, observe, run_cases,
-                   show,
-                   snapshot)
+from .core import (Case, CheckResult, Mismatch, exercise, expect_close, expect_equal, expect_unchanged, mistake, observe,
+                   run_cases, show, snapshot)
 
 __all__ = ["atan_spike"]
 
@@ -62,6 +61,12 @@ def _spike_unchanged(fn):
     expect_unchanged(before, [x], "x")
 
 
+def labkit_atan_spike(x, alpha=2.0):
+    """labkit's version of exercise 4.2: the spike with the arctangent surrogate, `labkit.neurons.spike` with `ATan`."""
+    return spike(x, ATan(alpha))
+
+
+@exercise("4.2", "(x, alpha) -> H(x) forward, grad · S'(x) backward (an autograd.Function)", fallback=labkit_atan_spike)
 def atan_spike(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 4.2, ``atan_spike(x, alpha)``: Heaviside forward, arctangent surrogate backward."""
     cases = [

@@ -7,7 +7,7 @@ import numbers
 import torch
 
 from ..energy import effective_synaptic_ops
-from .core import Case, CheckResult, Mismatch, mistake, run_cases, show
+from .core import Case, CheckResult, Mismatch, exercise, mistake, run_cases, show
 
 __all__ = ["count_synaptic_ops"]
 
@@ -38,6 +38,7 @@ _TINY_W = [[0.5, 0.0, 1.2], [0.7, 0.3, 0.0]]
 _TINY_S = [[1.0, 0, 1], [0.0, 1, 0], [1.0, 1, 1], [0.0, 0, 0]]
 
 
+@exercise("7.1", "(spikes, weight) -> int", fallback=effective_synaptic_ops)
 def count_synaptic_ops(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 7.1, ``count_synaptic_ops(spikes[..., n_in], weight[n_out, n_in]) -> int``."""
     cases = [

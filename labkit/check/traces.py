@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..stdp import STDPParams, traces
-from .core import Case, CheckResult, expect_close, expect_unchanged, mistake, numeric, run_cases, snapshot
+from ..stdp import STDPParams, stdp_update, traces
+from .core import Case, CheckResult, exercise, expect_close, expect_unchanged, mistake, numeric, run_cases, snapshot
 
 __all__ = ["stdp_pairs", "trace_step"]
 
@@ -40,6 +40,12 @@ def _trace_unchanged(fn):
 _TRACE = "x_t = decay * x_{t-1} + s_t"
 
 
+def labkit_trace_step(trace, spikes, decay):
+    """labkit's version of exercise 3.1: the trace one step later."""
+    return decay * trace + spikes
+
+
+@exercise("3.1", "(trace, spikes, decay) -> trace one step later", fallback=labkit_trace_step)
 def trace_step(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 3.1, ``trace_step(trace, spikes, decay) -> the trace one step later``."""
     cases = [
@@ -94,6 +100,15 @@ _STDP = ("x_t = lambda+ x_{t-1} + pre_t;  dW += A+ * outer(post_t, x_t);  "
          "dW -= A- * lambda- * outer(y_{t-1}, pre_t);  y_t = lambda- y_{t-1} + post_t")
 
 
+def labkit_stdp_pairs(pre, post, params: STDPParams):
+    """labkit's version of exercise 3.2: the pair-based STDP change ΔW ``[n_post, n_pre]`` of one spike train ``[T, n]``
+    per side."""
+    pre, post = torch.as_tensor(pre), torch.as_tensor(post)
+    dtype = torch.promote_types(pre.dtype, post.dtype)
+    return stdp_update(pre.to(dtype)[:, None, :], post.to(dtype)[:, None, :], params)
+
+
+@exercise("3.2", "(pre [T, n_pre], post [T, n_post], params) -> ΔW [n_post, n_pre]", fallback=labkit_stdp_pairs)
 def stdp_pairs(fn, *, quiet: bool = False) -> CheckResult:
     """Check exercise 3.2, ``stdp_pairs(pre[T, n_pre], post[T, n_post], params) -> ΔW[n_post, n_pre]``."""
     p = _stdp_params()
