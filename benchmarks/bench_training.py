@@ -95,10 +95,10 @@ from timing import interleave  # benchmarks/timing.py, beside this script
 from labkit.foundation.allocator import keep_freed_memory
 from labkit.data import mnist_available, mnist_data
 from labkit.encoders import RateEncoder
-from labkit.encoding import encode_rate_indexed
+from labkit.fast.encoding import encode_rate_indexed
 from labkit.models import SpikingMLP
 from labkit.rules import make_rule
-from labkit.sparse import transpose_index
+from labkit.fast.lists import transpose_index
 from labkit.training import paper_loss, predict, resolve_device
 from labkit.training.evaluation import model_inputs
 

@@ -7,8 +7,8 @@
     workflows   data/, training/, energy, loihi/, interop/,     datasets, loops, energy, Lava,
                 plasticity                                      NIR and NeuroBench
     science     neurons, encoding, encoders, sparse, stdp,      the models and their maths
-                competitive, models, rules, noise, readout,
-                kernels
+                competitive, models, rules, noise, readout;
+                fast/ (the opt-in fast backend)
     foundation  foundation/                                     errors, validation, I/O, seeds,
                                                                 runtime, paths, tables, paper
 
@@ -40,7 +40,7 @@ LAYERS_OF = {
     "labkit.foundation": "foundation",
     **dict.fromkeys(("labkit.neurons", "labkit.encoding", "labkit.encoders", "labkit.sparse", "labkit.stdp",
                      "labkit.competitive", "labkit.models", "labkit.rules", "labkit.noise", "labkit.readout",
-                     "labkit.kernels"),
+                     "labkit.fast"),
                     "science"),
     **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.interop",
                      "labkit.plasticity"),

@@ -4,9 +4,8 @@ A `labkit.data.Data` record carries its encoder (``Data.encoder``); the training
 evaluation and the operation counts call it instead of asking how the data is stored.
 
 * `RateEncoder`: static images ``[B, …]`` in [0, 1] become Bernoulli spike trains, a spike
-  with probability :math:`\min(1, g\,x)` at each of T steps (`labkit.encoding.encode_rate_indexed`,
-  the paper's rate code; the list of spikes is remembered for the first layer's sparse product).
-  ``listed`` gives the same spikes as their list alone (`labkit.sparse.SpikeList`).
+  with probability :math:`\min(1, g\,x)` at each of T steps (`labkit.encoding.encode_rate`, the
+  paper's rate code, with random numbers drawn only for the pixels that can spike).
 * `FrameEncoder`: event data stored as frames ``[B, T, …]`` is only made time-first; T is the
   number of stored frames. Frames may be stored as float, bool or uint8 (0/1), or bit-packed
   (``packed=(T, …)``: one row of ``⌈T·…/8⌉`` bytes per sample, `numpy.packbits` order, 8× less
@@ -25,8 +24,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import torch
 
-from .encoding import encode_rate_indexed, list_rate
-from .sparse import SpikeList, remember_index
+from .encoding import encode_rate
 
 __all__ = ["Encoder", "FrameEncoder", "RateEncoder", "frames_if_temporal", "unpack_bits"]
 
@@ -55,13 +53,7 @@ class RateEncoder:
     temporal: ClassVar[bool] = False
 
     def __call__(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        spikes, index = encode_rate_indexed(x, num_steps, gain=self.gain, generator=generator)  # draws where p > 0
-        return remember_index(spikes, index)  # the first layer reuses the list of spikes (labkit.sparse)
-
-    def listed(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> SpikeList:
-        """The same spikes as a call, as their list alone (`labkit.encoding.list_rate`): what the training
-        loop and the evaluators hand a `labkit.models.SpikingMLP`, which reads nothing else."""
-        return list_rate(x, num_steps, gain=self.gain, generator=generator)
+        return encode_rate(x, num_steps, gain=self.gain, generator=generator, silent_draws=False)
 
     def static(self, x: torch.Tensor) -> torch.Tensor:
         return x

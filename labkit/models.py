@@ -11,10 +11,13 @@ Feed-forward layers compute the input currents of all T steps with one matrix pr
 then run the neuron's ``sequence`` (for LIF the fused multi-step `labkit.neurons.lif_sequence`);
 the recurrent layer steps the neuron's ``step`` (`labkit.neurons.lif_step`). The neuron is any
 model of the `labkit.neurons.Neuron` protocol (``neuron=``; LIF by default, e.g.
-``neuron=ALIF()`` for adaptive thresholds). The first layer is a `labkit.sparse.SpikeLinear`: its product skips
-the zeros of the input spikes when they are sparse (``input_product`` chooses). The forward
-pass returns every layer's spikes, so plasticity rules read them from the same pass (no second
-forward pass).
+``neuron=ALIF()`` for adaptive thresholds). The first layer is a `labkit.sparse.SpikeLinear`: an
+`nn.Linear` whose product skips the zeros of the input spikes when they are sparse
+(``input_product`` chooses). The forward pass returns every layer's spikes, so plasticity rules
+read them from the same pass (no second forward pass).
+
+This is the network every chapter trains. `labkit.fast.FastSpikingMLP` is the same network (the
+same parameters, the same sums) computed faster on a CPU, for long runs: an opt-in.
 
 The default reset is to zero: it is what Loihi does, so a trained model deploys to Lava
 unchanged (chapter 8). Pass ``lif=LIFParams(reset="subtract")`` for snnTorch's default.
@@ -30,10 +33,9 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
-from . import kernels
 from .foundation import paper
 from .neurons import ATan, LIFParams, Neuron, Surrogate
-from .sparse import Product, SpikeLinear, SpikeList, spike_linear_slices
+from .sparse import Product, SpikeLinear
 
 __all__ = ["ANNBaseline", "SNNOutput", "SpikingMLP", "he_init_"]
 
@@ -44,9 +46,9 @@ class SNNOutput:
     """What a forward pass of `SpikingMLP` records, all ``[time, batch, n]``.
 
     ``spikes[0]`` is the (flattened) input, ``spikes[l]`` the output of layer l;
-    ``membranes[l - 1]`` the membrane of layer l. An input given as a `labkit.sparse.SpikeList`
-    (the training loop and the evaluators give one) is made a dense tensor the first time
-    ``spikes`` is read; `layer_input` hands over what each layer read as it was, with no copy.
+    ``membranes[l - 1]`` the membrane of layer l. `layer_input` hands over what each layer read as
+    it was: for the fast backend's input given as a list of spikes (`labkit.fast.lists.SpikeList`), that
+    list, which ``spikes`` makes a dense tensor the first time it is read.
     """
 
     __slots__ = ("_spikes", "membranes")
@@ -56,12 +58,12 @@ class SNNOutput:
 
     @property
     def spikes(self) -> tuple[torch.Tensor, ...]:
-        if self._spikes and isinstance(self._spikes[0], SpikeList):
+        if self._spikes and not isinstance(self._spikes[0], torch.Tensor):  # a list of spikes: made dense once
             self._spikes = (self._spikes[0].dense(), *self._spikes[1:])
         return self._spikes
 
-    def layer_input(self, layer: int) -> torch.Tensor | SpikeList:
-        """The spikes layer ``layer`` read (``spikes[layer]``), a `SpikeList` where the input was given as one."""
+    def layer_input(self, layer: int) -> torch.Tensor:
+        """The spikes layer ``layer`` read (``spikes[layer]``; the fast backend's list where it gave one)."""
         return self._spikes[layer]
 
     @property
@@ -161,46 +163,32 @@ class SpikingMLP(nn.Module):
             with torch.no_grad():
                 self.recurrent.weight.normal_(0.0, (1.0 / sizes[1]) ** 0.5, generator=generator)
 
-    def forward(self, x: torch.Tensor | SpikeList) -> SNNOutput:
-        """Every layer's spikes and membranes for the input ``x [time, batch, ...]`` (`SNNOutput`); ``x`` may
-        be a `labkit.sparse.SpikeList` (the list of the input spikes alone), which the first layer reads as is."""
-        s = self._flat_input(x)
-        if s.shape[-1] != self.sizes[0]:
-            raise ValueError(f"input has {s.shape[-1]} features per step, the network expects {self.sizes[0]}")
+    def forward(self, x: torch.Tensor) -> SNNOutput:
+        """Every layer's spikes and membranes for the input ``x [time, batch, ...]`` (`SNNOutput`)."""
+        s = self._flat_input(x)  # [T, B, features]
         spikes, membranes = [s], []
         for index, layer in enumerate(self.layers):
-            if (index == 0 and self.recurrent is None and not torch.is_grad_enabled()
-                    and isinstance(self.neuron, LIFParams)):  # a fast path of the LIF neuron alone
-                first = _first_layer_without_gradients(s, layer, self.neuron)
-                if first is not None:
-                    s, u = first
-                    spikes.append(s)
-                    membranes.append(u)
-                    continue
-            current = layer(s)  # one product over all T·B rows (the first skips the input's zeros)
+            current = layer(s)  # I_t = W s_t + b for all T·B rows in one product
             if index == 0 and self.recurrent is not None:
-                s, u = self._recurrent_layer(current)
+                s, u = self._recurrent_layer(current)  # + V s_{t-1}: step by step
             else:
-                s, u = self.neuron.sequence(current, self.surrogate)
+                s, u = self.neuron.sequence(current, self.surrogate)  # the neuron over all T steps
             spikes.append(s)
             membranes.append(u)
         return SNNOutput(tuple(spikes), tuple(membranes))
 
-    @staticmethod
-    def _flat_input(x: torch.Tensor | SpikeList) -> torch.Tensor | SpikeList:
+    def _flat_input(self, x: torch.Tensor) -> torch.Tensor:
         """The input as ``[time, batch, features]`` (trailing dims flattened), after the checks of its shape and dtype."""
-        if isinstance(x, SpikeList):
-            if x.shape[0] < 1 or not x.dtype.is_floating_point:
-                raise ValueError(f"SpikingMLP expects a SpikeList of at least one time step with a floating dtype, "
-                                 f"got shape {tuple(x.shape)} and {x.dtype}")
-            return x
         if x.dim() < 3 or x.shape[0] < 1:
             raise ValueError(
                 f"SpikingMLP expects [time, batch, features...] with at least one time step, got shape {tuple(x.shape)}"
             )
         if not x.is_floating_point():
             raise ValueError(f"SpikingMLP expects floating-point input (spikes as 0./1.), got {x.dtype}: use x.float()")
-        return x.flatten(2)
+        s = x.flatten(2)
+        if s.shape[-1] != self.sizes[0]:
+            raise ValueError(f"input has {s.shape[-1]} features per step, the network expects {self.sizes[0]}")
+        return s
 
     def _recurrent_layer(self, current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         state = self.neuron.rest(current[0])
@@ -224,24 +212,6 @@ class SpikingMLP(nn.Module):
     def weights(self) -> list[torch.Tensor]:
         """The feed-forward weight matrices ``[n_out, n_in]``, input layer first."""
         return [layer.weight for layer in self.layers]
-
-
-def _first_layer_without_gradients(s: torch.Tensor | SpikeList, layer: SpikeLinear,
-                                   lif: LIFParams) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """``(spikes, membranes)`` of the first layer, as ``lif_sequence(layer(s))`` gives them, for a pass
-    without gradients; ``None`` where the sparse product or the compiled loops do not apply.
-
-    The product is left as the column slices its gather makes (`labkit.sparse.spike_linear_slices`)
-    and the LIF loop reads them, adding the bias (`labkit.kernels.lif_forward_slices`): the pass that
-    would put the T·B × N currents together (a fifth of an inference) is skipped. The same sums and
-    the same operations, so the same values.
-    """
-    if not kernels.available(layer.weight):
-        return None
-    parts = spike_linear_slices(s, layer.weight, layer.product)
-    if parts is None:
-        return None
-    return kernels.lif_forward_slices(parts, layer.bias, s.shape[0], lif.beta, lif.threshold, lif.reset == "zero")
 
 
 class ANNBaseline(nn.Module):

@@ -40,7 +40,6 @@ from typing import Literal, Protocol
 import torch
 from torch import nn
 
-from . import kernels
 from .foundation.validation import check_choice, check_number
 
 __all__ = [
@@ -49,9 +48,11 @@ __all__ = [
     "FastSigmoid",
     "LIF",
     "LIFParams",
+    "LIFSequence",
     "Neuron",
     "Surrogate",
     "lif_sequence",
+    "lif_steps",
     "lif_step",
     "spike",
 ]
@@ -209,8 +210,8 @@ def lif_step(
     return spike(membrane - params.threshold, surrogate), membrane
 
 
-def _lif_steps(current: torch.Tensor, params: LIFParams) -> tuple[torch.Tensor, torch.Tensor]:
-    """The forward recurrence of `_LIFSequence` in torch operations: ``(spikes, membranes)``."""
+def lif_steps(current: torch.Tensor, params: LIFParams) -> tuple[torch.Tensor, torch.Tensor]:
+    """The forward recurrence of `LIFSequence` in torch operations, no gradient: ``(spikes, membranes)``."""
     # Each step writes into its slices of `membranes` and `spikes` in place (no per-step
     # temporaries), with float 0/1 spikes throughout: on the CPU, float kernels run several
     # times faster than boolean masks. The values are bit for bit those of `lif_step`: with
@@ -229,7 +230,7 @@ def _lif_steps(current: torch.Tensor, params: LIFParams) -> tuple[torch.Tensor, 
     return spikes, membranes
 
 
-class _LIFSequence(torch.autograd.Function):
+class LIFSequence(torch.autograd.Function):
     """Fused multi-step LIF: the same recurrence as `lif_step`, with a hand-written BPTT.
 
     Backward, with g = dL/du accumulated from the outputs and from the future::
@@ -240,11 +241,7 @@ class _LIFSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, current: torch.Tensor, params: LIFParams, surrogate: Surrogate):
-        if current.is_contiguous() and kernels.available(current):  # the same operations in one pass (labkit.kernels)
-            spikes, membranes = kernels.lif_forward(current.detach(), params.beta, params.threshold,
-                                                    params.reset == "zero")
-        else:
-            spikes, membranes = _lif_steps(current, params)
+        spikes, membranes = lif_steps(current, params)
         ctx.save_for_backward(membranes, spikes)
         ctx.params, ctx.surrogate = params, surrogate
         ctx.set_materialize_grads(False)  # an unused output's gradient arrives as None, not a tensor of zeros
@@ -285,7 +282,7 @@ def lif_sequence(
     """
     if current.dim() < 1 or current.shape[0] < 1:
         raise ValueError(f"current must be [time, ...] with at least one step, got shape {tuple(current.shape)}")
-    return _LIFSequence.apply(current, params, surrogate)
+    return LIFSequence.apply(current, params, surrogate)
 
 
 class LIF(nn.Module):

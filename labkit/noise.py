@@ -150,7 +150,7 @@ NOISE_PROTOCOLS: dict[str, tuple[str, Callable]] = {
 
 
 #: The protocols that hand the encoder's spikes to the network as they are, at any σ (at σ = 0 every protocol
-#: does): there the spikes may travel as their list alone (`labkit.sparse.SpikeList`).
+#: does): there the spikes may travel as their list alone (`labkit.fast.lists.SpikeList`, the fast backend's).
 LIST_TRANSPARENT = frozenset({"pixel_clip", "normalized", "current"})
 
 

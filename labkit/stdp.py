@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import torch
 
 from .foundation.validation import check_number, check_order
-from .sparse import SpikeList, spike_matmul_t
+from .sparse import spike_matmul_t
 
 __all__ = ["STDPParams", "clip_weights", "decay_matrix", "stdp_update", "stdp_window", "traces", "window_matrix"]
 
@@ -119,7 +119,7 @@ def traces(spikes: torch.Tensor, decay: float) -> torch.Tensor:
 
 
 def stdp_update(
-    pre_spikes: torch.Tensor | SpikeList,
+    pre_spikes: torch.Tensor,
     post_spikes: torch.Tensor,
     params: STDPParams = STDPParams(),
     weight: torch.Tensor | None = None,
@@ -127,7 +127,8 @@ def stdp_update(
     """Pair-based STDP weight change ΔW ``[n_post, n_pre]``, summed over time, averaged over the batch.
 
     Args:
-        pre_spikes: ``[time, batch, n_pre]`` (any trailing shape is flattened), or a `labkit.sparse.SpikeList`.
+        pre_spikes: ``[time, batch, n_pre]`` (any trailing shape is flattened; or the fast backend's list of
+            spikes, `labkit.fast.lists.SpikeList`, which multiplies itself).
         post_spikes: ``[time, batch, n_post]``.
         params: amplitudes and time constants.
         weight: the current weights ``[n_post, n_pre]``; needed only for ``soft_bound``.
@@ -141,7 +142,8 @@ def stdp_update(
             f"{tuple(post_spikes.shape)}"
         )
     steps, batch = pre_spikes.shape[:2]
-    pre = pre_spikes if isinstance(pre_spikes, SpikeList) else pre_spikes.reshape(steps * batch, -1)
+    listed = not isinstance(pre_spikes, torch.Tensor)
+    pre = pre_spikes if listed else pre_spikes.reshape(steps * batch, -1)
     post = post_spikes.reshape(steps, -1)
     if params.soft_bound and weight is None:
         raise ValueError("soft_bound STDP needs the current weight matrix: pass weight=W")
@@ -152,7 +154,7 @@ def stdp_update(
     read = (kernels.transpose(1, 2) @ post).view(len(parts), steps * batch, -1)
     n_post = read.shape[-1]
     both = read[0] if len(parts) == 1 else read.permute(1, 0, 2).reshape(steps * batch, -1)
-    pairs = spike_matmul_t(pre, both)  # [n_pre, parts·n_post]
+    pairs = pre.matmul_t(both) if listed else spike_matmul_t(pre, both)  # [n_pre, parts·n_post]
     pairs = pairs.view(-1, len(parts), n_post).permute(1, 2, 0)  # [parts, n_post, n_pre]
     if not params.soft_bound:
         return pairs[0] / batch

@@ -7,14 +7,14 @@ import torch
 
 from labkit.data import Data
 from labkit.encoders import Encoder, FrameEncoder, RateEncoder, frames_if_temporal
-from labkit.encoding import encode_rate_indexed
+from labkit.encoding import encode_rate
 
 
 def test_the_rate_encoder_draws_the_networks_rate_code():
     images = torch.rand(3, 4, 5, generator=torch.Generator().manual_seed(0))
     got = RateEncoder()(images, 6, torch.Generator().manual_seed(1))
-    want, _ = encode_rate_indexed(images, 6, generator=torch.Generator().manual_seed(1))
-    assert got.shape == (6, 3, 4, 5) and torch.equal(got, want), "the same spikes as encode_rate_indexed, time first"
+    want = encode_rate(images, 6, generator=torch.Generator().manual_seed(1), silent_draws=False)
+    assert got.shape == (6, 3, 4, 5) and torch.equal(got, want), "encode_rate's code, drawn where p > 0, time first"
     assert torch.equal(RateEncoder().static(images), images), "a model without time reads the image itself"
 
 

@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
-from labkit.encoding import check_intensities, decode_rate, encode_latency, encode_rate, encode_rate_indexed
-from labkit.sparse import spike_index
+from labkit.encoding import check_intensities, decode_rate, encode_latency, encode_rate
+from labkit.sparse import nonzeros_by_row
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -17,11 +17,12 @@ def _gen(seed: int) -> torch.Generator:
 
 
 def _indexed_spikes(images, num_steps=25, **kwargs):
-    """The dense spikes of `encode_rate_indexed`: the rate-code tests below run on both encoders."""
-    return encode_rate_indexed(images, num_steps, **kwargs).spikes
+    """The rate code of the lab's encoder: random numbers only where p > 0 (the rate-code tests below run on both
+    streams)."""
+    return encode_rate(images, num_steps, silent_draws=False, **kwargs)
 
 
-RATE_CODES = pytest.mark.parametrize("encode_rate", [encode_rate, _indexed_spikes], ids=["dense", "indexed"])
+RATE_CODES = pytest.mark.parametrize("encode_rate", [encode_rate, _indexed_spikes], ids=["all", "can-spike"])
 
 
 # ----------------------------------------------------------------------------- rate code
@@ -160,7 +161,7 @@ def test_indexed_rate_code_steps_and_pixels_are_independent():
     steps, batch, pixels = 50, 100, 500
     x = torch.full((batch, pixels), 0.5)
     x[:, ::7] = 0.0  # zeros between the pixels that can fire shift which random number each one gets
-    s = encode_rate_indexed(x, steps, generator=_gen(20)).spikes
+    s = _indexed_spikes(x, steps, generator=_gen(20))
     live = s[:, :, x[0] > 0]  # [steps, batch, live pixels]
     for name, a, b in [("consecutive steps", live[1:], live[:-1]), ("neighbouring pixels", live[..., 1:], live[..., :-1]),
                        ("two digits", live[:, 1:], live[:, :-1])]:
@@ -170,44 +171,26 @@ def test_indexed_rate_code_steps_and_pixels_are_independent():
     assert s[:, x == 0].sum() == 0, "pixels with p = 0 never fire"
 
 
-def test_indexed_rate_code_lists_exactly_its_spikes_row_by_row():
-    x = torch.rand(6, 28, 28, generator=_gen(21))
-    x[x < 0.6] = 0.0  # MNIST-like: most pixels black
-    for gain, dtype in [(1.0, torch.float32), (1.7, torch.float32), (0.5, torch.float64)]:
-        code = encode_rate_indexed(x.to(dtype), 9, gain=gain, generator=_gen(22))
-        want = spike_index(code.spikes.view(9 * 6, 784))
-        assert torch.equal(code.index.columns, want.columns), "the listed columns are the spikes' pixels, row by row"
-        assert torch.equal(code.index.offsets, want.offsets), "row t·batch + b owns the spikes of step t, digit b"
-        assert code.index.values is None, "spikes are all ones: no weights"
-        assert code.spikes.dtype == dtype and code.spikes.shape == (9, 6, 28, 28), "time first, the images' dtype"
-
-
 def test_indexed_rate_code_is_deterministic_per_seed_and_handles_empty_and_black_batches():
     x = torch.rand(4, 784, generator=_gen(23))
-    a, b = encode_rate_indexed(x, 25, generator=_gen(5)), encode_rate_indexed(x, 25, generator=_gen(5))
-    assert torch.equal(a.spikes, b.spikes) and torch.equal(a.index.columns, b.index.columns), "same seed, same code"
-    black = encode_rate_indexed(torch.zeros(3, 784), 5, generator=_gen(5))
-    assert black.spikes.sum() == 0 and black.index.columns.numel() == 0, "a black batch fires nothing"
-    assert black.index.offsets.tolist() == [0] * 16, "and every one of its 15 rows is empty"
-    empty = encode_rate_indexed(torch.zeros(0, 784), 5, generator=_gen(5))
-    assert empty.spikes.shape == (5, 0, 784) and empty.index.offsets.tolist() == [0], "an empty batch: no rows"
-    with pytest.raises(ValueError, match="batch dimension"):
-        encode_rate_indexed(torch.tensor(0.5), 5)
+    a, b = _indexed_spikes(x, 25, generator=_gen(5)), _indexed_spikes(x, 25, generator=_gen(5))
+    assert torch.equal(a, b), "same seed, same code"
+    black = _indexed_spikes(torch.zeros(3, 784), 5, generator=_gen(5))
+    assert black.shape == (5, 3, 784) and black.sum() == 0, "a black batch fires nothing"
+    empty = _indexed_spikes(torch.zeros(0, 784), 5, generator=_gen(5))
+    assert empty.shape == (5, 0, 784), "an empty batch: no rows"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine: the CUDA encoder check is skipped")
 def test_indexed_rate_code_runs_on_cuda_with_the_same_statistics():
     x = torch.full((200, 500), 0.3, device="cuda")
     x[:, ::5] = 0.0
-    code = encode_rate_indexed(x, 40, generator=torch.Generator(device="cuda").manual_seed(0))
-    assert code.spikes.device.type == "cuda" and code.index.columns.device.type == "cuda", "stays on the GPU"
-    want = spike_index(code.spikes.view(40 * 200, 500))
-    assert torch.equal(code.index.columns, want.columns) and torch.equal(code.index.offsets, want.offsets), \
-        "lists exactly its spikes, row by row"
-    live = code.spikes[:, x == 0.3]
+    spikes = _indexed_spikes(x, 40, generator=torch.Generator(device="cuda").manual_seed(0))
+    assert spikes.device.type == "cuda", "stays on the GPU"
+    live = spikes[:, x == 0.3]
     sigma = math.sqrt(0.3 * 0.7 / live.numel())
     assert abs(live.mean().item() - 0.3) < 5 * sigma, "fires with probability p on the GPU too"
-    assert code.spikes[:, x == 0].sum() == 0, "and never where p = 0"
+    assert spikes[:, x == 0].sum() == 0, "and never where p = 0"
 
 
 # ----------------------------------------------------------------------------- latency code
@@ -252,30 +235,9 @@ def test_latency_code_is_deterministic_and_sparser_than_rate_code():
 
 # ----------------------------------------------------------------------------- the frozen rate code
 #
-# Long training runs and committed results were produced with the rate code as it was first written
-# (random numbers only where p > 0, listed with torch operations). Faster implementations must keep
-# it bit for bit: for the same generator state, the same spikes, the same list and the same stream
-# of random numbers after it. `_rate_code_as_first_written` is that code, kept here unchanged.
-
-
-def _rate_code_as_first_written(images, num_steps, gain, generator):
-    batch = images.shape[0]
-    features = images[0].numel() if batch else 0
-    p = images.detach().reshape(-1)
-    if gain != 1.0:
-        p = (p * gain).clamp_(max=1.0)
-    candidates = p.nonzero().squeeze(1)
-    noise = torch.rand((num_steps, candidates.numel()), generator=generator, device=images.device, dtype=images.dtype)
-    fired = noise < p.index_select(0, candidates)
-    step_starts = torch.arange(num_steps, device=images.device).mul_(batch * features).unsqueeze(1)
-    flat = (step_starts + candidates).masked_select(fired)
-    spikes = torch.zeros(num_steps * images.numel(), device=images.device, dtype=images.dtype)
-    spikes.index_fill_(0, flat, 1.0)
-    index_type = torch.int32 if spikes.numel() < 2**31 else torch.long
-    row_starts = torch.arange(num_steps * batch + 1, device=images.device).mul_(features)
-    offsets = torch.searchsorted(flat, row_starts).to(index_type)
-    columns = flat.remainder(features).to(index_type) if features else flat.to(index_type)
-    return spikes.view(num_steps, *images.shape), columns, offsets
+# Long training runs and committed results were produced with the lab's rate code (random numbers
+# only where p > 0). It must stay as it is, bit for bit: for the same generator state, the same
+# spikes and the same stream of random numbers after them, or those results no longer reproduce.
 
 
 def _digits(seed: int, shape=(64, 28, 28)) -> torch.Tensor:
@@ -285,39 +247,23 @@ def _digits(seed: int, shape=(64, 28, 28)) -> torch.Tensor:
     return x
 
 
-@pytest.mark.parametrize("shape, steps, gain, dtype", [
-    ((64, 28, 28), 25, 1.0, torch.float32), ((33, 784), 25, 1.2, torch.float32), ((9, 4, 30), 7, 0.8, torch.float64),
-    ((1, 784), 1, 1.0, torch.float32), ((300,), 25, 1.0, torch.float32)])
-def test_the_indexed_rate_code_is_frozen_as_first_written(shape, steps, gain, dtype):
-    x = _digits(30, shape).to(dtype)
-    g_new, g_old = _gen(31), _gen(31)
-    for draw in range(2):  # the second batch checks that the generator is left where the old code left it
-        new = encode_rate_indexed(x, steps, gain=gain, generator=g_new)
-        spikes, columns, offsets = _rate_code_as_first_written(x, steps, gain, g_old)
-        assert torch.equal(new.spikes, spikes) and new.spikes.dtype == spikes.dtype, f"batch {draw}: the same spikes"
-        assert torch.equal(new.index.columns, columns) and new.index.columns.dtype == columns.dtype, \
-            f"batch {draw}: the same columns, row by row"
-        assert torch.equal(new.index.offsets, offsets) and new.index.offsets.dtype == offsets.dtype, \
-            f"batch {draw}: the same row offsets"
-    assert torch.equal(g_new.get_state(), g_old.get_state()), "the generator continues where the old code left it"
-
-
-def _digest(code) -> str:
+def _digest(spikes: torch.Tensor) -> str:
+    """SHA-256 (first 16 hex digits) of the spikes and of their list, row by row (columns, then offsets, int32)."""
+    listed = nonzeros_by_row(spikes.reshape(-1, spikes[0, 0].numel()))
     h = hashlib.sha256()
-    for t in (code.spikes, code.index.columns, code.index.offsets):
+    for t in (spikes, listed.columns.to(torch.int32), listed.offsets.to(torch.int32)):
         h.update(t.contiguous().numpy().tobytes())
     return h.hexdigest()[:16]
 
 
-def test_the_indexed_rate_code_matches_its_stored_digest():
-    # Golden values: SHA-256 (first 16 hex digits) of the spikes, columns and offsets (raw bytes, in
-    # that order) of two consecutive batches, written by encode_rate_indexed as first written (commit
-    # 24df9f5, torch 2.13.0) for these digits and seeds. A change of the code, of the generator's
-    # stream or of the layout of the list shows here even if the copy above were changed along with it.
+def test_the_lab_rate_code_matches_its_stored_digest():
+    # Golden values of two consecutive batches, recorded when the code was first written (commit 24df9f5,
+    # torch 2.13.0) for these digits and seeds: the second batch shows that the generator is left where the
+    # first one left it. A change of the code or of the generator's stream shows here.
     x = _digits(2026)
     for gain, want in [(1.0, ("6a856e9df5c31024", "67f8f59d35339dfc")), (1.2, ("5405e14df8c53f19", "e76c47be5838e706"))]:
         g = _gen(25)
-        got = tuple(_digest(encode_rate_indexed(x, 25, gain=gain, generator=g)) for _ in range(2))
+        got = tuple(_digest(encode_rate(x, 25, gain=gain, generator=g, silent_draws=False)) for _ in range(2))
         assert got == want, f"gain {gain}: the frozen rate code's digest (got {got})"
 
 
@@ -327,21 +273,3 @@ def test_the_dense_rate_code_is_unchanged():
     g = _gen(33)
     want = (torch.rand((25, 5, 50), generator=_gen(33)) < x).float()
     assert torch.equal(encode_rate(x, 25, generator=g), want), "one uniform number per pixel and step, rand < p"
-
-
-@pytest.mark.parametrize("kernels_on", [True, False], ids=["compiled", "torch"])
-def test_list_rate_lists_the_spikes_of_the_indexed_code_and_leaves_the_generator_alike(kernels_on, monkeypatch):
-    from labkit import kernels
-    from labkit.encoding import list_rate
-
-    if not kernels_on:
-        monkeypatch.setattr(kernels, "_compiled", {})
-    images = torch.rand(9, 28, 28, generator=torch.Generator().manual_seed(40))
-    images[images < 0.6] = 0.0
-    g_list, g_code = torch.Generator().manual_seed(41), torch.Generator().manual_seed(41)
-    listed = list_rate(images, 12, gain=1.3, generator=g_list)
-    code = encode_rate_indexed(images, 12, gain=1.3, generator=g_code)
-    assert listed.shape == (12, 9, 784) and listed.dtype == images.dtype
-    assert torch.equal(listed.index.columns, code.index.columns) and torch.equal(listed.index.offsets, code.index.offsets)
-    assert torch.equal(listed.dense(), code.spikes.flatten(2)), "the same spikes"
-    assert torch.equal(g_list.get_state(), g_code.get_state()), "and the stream continues where it would"

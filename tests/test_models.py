@@ -221,27 +221,6 @@ def test_fused_forward_and_gradients_equal_the_per_step_loop(reset):
 
 
 
-@pytest.mark.parametrize("reset, bias", [("zero", True), ("subtract", True), ("zero", False)])
-def test_a_pass_without_gradients_gives_what_the_pass_with_them_gives(reset, bias):
-    # without gradients the first layer's currents stay in the slices its gather makes them in
-    # (labkit.sparse.spike_linear_slices, labkit.kernels.lif_forward_slices): the same values, bit for bit
-    from labkit.encoding import list_rate
-
-    model = SpikingMLP((784, 300, 10), seed=2, lif=LIFParams(beta=0.9, threshold=0.6, reset=reset), bias=bias)
-    if bias:
-        with torch.no_grad():
-            model.layers[0].bias.normal_(0.0, 0.3, generator=torch.Generator().manual_seed(3))
-    images = torch.rand(70, 784, generator=torch.Generator().manual_seed(4))
-    images[images < 0.8] = 0.0
-    for x in (_spikes((12, 70, 784), p=0.12, seed=4), list_rate(images, 12, generator=torch.Generator().manual_seed(5))):
-        with_grad = model(x)
-        with torch.no_grad():
-            without = model(x)
-        for a, b in zip(with_grad.spikes[1:] + with_grad.membranes, without.spikes[1:] + without.membranes):
-            assert torch.equal(a.detach(), b), "every layer's spikes and membranes agree"
-        assert 0.02 < with_grad.spikes[1].mean() < 0.6, "the hidden layer fires now and then: resets are exercised"
-
-
 # ----------------------------------------------------------------------------- the neuron seam
 
 

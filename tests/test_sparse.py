@@ -1,4 +1,4 @@
-"""Products that skip the zeros of spike trains (labkit/sparse.py)."""
+"""Products that skip the zeros of spike trains (labkit/sparse.py): the default path's."""
 
 import pytest
 import torch
@@ -9,16 +9,11 @@ from labkit.stdp import STDPParams, stdp_update
 from labkit.sparse import (
     SPARSE_MAX_DENSITY,
     SPARSE_MIN_WIDTH,
-    SpikeIndex,
-    SpikeList,
     choose_product,
-    column_index,
-    known_index,
-    remember_index,
-    spike_index,
+    nonzeros_by_column,
+    nonzeros_by_row,
     spike_linear,
     spike_matmul_t,
-    transpose_index,
 )
 
 
@@ -27,20 +22,46 @@ def spikes(shape, rate, seed):
     return (torch.rand(shape, generator=g) < rate).float()
 
 
-def test_spike_index_lists_each_rows_nonzero_columns():
+def test_nonzeros_are_listed_row_by_row_and_column_by_column():
     x = torch.tensor([[0.0, 1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
-    index = spike_index(x)
-    assert index.columns.tolist() == [1, 3, 0], "columns of the nonzeros, row by row"
-    assert index.offsets.tolist() == [0, 2, 2, 3], "row r owns columns[offsets[r]:offsets[r+1]] (an empty row: none)"
-    assert index.values is None, "all-ones input is spikes: no weights needed"
-    transposed = spike_index(x.t())
-    assert transposed.columns.tolist() == [2, 0, 0], "xᵀ, read from the transposed view"
-    assert transposed.offsets.tolist() == [0, 1, 2, 2, 3], "rows of xᵀ: columns of x"
-    weighted_t = spike_index((torch.tensor([[0.0, 2.5], [0.5, 0.0]])).t())
-    assert weighted_t.values.tolist() == [0.5, 2.5], "entries of a transposed view, in its row-major order"
-    weighted = spike_index(torch.tensor([[0.0, 2.5], [0.5, 0.0]]))
+    rows = nonzeros_by_row(x)
+    assert rows.columns.tolist() == [1, 3, 0], "columns of the nonzeros, row by row"
+    assert rows.offsets.tolist() == [0, 2, 2, 3], "row r owns columns[offsets[r]:offsets[r+1]] (an empty row: none)"
+    assert rows.values is None, "all-ones input is spikes: no weights needed"
+    columns = nonzeros_by_column(rows, 4)
+    assert columns.columns.tolist() == [2, 0, 0], "the rows of each column's nonzeros, ascending"
+    assert columns.offsets.tolist() == [0, 1, 2, 2, 3], "column c owns entries offsets[c]:offsets[c + 1]"
+    weighted = nonzeros_by_row(torch.tensor([[0.0, 2.5], [0.5, 0.0]]))
     assert weighted.values.tolist() == [2.5, 0.5], "non-binary entries are kept as weights"
-    assert spike_index(torch.ones(3, 4), max_density=0.5) is None, "denser than max_density: no index"
+    assert nonzeros_by_column(weighted, 2).values.tolist() == [0.5, 2.5], "in column-by-column order"
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_column_list_made_from_the_row_list_is_the_list_of_the_transpose(weighted):
+    x = spikes((40, 30), 0.15, 15)
+    if weighted:
+        x = x * torch.rand(x.shape, generator=torch.Generator().manual_seed(16))
+    got, want = nonzeros_by_column(nonzeros_by_row(x), 30), nonzeros_by_row(x.t())
+    assert torch.equal(got.columns, want.columns) and torch.equal(got.offsets, want.offsets)
+    assert (got.values is None) == (want.values is None)
+    if weighted:
+        assert torch.equal(got.values, want.values)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cutting_the_table_into_column_slices_changes_no_sum(monkeypatch, weighted):
+    import labkit.sparse as sparse_module
+
+    x = spikes((300, 40), 0.2, 21)
+    if weighted:
+        x = x * torch.rand(x.shape, generator=torch.Generator().manual_seed(22))
+    w = torch.randn(150, 40, generator=torch.Generator().manual_seed(23))
+    b = torch.randn(150, generator=torch.Generator().manual_seed(24))
+    whole = spike_linear(x, w, b, product="sparse")
+    monkeypatch.setattr(sparse_module, "TABLE_CHUNK", 16)  # 10 slices, the last one short
+    cut = spike_linear(x, w, b, product="sparse")
+    assert torch.equal(cut, whole), "every output is the same sum in the same order, however the table is cut"
+    torch.testing.assert_close(cut, x @ w.t() + b, msg="and it is the product")
 
 
 @pytest.mark.parametrize("rate", [0.02, 0.13, 0.25])
@@ -145,149 +166,3 @@ def test_stdp_update_is_the_same_through_the_sparse_product(soft_bound, monkeypa
     monkeypatch.setattr(plasticity, "spike_matmul_t", lambda x, g: spike_matmul_t(x, g, "dense"))
     dense = stdp_update(pre, post, params, weight)
     torch.testing.assert_close(sparse, dense, msg="ΔW through the sparse product equals the dense one")
-
-
-
-def test_column_index_is_reused_for_the_same_tensor_and_rebuilt_after_a_change():
-    x = spikes((50, 20), 0.1, 14)
-    first = column_index(x)
-    assert column_index(x.view(50, 20)) is first, "a view of the same memory and version: the stored index"
-    x[0, 0] = 1.0 - x[0, 0]  # an in-place change bumps the version
-    rebuilt = column_index(x)
-    assert rebuilt is not first, "after an in-place change the index is built again"
-    want = spike_index(x.t().contiguous())
-    assert all(torch.equal(a, b) for a, b in zip(rebuilt[:2], want[:2])), "and lists the new nonzeros"
-    assert column_index(x, max_density=0.01) is None, "a stored index denser than asked for is not used"
-
-
-@pytest.mark.parametrize("weighted", [False, True])
-def test_transpose_index_is_the_index_of_the_transpose(weighted):
-    x = spikes((40, 30), 0.15, 15)
-    if weighted:
-        x = x * torch.rand(x.shape, generator=torch.Generator().manual_seed(16))
-    got, want = transpose_index(spike_index(x), 30), spike_index(x.t())
-    assert torch.equal(got.columns, want.columns), "the rows of each column's nonzeros, ascending"
-    assert torch.equal(got.offsets, want.offsets), "column c owns entries offsets[c]:offsets[c + 1]"
-    assert (got.values is None) == (want.values is None), "weights only for non-binary entries"
-    if weighted:
-        assert torch.equal(got.values, want.values), "the entries in column-by-column order"
-
-
-def test_a_remembered_index_is_used_by_the_product_and_forgotten_after_a_change():
-    x = spikes((5, 8, 3, 20), 0.1, 17)  # [time, batch, 3, 20]: rows of 60 features
-    index = spike_index(x.view(40, 60))
-    assert remember_index(x, index) is x, "returns the tensor, to pass on"
-    assert known_index(x.flatten(2).reshape(-1, 60)) is index, "a view with the same rows finds the index"
-    assert known_index(x.view(20, 120)) is None, "a view with other rows does not"
-    # a wrong index, to show that the product takes the remembered one instead of looking again
-    marked = index._replace(columns=torch.zeros_like(index.columns))
-    remember_index(x, marked)
-    w = torch.randn(70, 60, generator=torch.Generator().manual_seed(18))
-    assert not torch.allclose(spike_linear(x.view(40, 60), w, product="sparse"), x.view(40, 60) @ w.t()), \
-        "the product reads the remembered index"
-    x.mul_(1.0)  # an in-place change: the list may be stale
-    torch.testing.assert_close(spike_linear(x.view(40, 60), w, product="sparse"), x.view(40, 60) @ w.t(),
-                               msg="after a change the nonzeros are listed afresh")
-    remember_index(x, index)
-    del x
-    assert known_index(spikes((40, 60), 0.1, 17)) is None, "a freed tensor's index is never found again"
-    with pytest.raises(ValueError, match="rows"):
-        remember_index(torch.zeros(41, 60), index)
-
-
-def test_encoded_input_trains_like_the_unlisted_same_spikes():
-    from labkit.encoding import encode_rate_indexed
-
-    images = torch.rand(16, 60, generator=torch.Generator().manual_seed(19)) * (torch.rand(16, 60) < 0.3)
-    code = encode_rate_indexed(images, 10, generator=torch.Generator().manual_seed(20))
-    grads, updates = [], []
-    for x in (remember_index(code.spikes, code.index), code.spikes.clone()):
-        model = SpikingMLP((60, 80, 10), seed=0, input_product="sparse")
-        out = model(x)
-        out.out_membrane.sum().backward()
-        grads.append(model.layers[0].weight.grad)
-        updates.append(stdp_update(out.spikes[0], out.spikes[1], STDPParams()))
-    assert torch.equal(grads[0], grads[1]), "the weight gradient from the encoder's list equals the one found afresh"
-    assert torch.equal(updates[0], updates[1]), "and so does the STDP change of the same pass"
-
-
-
-@pytest.mark.parametrize("weighted", [False, True])
-def test_cutting_the_gather_into_row_blocks_and_column_slices_changes_no_sum(monkeypatch, weighted):
-    import labkit.sparse as sparse_module
-
-    x = spikes((300, 40), 0.2, 21)
-    if weighted:
-        x = x * torch.rand(x.shape, generator=torch.Generator().manual_seed(22))
-    w = torch.randn(150, 40, generator=torch.Generator().manual_seed(23))
-    b = torch.randn(150, generator=torch.Generator().manual_seed(24))
-    whole = spike_linear(x, w, b, product="sparse")
-    monkeypatch.setattr(sparse_module, "ROW_BLOCK", 7)  # 43 blocks, the last one short
-    monkeypatch.setattr(sparse_module, "TABLE_CHUNK", 16)  # 10 slices, the last one short
-    cut = spike_linear(x, w, b, product="sparse")
-    assert torch.equal(cut, whole), "every output is the same sum in the same order, however the work is cut"
-    torch.testing.assert_close(cut, x @ w.t() + b, msg="and it is the product")
-
-
-# ----------------------------------------------------------------------------- spikes as their list alone
-
-
-def _listed_and_dense(batch=16, features=60, steps=10, seed=30):
-    from labkit.encoding import encode_rate_indexed, list_rate
-
-    images = torch.rand(batch, features, generator=torch.Generator().manual_seed(seed))
-    images = images * (torch.rand(batch, features, generator=torch.Generator().manual_seed(seed + 1)) < 0.3)
-    listed = list_rate(images, steps, generator=torch.Generator().manual_seed(seed + 2))
-    code = encode_rate_indexed(images, steps, generator=torch.Generator().manual_seed(seed + 2))
-    return listed, code.spikes.flatten(2)
-
-
-def test_a_spike_list_stands_for_the_dense_spikes_it_was_drawn_with():
-    listed, dense = _listed_and_dense()
-    assert isinstance(listed, SpikeList) and listed.shape == tuple(dense.shape) and listed.numel() == dense.numel()
-    assert torch.equal(listed.dense(), dense), "dense() makes the tensor the same draws give"
-    weighted = SpikeList(SpikeIndex(listed.index.columns, listed.index.offsets,
-                                    torch.arange(listed.index.columns.numel(), dtype=torch.float32)), listed.shape)
-    rows, columns = dense.reshape(-1, dense.shape[-1]).nonzero(as_tuple=True)
-    values = weighted.dense().reshape(-1, dense.shape[-1])[rows, columns]
-    assert torch.equal(values, torch.arange(values.numel(), dtype=torch.float32)), "values land where they are listed"
-
-
-@pytest.mark.parametrize("product", ["sparse", "dense"])
-def test_a_layer_reads_a_spike_list_as_it_reads_the_dense_tensor(product):
-    listed, dense = _listed_and_dense()
-    w = torch.randn(80, 60, generator=torch.Generator().manual_seed(31), requires_grad=True)
-    b = torch.randn(80, generator=torch.Generator().manual_seed(32), requires_grad=True)
-    outputs, grads = [], []
-    for x in (listed, dense.clone()):
-        out = spike_linear(x, w, b, product=product)
-        (out * torch.linspace(-1, 1, 80)).sum().backward()
-        outputs.append(out)
-        grads.append((w.grad.clone(), b.grad.clone()))
-        w.grad = b.grad = None
-    assert outputs[0].shape == (10, 16, 80)
-    assert torch.equal(outputs[0], outputs[1]), f"the same currents through the {product} product"
-    assert all(torch.equal(g, h) for g, h in zip(*grads)), "and the same gradients"
-    g = torch.randn(160, 7, generator=torch.Generator().manual_seed(33))
-    assert torch.equal(spike_matmul_t(listed, g, product), spike_matmul_t(dense.reshape(160, 60), g, product))
-    with pytest.raises(ValueError, match="same number of rows"):
-        spike_matmul_t(listed, g[:5])
-
-
-def test_a_spiking_mlp_and_stdp_read_a_spike_list_as_they_read_the_dense_input():
-    listed, dense = _listed_and_dense()
-    results = []
-    for x in (listed, dense.clone()):
-        model = SpikingMLP((60, 80, 10), seed=0)
-        out = model(x)
-        out.out_membrane.sum().backward()
-        results.append((out.out_spikes, out.out_membrane, model.layers[0].weight.grad,
-                        stdp_update(out.layer_input(0), out.layer_input(1), STDPParams())))
-    assert all(torch.equal(a, b) for a, b in zip(*results)), "outputs, gradients and the STDP change agree"
-    out = SpikingMLP((60, 80, 10), seed=0)(listed)
-    assert out.layer_input(0) is listed, "the layer input is handed over as given"
-    assert torch.equal(out.spikes[0], dense), "and read as spikes it is the dense tensor"
-    spikes, membranes = out
-    assert len(spikes) == 3 and len(membranes) == 2
-    with pytest.raises(ValueError, match="network expects 50"):
-        SpikingMLP((50, 10))(listed)

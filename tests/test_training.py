@@ -474,18 +474,18 @@ def test_evaluate_takes_numpy_and_refuses_labels_out_of_range(trained, digits):
 @pytest.mark.parametrize("noise, sigma, gain", [("pixel_clip", 0.3, 1.0), ("spike_resample", 0.2, 1.0),
                                                ("pixel_fresh", 0.0, 1.0), ("current", 0.3, 1.5),
                                                ("pixel_clip", 0.2, 0.7)])
-def test_evaluating_from_the_spike_list_gives_what_the_dense_spikes_give(trained, digits, noise, sigma, gain,
-                                                                         monkeypatch):
+def test_evaluating_on_the_fast_backend_gives_what_the_default_path_gives(trained, digits, noise, sigma, gain):
     import labkit.training.evaluation as evaluation
     from labkit.encoders import RateEncoder
-    from labkit.sparse import SpikeList
+    from labkit.fast import SpikeList, accelerate
 
     model, _ = trained
-    assert isinstance(evaluation.model_inputs(model, digits.test_x[:5], RateEncoder(), 10, None), SpikeList), \
-        "a SpikingMLP on the CPU gets the rate code as its list"
+    fast = accelerate(model)
+    assert isinstance(evaluation.model_inputs(fast, digits.test_x[:5], RateEncoder(), 10, None), SpikeList), \
+        "the fast backend on the CPU gets the rate code as its list"
+    assert isinstance(evaluation.model_inputs(model, digits.test_x[:5], RateEncoder(), 10, None), torch.Tensor), \
+        "the default path gets the spikes"
     kwargs = dict(noise=noise, noise_sigma=sigma, num_steps=10, seed=6, device="cpu", encoder=RateEncoder(gain=gain))
-    listed = evaluate_readouts(model, digits.test_x, digits.test_y, **kwargs)
-    with monkeypatch.context() as m:
-        m.setattr(evaluation, "_reads_lists", lambda *args: False)  # the dense tensor, as before
-        dense = evaluate_readouts(model, digits.test_x, digits.test_y, **kwargs)
+    listed = evaluate_readouts(fast, digits.test_x, digits.test_y, **kwargs)
+    dense = evaluate_readouts(model, digits.test_x, digits.test_y, **kwargs)
     assert listed == dense, f"{noise} at σ = {sigma}, gain {gain}: the same accuracies, silent and tied digits"

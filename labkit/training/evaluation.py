@@ -24,10 +24,9 @@ from ..foundation.errors import LabkitError
 from ..foundation.io import check_finite
 from ..foundation.runtime import resolve_device
 from ..foundation.seeds import Stream, epoch_generator
-from ..models import ANNBaseline, SpikingMLP
+from ..models import ANNBaseline
 from ..noise import DEFAULT_NOISE, LIST_TRANSPARENT, check_noise, noisy_input, noisy_static
 from ..readout import DEFAULT_LOSS, NATURAL_READOUT, ReadoutTally, check_readout, predict
-from ..sparse import SpikeList
 from .inputs import as_images, as_labels
 
 __all__ = ["default_readout", "evaluate", "evaluate_readouts", "model_inputs", "predict_classes"]
@@ -40,36 +39,19 @@ def default_readout() -> str:
 
 
 def model_inputs(model: nn.Module, x: torch.Tensor, encoder: Encoder, num_steps: int,
-                 generator: torch.Generator | None) -> torch.Tensor | SpikeList:
+                 generator: torch.Generator | None) -> torch.Tensor:
     """What ``model`` reads for the batch ``x``: time-first input ``[T, B, …]`` from ``encoder``, or one static
-    input per sample for the ANN baseline. A `SpikingMLP` on the CPU gets the spikes of a rate code as their
-    list alone (`labkit.encoders.RateEncoder.listed`, the same spikes): its first layer reads nothing else."""
+    input per sample for the ANN baseline. A model may ask for its own form of the same input (`_encoder_for`)."""
     if isinstance(model, ANNBaseline):
         return encoder.static(x)
-    if _reads_lists(model, encoder, x):
-        return encoder.listed(x, num_steps, generator)
-    return encoder(x, num_steps, generator)
+    return _encoder_for(model, encoder, x)(x, num_steps, generator)
 
 
-def _reads_lists(model: nn.Module, encoder: Encoder, x: torch.Tensor) -> bool:
-    """True when ``model`` takes ``encoder``'s spikes as a `SpikeList` at no loss: a `SpikingMLP` on the CPU whose
-    first product skips zeros, and an encoder that can list its spikes."""
-    return (isinstance(model, SpikingMLP) and isinstance(encoder, RateEncoder) and x.device.type == "cpu"
-            and model.layers[0].product != "dense")
-
-
-class _Listing:
-    """A `RateEncoder` whose calls give the spikes' list (``listed``) instead of the dense tensor; everything
-    else (``gain``, which the ``current`` protocol reads, ``temporal``, ``static``) is the encoder's own."""
-
-    def __init__(self, encoder: RateEncoder):
-        self.encoder = encoder
-
-    def __call__(self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> SpikeList:
-        return self.encoder.listed(x, num_steps, generator)
-
-    def __getattr__(self, name: str):
-        return getattr(self.encoder, name)
+def _encoder_for(model: nn.Module, encoder: Encoder, x: torch.Tensor) -> Encoder:
+    """``encoder``, or the one a model of the fast backend asks for (``input_encoder``: the same spikes as their
+    list alone, `labkit.fast.FastSpikingMLP`)."""
+    ask = getattr(model, "input_encoder", None)
+    return encoder if ask is None else ask(encoder, x)
 
 
 def _test_outputs(model, x, y, *, noise_sigma, noise, num_steps, encoder, batch_size, seed, device) -> Iterator:
@@ -98,9 +80,9 @@ def _test_outputs(model, x, y, *, noise_sigma, noise, num_steps, encoder, batch_
             if isinstance(model, ANNBaseline):
                 inputs = noisy_static(noise, xb, noise_sigma, encoder=encoder, num_steps=num_steps, noise=g_noise)
             else:
-                # protocols that pass the encoder's spikes on as they are may pass on their list alone
-                listing = (noise in LIST_TRANSPARENT or noise_sigma == 0) and _reads_lists(model, encoder, xb)
-                inputs = noisy_input(noise, xb, noise_sigma, encoder=_Listing(encoder) if listing else encoder,
+                # protocols that pass the encoder's spikes on as they are may pass on the model's form of them
+                own = noise in LIST_TRANSPARENT or noise_sigma == 0
+                inputs = noisy_input(noise, xb, noise_sigma, encoder=_encoder_for(model, encoder, xb) if own else encoder,
                                      num_steps=num_steps, noise=g_noise, code=g_code)
             yield model(inputs), labels
     finally:

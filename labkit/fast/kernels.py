@@ -4,20 +4,20 @@ column in two, and the LIF recurrence in one.
 What these loops compute is defined by plain torch code elsewhere, which they must reproduce bit
 for bit (tests/test_kernels.py compares them, and tests/test_encoding.py freezes the rate code):
 
-* `draw_rate_code`: `labkit.encoding.encode_rate_indexed` after its random numbers are drawn.
+* `draw_rate_code`: `labkit.fast.encoding.encode_rate_indexed` after its random numbers are drawn.
   The candidates are the pixels with p > 0, in ascending position ``b·features + f``; with the
   uniform numbers ``noise [T, candidates]`` (drawn by torch, so the random stream is torch's),
   a candidate c fires at step t when ``noise[t, c] < p[c]``. The loop writes the 1s of the dense
-  code (unless only the list is wanted: `labkit.encoding.list_rate`) and lists the spikes row by
+  code (unless only the list is wanted: `labkit.fast.encoding.list_rate`) and lists the spikes row by
   row (row ``t·batch + b``, columns ascending) in the same pass.
   torch needs about ten passes through memory for it (compare, compact, remainder, search,
   scatter), each a separate kernel.
 * `lif_forward`: the forward pass of `labkit.neurons.lif_sequence`, the same operations in the
   same order per neuron, in one pass through memory instead of four per step; `lif_forward_slices`
   the same from currents left as the column slices the first layer's gather makes them in
-  (`labkit.sparse.spike_linear_slices`), with the bias added on the way: without gradients no one
+  (`labkit.fast.lists.spike_linear_slices`), with the bias added on the way: without gradients no one
   needs the currents put together.
-* `transpose_spikes`: `labkit.sparse.transpose_index`, the same nonzeros column by column with
+* `transpose_spikes`: `labkit.fast.lists.transpose_index`, the same nonzeros column by column with
   their rows ascending, by a counting sort (count per column, prefix sum, place) instead of a
   stable comparison sort: two passes over the list.
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .foundation.runtime import env_flag
+from ..foundation.runtime import env_flag
 
 __all__ = [
     "available", "draw_rate_code", "draws_inline", "lif_forward", "lif_forward_slices", "rate_candidates",
@@ -167,7 +167,7 @@ def _build() -> dict:
     @numba.njit(cache=True, nogil=True)
     def lif(current, beta, theta, zero_reset, membranes, spikes):  # pragma: no cover
         # current, membranes, spikes [T, N]; beta, theta in the tensors' dtype. The operations and
-        # their order are those of labkit.neurons._LIFSequence.forward, neuron by neuron, step after
+        # their order are those of labkit.neurons.lif_steps, neuron by neuron, step after
         # step in memory order: every array is read or written front to back (the previous step is
         # one row behind), which the memory system streams; running blocks of neurons through all steps
         # instead (each step one row further on) ran half as fast here

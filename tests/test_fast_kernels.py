@@ -1,13 +1,14 @@
-"""Tests for labkit.kernels: the compiled loops give exactly what the torch code they replace gives."""
+"""labkit.fast.kernels: the compiled loops give exactly what the torch code they replace gives."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from labkit import kernels
-from labkit.encoding import encode_rate_indexed
-from labkit.sparse import SpikeIndex, spike_index, transpose_index
+from labkit.encoding import encode_rate
+from labkit.fast import kernels
+from labkit.fast.encoding import encode_rate_indexed
+from labkit.fast.lists import SpikeIndex, spike_index, transpose_index
 
 pytestmark = pytest.mark.skipif(not kernels.available(torch.zeros(1)),
                                 reason="numba is not installed (or LABKIT_KERNELS=0): only the torch paths run")
@@ -58,6 +59,8 @@ def test_the_compiled_rate_code_is_the_torch_code_bit_for_bit(torch_paths, monke
         want = encode_rate_indexed(x, steps, gain=gain, generator=g_want)
     assert got.spikes.dtype == want.spikes.dtype and got.spikes.shape == want.spikes.shape, "same dtype and shape"
     assert torch.equal(got.spikes, want.spikes), "the same spikes"
+    readable = encode_rate(x, steps, gain=gain, generator=torch.Generator().manual_seed(2), silent_draws=False)
+    assert torch.equal(got.spikes, readable), "the default path's rate code (labkit.encoding), draw for draw"
     for name in ("columns", "offsets"):
         a, b = getattr(got.index, name), getattr(want.index, name)
         assert a.dtype == b.dtype and torch.equal(a, b), f"the same list of spikes ({name}, dtype {b.dtype})"
@@ -128,14 +131,30 @@ def test_tensors_the_loops_do_not_cover_take_the_torch_path():
 def test_the_compiled_lif_is_the_torch_recurrence_bit_for_bit(torch_paths, reset, beta, theta, dtype):
     # β = 0.85 and θ = 0.3 are not exact in binary: they must be rounded to the tensors' dtype as torch
     # rounds them, and the neurons (3 · 700 = 2,100, not a multiple of the loop's block) all updated
-    from labkit.neurons import LIFParams, lif_sequence
+    from labkit.fast import CompiledLIFSequence
+    from labkit.neurons import ATan, LIFParams, lif_sequence
 
     current = (torch.randn(30, 3, 700, generator=torch.Generator().manual_seed(9)) * 0.5 + 0.2).to(dtype)
     params = LIFParams(beta, theta, reset)
-    got = lif_sequence(current, params)
-    with torch_paths():
-        want = lif_sequence(current, params)
+    got = CompiledLIFSequence.apply(current, params, ATan())
+    want = lif_sequence(current, params)  # the default path: torch operations
     for name, a, b in zip(("spikes", "membranes"), got, want):
         assert a.dtype == b.dtype and torch.equal(a, b), f"the same {name}"
     assert 0.02 < want[0].mean() < 0.8, "the neurons fire now and then, so resets are exercised"
 
+
+@pytest.mark.parametrize("kernels_on", [True, False], ids=["compiled", "torch"])
+def test_list_rate_lists_the_spikes_of_the_indexed_code_and_leaves_the_generator_alike(kernels_on, monkeypatch):
+    from labkit.fast.encoding import list_rate
+
+    if not kernels_on:
+        monkeypatch.setattr(kernels, "_compiled", {})
+    images = torch.rand(9, 28, 28, generator=torch.Generator().manual_seed(40))
+    images[images < 0.6] = 0.0
+    g_list, g_code = torch.Generator().manual_seed(41), torch.Generator().manual_seed(41)
+    listed = list_rate(images, 12, gain=1.3, generator=g_list)
+    code = encode_rate_indexed(images, 12, gain=1.3, generator=g_code)
+    assert listed.shape == (12, 9, 784) and listed.dtype == images.dtype
+    assert torch.equal(listed.index.columns, code.index.columns) and torch.equal(listed.index.offsets, code.index.offsets)
+    assert torch.equal(listed.dense(), code.spikes.flatten(2)), "the same spikes"
+    assert torch.equal(g_list.get_state(), g_code.get_state()), "and the stream continues where it would"
