@@ -43,13 +43,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("inline", [True, False], ids=["drawing", "given numbers"])
 @pytest.mark.parametrize("shape, steps, gain, dtype", CASES)
-def test_the_compiled_rate_code_is_the_torch_code_bit_for_bit(torch_paths, monkeypatch, shape, steps, gain, dtype,
-                                                              inline):
-    if not inline:
-        monkeypatch.setattr(kernels, "_inline_ok", False)  # torch.rand draws, the loop reads its numbers
-    assert kernels.draws_inline(torch.Generator(), torch.float32) == inline, "the path under test"
+def test_the_compiled_rate_code_is_the_torch_code_bit_for_bit(torch_paths, shape, steps, gain, dtype):
     x = _images(shape, 1).to(dtype)
     x[0] = 0.0  # a black digit: its rows are empty
     got = encode_rate_indexed(x, steps, gain=gain, generator=torch.Generator().manual_seed(2))
@@ -70,26 +65,13 @@ def test_the_compiled_rate_code_is_the_torch_code_bit_for_bit(torch_paths, monke
 def test_both_paths_leave_the_generator_where_the_next_draw_continues_the_stream(torch_paths):
     x = _images((16, 784), 3)
     g_got, g_want = torch.Generator().manual_seed(4), torch.Generator().manual_seed(4)
-    for _ in range(3):  # batches of 16 · 25 · ~300 draws: the cursor ends anywhere among the 624 words
+    for _ in range(3):
         encode_rate_indexed(x, 25, generator=g_got)
         with torch_paths():
             encode_rate_indexed(x, 25, generator=g_want)
         assert torch.equal(g_got.get_state(), g_want.get_state()), "the compiled path draws exactly the same numbers"
     assert torch.equal(torch.rand(1000, generator=g_got), torch.rand(1000, generator=g_want)), \
         "and torch.rand continues from there as after its own draws"
-
-
-def test_the_loop_draws_only_where_it_reproduces_torch_rand(monkeypatch):
-    assert kernels.draws_inline(torch.Generator(), torch.float32), "float32 from an explicit CPU generator"
-    assert not kernels.draws_inline(None, torch.float32), "not from torch's global generator (other threads use it)"
-    assert not kernels.draws_inline(torch.Generator(), torch.float64), "torch.rand draws float64 otherwise"
-    monkeypatch.setattr(kernels, "_inline_ok", None)
-    monkeypatch.setattr(kernels, "_STATE_BYTES", 1234)  # a generator state of another layout
-    assert not kernels.draws_inline(torch.Generator(), torch.float32), "an unknown state layout: torch.rand draws"
-    with pytest.raises(ValueError, match="draws_inline"):
-        kernels.draw_rate_code(None, torch.ones(3), torch.arange(3), 1, 3, torch.int32, torch.Generator(), 2)
-    code = encode_rate_indexed(_images((4, 50), 10), 5, generator=torch.Generator().manual_seed(11))
-    assert code.spikes.shape == (5, 4, 50), "and the encoder still works, drawing with torch.rand"
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -4,8 +4,8 @@ while they are drawn.
 `encode_rate_indexed` draws the code `labkit.encoders.RateEncoder` draws (random numbers only for
 the pixels that can spike, p > 0, one per step) and lists the spikes (`labkit.fast.lists.SpikeIndex`)
 in the same pass, in the row-by-row order the first layer's product reads. On the CPU that pass is
-one compiled loop (`labkit.fast.kernels`) that also draws the numbers, exactly those ``torch.rand``
-would draw; the torch operations below it give the same code elsewhere. `list_rate` draws the same
+one compiled loop (`labkit.fast.kernels`) that reads the numbers ``torch.rand`` drew; the torch
+operations below it give the same code elsewhere. `list_rate` draws the same
 spikes as their list alone, for a network that reads nothing else (a `labkit.fast.FastSpikingMLP`).
 tests/test_fast.py checks both against `labkit.encoding.encode_rate`.
 """
@@ -95,14 +95,9 @@ def _draw_listed(images: torch.Tensor, num_steps: int, gain: float, generator: t
     index_type = torch.int32 if num_steps * images.numel() < 2**31 else torch.long
     if features and kernels.available(p):  # compiled passes (labkit.fast.kernels), the same result as the torch below
         p_candidates, columns_of, sample_starts = kernels.rate_candidates(p, batch, features, index_type)
-        layout = (columns_of, sample_starts)
-        if kernels.draws_inline(generator, images.dtype):  # one pass that also draws the numbers torch.rand would
-            spikes, columns, offsets = kernels.draw_rate_code(None, p_candidates, None, batch, features, index_type,
-                                                              generator, num_steps, dense=dense, layout=layout)
-        else:
-            noise = torch.rand((num_steps, p_candidates.numel()), generator=generator, dtype=images.dtype)
-            spikes, columns, offsets = kernels.draw_rate_code(noise, p_candidates, None, batch, features, index_type,
-                                                              dense=dense, layout=layout)
+        noise = torch.rand((num_steps, p_candidates.numel()), generator=generator, dtype=images.dtype)
+        spikes, columns, offsets = kernels.draw_rate_code(noise, p_candidates, None, batch, features, index_type,
+                                                          dense=dense, layout=(columns_of, sample_starts))
         return spikes, SpikeIndex(columns, offsets, None)
     candidates = p.nonzero().squeeze(1)  # positions b·features + f that can spike, ascending
     p_candidates = p.index_select(0, candidates)

@@ -2,7 +2,7 @@ r"""Compiled CPU loops: the rate code drawn and listed in one pass, a list of sp
 column in two, and the LIF recurrence in one.
 
 What these loops compute is defined by plain torch code elsewhere, which they must reproduce bit
-for bit (tests/test_kernels.py compares them, and tests/test_encoding.py freezes the rate code):
+for bit (tests/test_fast_kernels.py compares them; tests/test_encoding.py freezes the rate code):
 
 * `draw_rate_code`: `labkit.fast.encoding.encode_rate_indexed` after its random numbers are drawn.
   The candidates are the pixels with p > 0, in ascending position ``b·features + f``; with the
@@ -35,7 +35,7 @@ import torch
 from ..foundation.runtime import env_flag
 
 __all__ = [
-    "available", "draw_rate_code", "draws_inline", "lif_forward", "lif_forward_slices", "rate_candidates",
+    "available", "draw_rate_code", "lif_forward", "lif_forward_slices", "rate_candidates",
     "transpose_spikes",
 ]
 
@@ -57,92 +57,37 @@ def _build() -> dict:
         return {}
 
     @numba.njit(cache=True, nogil=True)
-    def twist(state):  # pragma: no cover
-        # the Mersenne Twister's next 624 words (Matsumoto and Nishimura 1998), as at::mt19937 makes them.
-        # Word j becomes state[j + 397 mod 624] ^ f(state[j], state[j + 1]). Two loops, each without a
-        # choice inside: below 227 the word 397 ahead is still the old one; from 227 on, the one 227
-        # back is already the new one, as the recurrence wants. Neither loop reads a word it wrote less
-        # than 227 iterations before, so the compiler runs each on whole vectors of words (about four
-        # times faster than one loop with the choice in it).
-        upper, lower, matrix, one = np.uint32(0x80000000), np.uint32(0x7FFFFFFF), np.uint32(0x9908B0DF), np.uint32(1)
-        for j in range(227):
-            y = (state[j] & upper) | (state[j + 1] & lower)
-            state[j] = state[j + 397] ^ (y >> one) ^ (matrix * (state[j + 1] & one))
-        for j in range(227, 623):
-            y = (state[j] & upper) | (state[j + 1] & lower)
-            state[j] = state[j - 227] ^ (y >> one) ^ (matrix * (state[j + 1] & one))
-        y = (state[623] & upper) | (state[0] & lower)
-        state[623] = state[396] ^ (y >> one) ^ (matrix * (state[0] & one))
-
-    @numba.njit(cache=True, nogil=True)
-    def uniform(state, out):  # pragma: no cover
-        # torch.rand's float32 from each word: tempering, then the low 24 bits times 2⁻²⁴
-        for j in range(624):
-            y = state[j]
-            y ^= y >> np.uint32(11)
-            y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
-            y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
-            y ^= y >> np.uint32(18)
-            out[j] = np.float32(y & np.uint32(0xFFFFFF)) * np.float32(1.0 / 16777216.0)
-
-    @numba.njit(cache=True, nogil=True)
-    def rate_code(noise, state, cursor, p, columns_of, sample_starts, steps, spikes, columns, offsets):  # pragma: no cover
-        # The uniform number of candidate c at step t is noise[t, c], or, when noise is empty, the
-        # (t·C + c)-th draw of the generator whose state and cursor [left, next] are given (the order
-        # in which torch.rand fills [T, C]); the cursor is left where torch would leave it.
+    def rate_code(noise, p, columns_of, sample_starts, spikes, columns, offsets):  # pragma: no cover
+        # The uniform number of candidate c at step t is noise[t, c] (torch.rand's [T, C]).
         # p [C], columns_of [C]: the pixel of each candidate; sample_starts [B + 1]: the candidates of
         # sample b are sample_starts[b]:sample_starts[b + 1]; spikes [T·B, features], or [0, features]
         # for the list alone (no dense code written)
-        batch, features = sample_starts.shape[0] - 1, spikes.shape[1]
+        steps, batch, features = noise.shape[0], sample_starts.shape[0] - 1, spikes.shape[1]
         dense = spikes.shape[0] > 0
-        scratch = np.empty(0 if dense else features, spikes.dtype)  # stands for the code when there is none
-        inline = noise.shape[0] == 0
-        left, position = cursor[0], cursor[1]
-        words = np.empty(624, noise.dtype)  # the numbers of one block of the generator (float32 when drawing)
-        if inline:
-            uniform(state, words)
         k, row = 0, 0
         for t in range(steps):
+            draws = noise[t]
             for b in range(batch):
                 offsets[row] = k
-                out = spikes[row] if dense else scratch  # one row of the code at a time, written while in cache
                 if dense:
+                    out = spikes[row]  # one row of the code at a time, written while in cache
                     for f in range(features):
                         out[f] = 0.0
                 row += 1
-                c, end = sample_starts[b], sample_starts[b + 1]
-                while c < end:
-                    # a run of candidates whose numbers lie side by side: in the generator's block of
-                    # words until it needs a twist (torch counts `left` down before each draw and twists
-                    # at 0: left − 1 words are there), or in the given row of numbers
-                    if inline:
-                        if left <= 1:
-                            twist(state)
-                            uniform(state, words)
-                            left, position = 625, 0
-                        n = min(end - c, left - 1)
-                        source, first = words, position
-                        left -= n
-                        position += n
-                    else:
-                        n = end - c
-                        source, first = noise[t], c
-                    # without a branch (about a third of the outcomes would be mispredicted): every
-                    # candidate writes its column (and its 0 or 1 into the code), only a spike moves k on
-                    if dense:
-                        for i in range(n):
-                            fired = source[first + i] < p[c + i]
-                            f = columns_of[c + i]
-                            out[f] = fired
-                            columns[k] = f
-                            k += fired
-                    else:
-                        for i in range(n):
-                            columns[k] = columns_of[c + i]
-                            k += source[first + i] < p[c + i]
-                    c += n
+                # without a branch (about a third of the outcomes would be mispredicted): every
+                # candidate writes its column (and its 0 or 1 into the code), only a spike moves k on
+                if dense:
+                    for c in range(sample_starts[b], sample_starts[b + 1]):
+                        fired = draws[c] < p[c]
+                        f = columns_of[c]
+                        out[f] = fired
+                        columns[k] = f
+                        k += fired
+                else:
+                    for c in range(sample_starts[b], sample_starts[b + 1]):
+                        columns[k] = columns_of[c]
+                        k += draws[c] < p[c]
         offsets[row] = k
-        cursor[0], cursor[1] = left, position
         return k
 
     @numba.njit(cache=True, nogil=True)
@@ -261,85 +206,27 @@ def available(*tensors: torch.Tensor) -> bool:
     return all(t.device.type == "cpu" and (not t.is_floating_point() or t.dtype in _KERNEL_DTYPES) for t in tensors)
 
 
-# torch's CPU generator state (Generator.get_state(), 5,056 bytes): the seed (uint64), `left` (int32),
-# `seeded` (int32), `next` (uint64), the 624 words (each as uint64), then the normal-sampling cache
-_STATE_BYTES, _LEFT, _NEXT, _WORDS = 5056, 8, 16, 24
-_inline_ok: bool | None = None
-
-
-def _read_state(generator: torch.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    raw = generator.get_state().numpy().copy()
-    words = raw[_WORDS:_WORDS + 624 * 8].view(np.uint64).astype(np.uint32)
-    cursor = np.array([raw[_LEFT:_LEFT + 4].view(np.int32)[0], raw[_NEXT:_NEXT + 8].view(np.uint64)[0]], np.int64)
-    return raw, words, cursor
-
-
-def _write_state(generator: torch.Generator, raw: np.ndarray, words: np.ndarray, cursor: np.ndarray) -> None:
-    raw[_LEFT:_LEFT + 4].view(np.int32)[0] = cursor[0]
-    raw[_NEXT:_NEXT + 8].view(np.uint64)[0] = cursor[1]
-    raw[_WORDS:_WORDS + 624 * 8].view(np.uint64)[:] = words
-    generator.set_state(torch.from_numpy(raw))
-
-
-def draws_inline(generator: torch.Generator | None, dtype: torch.dtype) -> bool:
-    """True when `draw_rate_code` can draw the uniform numbers itself, the ones ``torch.rand(..., generator,
-    dtype=dtype)`` would give, and leave ``generator`` where torch.rand would: float32 from an explicit CPU
-    generator whose state has the layout above (checked once against torch.rand itself; otherwise False)."""
-    global _inline_ok
-    if generator is None or generator.device.type != "cpu" or dtype != torch.float32 or not _kernels():
-        return False
-    if _inline_ok is None:
-        _inline_ok = False
-        if generator.get_state().numel() == _STATE_BYTES:
-            probe = torch.Generator().manual_seed(20261202)
-            torch.rand(100, generator=probe)  # a cursor inside the words, not at a twist
-            twin = torch.Generator()
-            twin.set_state(probe.get_state())
-            p = torch.rand(3 * 500, generator=torch.Generator().manual_seed(1)).clamp_(min=1e-3)
-            candidates = torch.arange(p.numel())
-            noise = torch.rand((4, p.numel()), generator=twin)  # 6,000 draws: across several twists
-            want = draw_rate_code(noise, p, candidates, 3, 500, torch.int32, None, 4)
-            got = draw_rate_code(None, p, candidates, 3, 500, torch.int32, probe, 4, _checked=True)
-            _inline_ok = (all(torch.equal(a, b) for a, b in zip(got, want))
-                          and torch.equal(probe.get_state(), twin.get_state()))
-    return _inline_ok
-
-
 def draw_rate_code(
-    noise: torch.Tensor | None,
+    noise: torch.Tensor,
     p: torch.Tensor,
     candidates: torch.Tensor,
     batch: int,
     features: int,
     index_type: torch.dtype,
-    generator: torch.Generator | None = None,
-    steps: int | None = None,
     *,
     dense: bool = True,
     layout: tuple[torch.Tensor, torch.Tensor] | None = None,
-    _checked: bool = False,
 ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
     """The dense code ``[T · batch, features]`` and its list ``(columns, offsets)`` row by row
     (``dense=False``: the list only, and ``None`` for the code).
 
-    ``layout``: the candidates' columns and where each sample's candidates start, as
-    `rate_candidates` gives them (then ``candidates`` is not read; ``None``: found from it).
-
     ``noise [T, C]`` are the uniform numbers of the C ``candidates`` (ascending positions
-    ``b·features + f``, all with p > 0) and ``p [C]`` their firing probabilities (module docstring).
-    ``noise=None``: the loop draws them itself from ``generator`` for ``steps`` steps (only where
-    `draws_inline` says so), as ``torch.rand((steps, C), generator=generator)`` would.
+    ``b·features + f``, all with p > 0), drawn by ``torch.rand``, and ``p [C]`` their firing
+    probabilities (module docstring). ``layout``: the candidates' columns and where each sample's
+    candidates start, as `rate_candidates` gives them (then ``candidates`` is not read; ``None``:
+    found from it).
     """
-    n_candidates = p.numel()
-    if noise is None:
-        if not (_checked or draws_inline(generator, p.dtype)):
-            raise ValueError("draw_rate_code draws its own numbers only where draws_inline() is True; pass noise")
-        raw, words, cursor = _read_state(generator)
-        noise_array = np.empty((0, 0), dtype=np.float32)
-    else:
-        steps = noise.shape[0]
-        raw, words, cursor = None, np.empty(624, np.uint32), np.zeros(2, np.int64)
-        noise_array = noise.numpy()
+    steps, n_candidates = noise.shape[0], p.numel()
     spikes = torch.empty(steps * batch if dense else 0, features, dtype=p.dtype)
     columns = torch.empty(steps * n_candidates, dtype=index_type)  # room for every candidate to fire
     offsets = torch.empty(steps * batch + 1, dtype=index_type)
@@ -348,10 +235,8 @@ def draw_rate_code(
         columns_of = candidates.remainder(features).to(index_type)
     else:
         columns_of, sample_starts = layout
-    fired = _kernels()["rate_code"](noise_array, words, cursor, p.numpy(), columns_of.numpy(), sample_starts.numpy(),
-                                    steps, spikes.numpy(), columns.numpy(), offsets.numpy())
-    if raw is not None:
-        _write_state(generator, raw, words, cursor)
+    fired = _kernels()["rate_code"](noise.numpy(), p.numpy(), columns_of.numpy(), sample_starts.numpy(),
+                                    spikes.numpy(), columns.numpy(), offsets.numpy())
     return spikes if dense else None, columns[:fired], offsets
 
 
