@@ -11,8 +11,8 @@ MNIST's mean pixel), T = 25 steps per image, in Lava's ``floating_pt`` and ``fix
   N·T + 3 steps, the sink read back at the end. No resets between images, no per-image readout.
 * ``runner``   `labkit.loihi.lava.run_bundle`, what ``labkit deploy`` runs: LIFReset layers that
   start every image from rest, the packed-spike source, one recorder that keeps every layer's
-  spike count and the output spike trains per image and writes them to a file at the end,
-  progress reports along the way.
+  spike trains per image (as bit masks) and writes them to a file at the end, progress reports
+  along the way.
 
 (Copies of the network side by side in one Lava network and several networks in forked workers
 were measured here before; they left the lab with issue #33: chapter 8 and ``labkit deploy`` run

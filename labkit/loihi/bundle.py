@@ -1,34 +1,22 @@
 """The model bundle: everything needed to run a trained network in Lava, in one ``.npz`` file.
 
-A bundle holds, for a feed-forward spiking network ``sizes[0] → sizes[1] → … → sizes[-1]``
-of LIF layers, both descriptions of every layer:
+A `Bundle` holds every Dense → LIF layer of a feed-forward network twice, in floating point (for
+Lava's ``floating_pt`` models) and in Loihi's fixed point (for ``fixed_pt``; `labkit.loihi.quantize`),
+with β, θ, the time steps per sample and JSON metadata (where the weights came from, the
+quantisation settings). The file is a plain ``numpy.savez_compressed`` archive (keys
+``layer{l}/{field}`` and a JSON header): this module imports nothing but numpy, so that the Lava
+side (in the sidecar) reads bundles without torch.
 
-* floating point (for Lava's ``floating_pt`` models): ``weight`` [n_out, n_in], ``bias``
-  [n_out], and the shared neuron parameters β (``beta``), θ (``threshold``);
-* Loihi's fixed point (for ``fixed_pt``; see `labkit.loihi.quantize`): the 8-bit weight
-  mantissas ``weight_mant`` with the layer's ``weight_exp``, the bias mantissas
-  ``bias_mant`` with ``bias_exp``, the threshold mantissa ``vth``, the 12-bit decays ``du``,
-  ``dv``, and the scale σ that maps float membrane units to integer units.
-
-and ``metadata`` (a JSON-serialisable dict: where the weights came from, the quantisation
-settings, the time steps per sample).
-
-The file is a plain ``numpy.savez_compressed`` archive with keys ``layer{l}/{field}`` and a
-JSON header, readable with numpy alone: this module imports nothing but numpy so that the
-Lava side (`labkit.loihi.lava`, in the sidecar) can read bundles in an environment without torch.
-
-Beside the bundle, the record a Lava run returns (`LavaResult`) and how a class is read from it
-(`predict_from_spikes`, the readouts of `labkit.readout`; `pre_reset_membrane`, the membrane the
-lab records, from Lava's u and v, which Lava records after the reset).
+Beside it, what a Lava run returns (`LavaResult`), how a class is read from it (`predict_from_spikes`)
+and the membrane before the reset from Lava's u and v, which Lava records after it (`pre_reset_membrane`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -36,7 +24,7 @@ from ..foundation.errors import LabkitError
 from ..foundation.io import check_regular_file, write_atomic
 from ..foundation.validation import check_int, check_number
 
-__all__ = ["FORMAT_VERSION", "Bundle", "LavaResult", "LavaUnavailable", "LayerBundle", "bundles_equal", "load_bundle",
+__all__ = ["FORMAT_VERSION", "Bundle", "LavaResult", "LavaUnavailable", "LayerBundle", "load_bundle",
            "pre_reset_membrane", "predict_from_spikes", "save_bundle", "trains_from_bits"]
 
 #: Version of the file layout; `load_bundle` refuses files it does not know.
@@ -91,15 +79,9 @@ class LayerBundle:
 
 @dataclass(frozen=True, eq=False)
 class Bundle:
-    """A trained feed-forward LIF network ready for Lava (see the module docstring).
-
-    Attributes:
-        layers: the Dense → LIF layers, input side first.
-        beta: membrane decay per step β (Lava float: dv = 1 − β, du = 1).
-        threshold: firing threshold θ of the float model.
-        num_steps: time steps per sample T the network was trained with.
-        metadata: JSON-serialisable provenance and quantisation settings.
-    """
+    """A trained feed-forward LIF network ready for Lava: its Dense → LIF ``layers`` (input side first), the
+    decay β per step (Lava float: dv = 1 − β, du = 1) and threshold θ of the float model, the time steps per
+    sample T it was trained with, and JSON-serialisable ``metadata`` (provenance, quantisation settings)."""
 
     layers: tuple[LayerBundle, ...]
     beta: float
@@ -125,24 +107,15 @@ class Bundle:
 
 def save_bundle(bundle: Bundle, path: str | os.PathLike) -> Path:
     """Write ``bundle`` to ``path`` (``.npz``, compressed); returns the path."""
-    path = Path(path)
-    header = {
-        "format_version": FORMAT_VERSION,
-        "beta": float(bundle.beta),
-        "threshold": float(bundle.threshold),
-        "num_steps": int(bundle.num_steps),
-        "num_layers": len(bundle.layers),
-        "metadata": bundle.metadata,
-    }
+    header = {"format_version": FORMAT_VERSION, "beta": float(bundle.beta), "threshold": float(bundle.threshold),
+              "num_steps": int(bundle.num_steps), "num_layers": len(bundle.layers), "metadata": bundle.metadata}
     arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(header))}
     for index, layer in enumerate(bundle.layers):
-        arrays[f"layer{index}/weight"] = np.asarray(layer.weight, dtype=np.float32)
-        arrays[f"layer{index}/bias"] = np.asarray(layer.bias, dtype=np.float32)
-        arrays[f"layer{index}/weight_mant"] = np.asarray(layer.weight_mant, dtype=np.int16)
-        arrays[f"layer{index}/bias_mant"] = np.asarray(layer.bias_mant, dtype=np.int16)
+        for name, dtype in zip(_ARRAYS, (np.float32, np.float32, np.int16, np.int16)):
+            arrays[f"layer{index}/{name}"] = np.asarray(getattr(layer, name), dtype=dtype)
         for name in _SCALARS:
             arrays[f"layer{index}/{name}"] = np.array(getattr(layer, name))
-    return write_atomic(path, lambda f: np.savez_compressed(f, **arrays))
+    return write_atomic(Path(path), lambda f: np.savez_compressed(f, **arrays))
 
 
 def load_bundle(path: str | os.PathLike) -> Bundle:
@@ -153,11 +126,11 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
 
     path = check_regular_file(path, "model bundle")
     if not path.exists():
-        raise FileNotFoundError(f"no model bundle at {path}: write one with labkit.loihi.quantize.export_bundle")
+        raise FileNotFoundError(f"no model bundle at {path}: write one with `labkit deploy` (or save_bundle)")
 
     def damaged(what: str) -> LabkitError:
         return LabkitError(f"model bundle {path} is damaged or not a bundle ({what}): write it again with "
-                           "`labkit deploy` (or labkit.loihi.quantize.export_bundle)")
+                           "`labkit deploy` (or save_bundle)")
 
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -165,10 +138,8 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
             if not isinstance(header, dict):
                 raise damaged("its header is not a JSON object")
             if header.get("format_version") != FORMAT_VERSION:
-                raise LabkitError(
-                    f"{path} is a bundle of format {header.get('format_version')!r}; this labkit reads format "
-                    f"{FORMAT_VERSION}: write it again with this labkit's `labkit deploy`"
-                )
+                raise LabkitError(f"{path} is a bundle of format {header.get('format_version')!r}; this labkit reads "
+                                  f"format {FORMAT_VERSION}: write it again with this labkit's `labkit deploy`")
             count = header.get("num_layers")
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise damaged(f"num_layers is {count!r}")
@@ -184,13 +155,8 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
                     value = z[f"layer{index}/{name}"].item()
                     values[name] = float(value) if name == "scale" else int(value)
                 layers.append(LayerBundle(**values))
-            return Bundle(
-                layers=tuple(layers),
-                beta=header["beta"],
-                threshold=header["threshold"],
-                num_steps=header["num_steps"],
-                metadata=header.get("metadata", {}),
-            )
+            return Bundle(layers=tuple(layers), beta=header["beta"], threshold=header["threshold"],
+                          num_steps=header["num_steps"], metadata=header.get("metadata", {}))
     except LabkitError:
         raise
     except KeyError as exc:
@@ -199,30 +165,11 @@ def load_bundle(path: str | os.PathLike) -> Bundle:
         raise damaged(f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}") from None
 
 
-def bundles_equal(a: Bundle, b: Bundle) -> bool:
-    """True when two bundles hold the same numbers (arrays compared exactly)."""
-    if (a.beta, a.threshold, a.num_steps, a.metadata) != (b.beta, b.threshold, b.num_steps, b.metadata):
-        return False
-    if len(a.layers) != len(b.layers):
-        return False
-    for la, lb in zip(a.layers, b.layers):
-        for f in fields(LayerBundle):
-            va, vb = getattr(la, f.name), getattr(lb, f.name)
-            if not np.array_equal(np.asarray(va), np.asarray(vb)):
-                return False
-    return True
-
-
-# ----------------------------------------------------------------------------- what a Lava run returns
-
-
 class LavaUnavailable(LabkitError, RuntimeError):
     """Neither an importable Lava nor a Lava sidecar interpreter was found."""
 
 
-#: The readouts of `labkit.readout` (names only: this side imports no torch).
-READOUTS = ("count", "count_membrane", "membrane")
-#: Spike times per bit-mask word of the Lava spike recorder (float64 and int32 hold 2^30 − 1 exactly).
+#: Spike times per int64 bit-mask word of the Lava spike recorder.
 BITS_PER_WORD = 30
 
 
@@ -235,72 +182,39 @@ class LavaResult:
         out_membrane: output-layer membrane before the reset ``[T, N, n_out]`` (float units) with
             ``record="spikes"``; None with ``record="counts"`` (no membrane probe).
         layer_counts: spikes per image per LIF layer ``[N, L]`` (int64).
-        spikes: with ``record="spikes"``, every LIF layer's spikes ``[T, N, n]`` (bool); else None.
-        mode: ``"float"`` or ``"fixed"``; backend: ``"in-process"`` or ``"sidecar"``.
-        steps: simulated time steps.
-        lava_seconds: wall time of building, running and reading the Lava network.
-        total_seconds: wall time of the call, including the sidecar's start-up and file transfer.
+        spikes: every LIF layer's spikes ``[T, N, n]`` (bool), the input side first.
+        mode: ``"float"`` or ``"fixed"``; backend: ``"in-process"`` or ``"sidecar"``; steps: simulated steps.
+        lava_seconds, total_seconds: wall time of building, running and reading the Lava network, and of the
+            whole call (with the sidecar's start-up and the file transfer).
     """
 
     out_spikes: np.ndarray
     out_membrane: np.ndarray | None
     layer_counts: np.ndarray
-    spikes: list[np.ndarray] | None
+    spikes: list[np.ndarray]
     mode: str
     backend: str
     steps: int
     lava_seconds: float
     total_seconds: float
 
-    @property
-    def num_samples(self) -> int:
-        return int(self.out_spikes.shape[1])
-
-    @property
-    def samples_per_second(self) -> float:
-        """Images per second of Lava wall time (building and reading included)."""
-        return self.num_samples / self.lava_seconds if self.lava_seconds > 0 else float("nan")
-
-    @property
-    def steps_per_second(self) -> float:
-        return self.steps / self.lava_seconds if self.lava_seconds > 0 else float("nan")
-
-    def predictions(self, readout: str | None = None) -> np.ndarray:
-        """Class per image (`predict_from_spikes`; ``readout`` None: ``count_membrane`` where the membrane
-        was recorded, else ``count``)."""
-        return predict_from_spikes(self.out_spikes, self.out_membrane, readout=readout)
+    def predictions(self) -> np.ndarray:
+        """Class per image by spike count (`predict_from_spikes`)."""
+        return predict_from_spikes(self.out_spikes)
 
 
-def predict_from_spikes(out_spikes: np.ndarray, out_membrane: np.ndarray | None = None, *,
-                        readout: Literal["count", "count_membrane", "membrane"] | None = None) -> np.ndarray:
-    """Class per sample from output spikes ``[T, N, C]``, as `labkit.readout.predict` reads it.
-
-    ``count``: most output spikes, ties to the lowest class index (what a spike counter on the chip
-    reports); ``count_membrane``: ties broken by the summed membrane ``[T, N, C]``; ``membrane``: the
-    summed membrane alone. ``readout`` None means ``count_membrane`` when ``out_membrane`` is given.
-    """
+def predict_from_spikes(out_spikes: np.ndarray) -> np.ndarray:
+    """Class per sample from output spikes ``[T, N, C]``: most output spikes, ties to the lowest class index
+    (`labkit.readout`'s ``count``; what a spike counter on the chip reports)."""
     out = np.asarray(out_spikes).astype(bool)
     if out.ndim != 3:
         raise ValueError(f"out_spikes must be [time, samples, classes], got shape {out.shape}")
-    if readout is None:
-        readout = "count" if out_membrane is None else "count_membrane"
-    if readout not in READOUTS:
-        raise ValueError(f"unknown readout {readout!r}: choose one of {', '.join(map(repr, READOUTS))}")
-    if readout != "count" and out_membrane is None:
-        raise ValueError(f"readout {readout!r} needs the output membrane: run Lava with record='spikes'")
-    counts = out.sum(axis=0).astype(np.int64)
-    if readout == "count":
-        return np.argmax(counts, axis=1)  # numpy's argmax returns the first of equal maxima
-    membrane = np.asarray(out_membrane, dtype=np.float64).sum(axis=0)
-    if readout == "membrane":
-        return np.argmax(membrane, axis=1)
-    best = counts == counts.max(axis=1, keepdims=True)
-    return np.argmax(np.where(best, membrane, -np.inf), axis=1)
+    return np.argmax(out.sum(axis=0), axis=1)  # numpy's argmax returns the first of equal maxima
 
 
 def trains_from_bits(bits: np.ndarray, steps_per_image: int) -> np.ndarray:
     """Bool spike trains ``[T, N, n]`` from bit masks ``[n, N, words]`` (bit t of word t // 30 = step t)."""
-    words = np.asarray(bits).round().astype(np.int64)
+    words = np.asarray(bits, dtype=np.int64)
     word, bit = np.divmod(np.arange(steps_per_image), BITS_PER_WORD)
     return ((words[:, :, word] >> bit) & 1).astype(bool).transpose(2, 1, 0)
 

@@ -1,21 +1,12 @@
 """``labkit deploy``: a trained network on Loihi's arithmetic, four ways, on the same spikes.
 
 The paper trains offline and runs inference on Loihi through Lava. Without the chip, the lab
-compares four executions of one trained `SpikingMLP` on the *same* rate-coded test inputs:
-
-==================  =================================================================
-torch float         the trained model itself (float32)
-torch quantised     `labkit.loihi.quantize.emulate_fixed_point`: Loihi's integer
-                    arithmetic on the quantised weights, in torch
-Lava float          Lava's ``floating_pt`` LIF and Dense models (`labkit.loihi.lava`)
-Lava fixed point    Lava's bit-accurate ``fixed_pt`` models: what the chip computes
-==================  =================================================================
-
-and reports each one's accuracy, how often each pair predicts the same class for an image,
-how often their output spike trains are identical, the digits with no output spike, the spikes
-per image in every layer, and Lava's speed. Every back end reads out the class the same way,
-by the spike-count readout of `labkit.readout` (``count``: most output spikes, ties to the
-lowest class), which is what a spike counter on the chip gives: Lava needs no membrane probe.
+runs one trained `SpikingMLP` on the *same* rate-coded test inputs as torch float (the model
+itself), torch quantised (`labkit.loihi.quantize.emulate_fixed_point`: Loihi's integer arithmetic),
+Lava float (``floating_pt``) and Lava fixed point (``fixed_pt``: what the chip computes), and
+reports each one's accuracy, how often two of them give an image the same class and identical
+output spike trains, the spikes per image in every layer, and Lava's speed. Each reads the class
+by spike count (most output spikes, ties to the lowest class), as a spike counter on the chip does.
 
 Usage::
 
@@ -24,24 +15,21 @@ Usage::
     labkit deploy --fixed-point           # Lava in fixed point only (the chip's arithmetic)
     labkit deploy --model path/model.pt   # another SpikingMLP state_dict (reset "zero")
 
-The default model is ``results/mnist/runs/bp_s0/model.pt`` (``make reproduce`` writes it).
-When it is missing, one epoch of surrogate-gradient training on MNIST makes a stand-in (and
-the JSON says so). Which files are accepted: `load_or_train_model`. The result goes to
-``--out``'s ``deploy.json``, next to the model bundle (``bundle.npz``) and its NIR graph
-(``model.nir``); nothing is written before all runs have finished. Without ``--out`` it goes to
-``results/<dataset>/loihi/`` only while that folder holds nothing; a folder with results (the
-committed 10,000-image run) is never replaced by a run that was not told to: the run writes
-into a new ``results/<dataset>/loihi-trial-<UTC time>/`` (`labkit.foundation.paths.trial_folder`).
-Pass ``--out results/mnist/loihi`` to replace the committed results on purpose.
+The default model is ``results/mnist/runs/bp_s0/model.pt`` (``make reproduce`` writes it); when it
+is missing, one epoch of surrogate-gradient training makes a stand-in (and the JSON says so).
+Which files are accepted: `load_or_train_model`. The result goes to ``--out``'s ``deploy.json``,
+beside the model bundle (``bundle.npz``) and its NIR graph (``model.nir``), once all runs have
+finished. Without ``--out`` it goes to ``results/<dataset>/loihi/`` only while that folder holds
+nothing, else into a new ``results/<dataset>/loihi-trial-<UTC time>/``
+(`labkit.foundation.paths.trial_folder`): pass ``--out results/mnist/loihi`` to replace the
+committed results on purpose.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
-import math
 import os
 import platform
 import re
@@ -54,11 +42,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import fast_mode, load_mnist, mnist_available, mnist_data
+from ..data import fast_mode, load_mnist, mnist_available, mnist_data, sha256_of
 from ..encoding import encode_rate
 from ..energy import LayerOps, OpCounts, energy_from_counts
 from ..foundation.errors import LabkitError
-from ..foundation.io import check_finite, check_free_space, check_regular_file, load_torch, save_torch, write_text
+from ..foundation.io import check_finite, check_free_space, check_regular_file, load_torch, save_torch, write_json
 from ..foundation.paths import REPO_ROOT, trial_folder
 from ..foundation.seeds import check_seed
 from ..interop.nir import export_nir
@@ -66,30 +54,15 @@ from ..models import SpikingMLP
 from ..training import train
 from .bundle import Bundle, LavaResult, predict_from_spikes, save_bundle
 from .quantize import QuantConfig, emulate_fixed_point, quantization_errors, quantize_model
-from .sidecar import DEFAULT_STALL_TIMEOUT, lava_backend, run_lava
+from .sidecar import lava_backend, run_lava
 
-__all__ = [
-    "BACKENDS",
-    "Comparison",
-    "DeployModelError",
-    "READOUT",
-    "add_arguments",
-    "compare",
-    "default_model_path",
-    "encode_inputs",
-    "format_comparison",
-    "lava_op_counts",
-    "load_or_train_model",
-    "run",
-    "spiking_mlp_from_state",
-]
+__all__ = ["BACKENDS", "Comparison", "DeployModelError", "LABELS", "READOUT", "add_arguments", "compare",
+           "default_model_path", "encode_inputs", "format_comparison", "lava_op_counts", "load_or_train_model", "run",
+           "spiking_mlp_from_state"]
 
 
-# ----------------------------------------------------------------------------- the model to deploy
-# A model file is a plain ``state_dict``, and the ANN baseline's has exactly the keys of a `SpikingMLP`,
-# so the file alone cannot say what it holds; the run folder can (``eval.json``/``history.json`` name the
-# rule, and ``rule: ann`` is refused). Checkpoints, the STDP-only layer, recurrent networks and networks
-# that are not 784 → … → 10 are refused with a message; any hidden sizes and depth are deployed.
+# A model file is a plain ``state_dict``, and the ANN baseline's has the keys of a `SpikingMLP`: only the run
+# folder's records (eval.json, history.json) can say that it is an ANN's. Any hidden sizes and depth deploy.
 
 _LAYER_KEY = re.compile(r"layers\.(\d+)\.(weight|bias)")
 #: Files beside a model that may name the rule it was trained with.
@@ -105,18 +78,12 @@ def default_model_path() -> Path:
     return REPO_ROOT / "results" / "mnist" / "runs" / "bp_s0" / "model.pt"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def repo_relative(path: Path | None) -> str | None:
     """``path`` relative to the repository where it lies inside it, else its file name (for records)."""
     if path is None:
         return None
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return Path(path).name
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else path.name
 
 
 def _recorded_rule(path: Path) -> tuple[str, str] | None:
@@ -191,28 +158,19 @@ def _load(path: Path) -> tuple[SpikingMLP, dict]:
         raise FileNotFoundError(f"no model at {path}; train one with `labkit train` or `make reproduce`")
     recorded = _recorded_rule(path)
     if recorded is not None and recorded[0] in ("ann", "stdp_only"):
-        raise DeployModelError(
-            f"{path} was trained as rule {recorded[0]!r} ({recorded[1]} beside it says so): "
-            + ("an ANN has no spikes to run on Loihi" if recorded[0] == "ann" else "it is not a SpikingMLP")
-            + "; deploy a spiking network, e.g. results/mnist/runs/bp_s0/model.pt"
-        )
+        why = "an ANN has no spikes to run on Loihi" if recorded[0] == "ann" else "it is not a SpikingMLP"
+        raise DeployModelError(f"{path} was trained as rule {recorded[0]!r} ({recorded[1]} beside it says so): {why}; "
+                               "deploy a spiking network, e.g. results/mnist/runs/bp_s0/model.pt")
     state = load_torch(path, what="model")  # tensors and plain data only; a crafted pickle is refused
     model = spiking_mlp_from_state(state, str(path))
-    info = {"path": repo_relative(path), "sha256": _sha256(path), "trained_here": False, "sizes": list(model.sizes)}
+    info = {"path": repo_relative(path), "sha256": sha256_of(path), "trained_here": False, "sizes": list(model.sizes)}
     if recorded is not None:
         info["rule"] = recorded[0]
     return model, info
 
 
-def load_or_train_model(
-    path: str | Path | None = None,
-    *,
-    fallback: str | Path | None = None,
-    source: str = "auto",
-    epochs: int = 1,
-    seed: int = 0,
-    progress: bool = True,
-) -> tuple[SpikingMLP, dict]:
+def load_or_train_model(path: str | Path | None = None, *, fallback: str | Path | None = None, source: str = "auto",
+                        epochs: int = 1, seed: int = 0, progress: bool = True) -> tuple[SpikingMLP, dict]:
     """The model to deploy and a description of where it came from.
 
     ``path`` given: load that `SpikingMLP` state_dict (FileNotFoundError if missing,
@@ -228,11 +186,8 @@ def load_or_train_model(
             info["trained_here"] = candidate != default_model_path()
             return model, info
 
-    warnings.warn(
-        f"{repo_relative(default_model_path())} not found (`make reproduce` writes it); training a stand-in: "
-        f"rule bp, {epochs} epoch(s)",
-        stacklevel=2,
-    )
+    warnings.warn(f"{repo_relative(default_model_path())} not found (`make reproduce` writes it); training a "
+                  f"stand-in: rule bp, {epochs} epoch(s)", stacklevel=2)
     model = SpikingMLP()
     data = mnist_data(source)
     history = train(model, "bp", data, epochs, seed=seed, device="cpu", progress=progress)
@@ -241,178 +196,103 @@ def load_or_train_model(
     if fallback is not None:
         fallback = Path(fallback)
         save_torch(fallback, model.state_dict())
-        info.update(path=repo_relative(fallback), sha256=_sha256(fallback))
+        info.update(path=repo_relative(fallback), sha256=sha256_of(fallback))
     return model, info
 
-
-# ----------------------------------------------------------------------------- the comparison
 
 #: The readout every back end is compared by (`labkit.readout`): most output spikes, ties to the lowest class.
 READOUT = "count"
 #: The four executions, in the order they are reported.
 BACKENDS = ("torch_float", "torch_quantized", "lava_float", "lava_fixed")
-LABELS = {
-    "torch_float": "torch float",
-    "torch_quantized": "torch quantised",
-    "lava_float": "Lava float",
-    "lava_fixed": "Lava fixed point",
-}
+LABELS = {"torch_float": "torch float", "torch_quantized": "torch quantised", "lava_float": "Lava float",
+          "lava_fixed": "Lava fixed point"}
 
 
 def encode_inputs(images: torch.Tensor, num_steps: int = 25, *, seed: int = 0, batch_size: int = 500) -> np.ndarray:
-    """Rate-code ``images`` ``[N, 28, 28]`` once, for every back end: bool ``[T, N, 784]``.
-
-    One `torch.Generator` seeded with ``seed`` draws the batches in order, so the spikes depend
-    only on (images, num_steps, seed).
-    """
+    """Rate-code ``images`` ``[N, 28, 28]`` once, for every back end: bool ``[T, N, 784]``, drawn batch after batch
+    from one `torch.Generator` seeded with ``seed`` (so the spikes depend only on images, num_steps and seed)."""
     generator = torch.Generator().manual_seed(seed)
-    parts = [
-        encode_rate(images[start : start + batch_size], num_steps, generator=generator)
-        .reshape(num_steps, -1, images[0].numel()).bool().numpy()
-        for start in range(0, len(images), batch_size)
-    ]
-    return np.concatenate(parts, axis=1)
+    return np.concatenate([encode_rate(images[start : start + batch_size], num_steps, generator=generator)
+                           .reshape(num_steps, -1, images[0].numel()).bool().numpy()
+                           for start in range(0, len(images), batch_size)], axis=1)
 
 
 @dataclass
 class Comparison:
     """The four executions on the same inputs (see `compare`); `summary` is what goes into the JSON."""
+
     labels: np.ndarray
     predictions: dict[str, np.ndarray]
     out_spikes: dict[str, np.ndarray]  #: [T, N, n_out] bool per back end
     spikes_per_image: dict[str, list[float]]  #: mean spikes per image: input, hidden…, output
-    layer_counts: dict[str, np.ndarray]  #: [N, L] spikes per image per LIF layer
     lava: dict[str, LavaResult] = field(default_factory=dict)
     quantization: list[dict] = field(default_factory=list)
     readout: str = READOUT
-    #: torch back ends read by the other readouts too (accuracy per readout), for reference
-    torch_readouts: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    @property
-    def backends(self) -> list[str]:
-        return [b for b in BACKENDS if b in self.predictions]
-
-    def accuracy(self, backend: str) -> float:
-        return float((self.predictions[backend] == self.labels).mean())
-
-    def agreement(self, a: str, b: str) -> float:
-        """Fraction of images for which ``a`` and ``b`` predict the same class."""
-        return float((self.predictions[a] == self.predictions[b]).mean())
-
-    def identical_spikes(self, a: str, b: str) -> float:
-        """Fraction of images whose output spike trains are identical under ``a`` and ``b``."""
-        same = (self.out_spikes[a] == self.out_spikes[b]).all(axis=(0, 2))
-        return float(same.mean())
-
-    def silent_fraction(self, backend: str) -> float:
-        """Fraction of images with no output spike at all under ``backend``."""
-        return float((~self.out_spikes[backend].any(axis=(0, 2))).mean())
 
     def summary(self) -> dict:
-        pairs = list(itertools.combinations(self.backends, 2))
-        lava = {}
-        for mode, result in self.lava.items():
-            lava[mode] = {
-                "backend": result.backend,
-                "samples_per_second": result.samples_per_second,
-                "steps_per_second": result.steps_per_second,
-                "seconds": result.lava_seconds,
-                "seconds_with_startup": result.total_seconds,
-                "seconds_per_1000_images": 1000.0 / result.samples_per_second,
-                "steps": result.steps,
-            }
-        return {
-            "images": int(len(self.labels)),
-            "readout": self.readout,
-            "accuracy": {b: self.accuracy(b) for b in self.backends},
-            "agreement": {f"{a}/{b}": self.agreement(a, b) for a, b in pairs},
-            "identical_output_spikes": {f"{a}/{b}": self.identical_spikes(a, b) for a, b in pairs},
-            "silent_fraction": {b: self.silent_fraction(b) for b in self.backends},
-            "torch_accuracy_by_readout": self.torch_readouts,
-            "spikes_per_image": self.spikes_per_image,
-            "lava": lava,
-            "quantization": self.quantization,
-        }
+        """Per back end its accuracy and the fraction of images with no output spike ("silent"); per pair of back
+        ends the fraction of images given the same class ("agreement") and identical output spike trains."""
+        names = [b for b in BACKENDS if b in self.predictions]
+        pairs = [(a, b, f"{a}/{b}") for a, b in itertools.combinations(names, 2)]
+        out = self.out_spikes
+        n = len(self.labels)
+        lava = {mode: {"backend": r.backend, "samples_per_second": n / r.lava_seconds, "steps": r.steps,
+                       "steps_per_second": r.steps / r.lava_seconds, "seconds": r.lava_seconds,
+                       "seconds_with_startup": r.total_seconds, "seconds_per_1000_images": 1000.0 * r.lava_seconds / n}
+                for mode, r in self.lava.items()}
+        return {"images": n, "readout": self.readout,
+                "accuracy": {b: float((self.predictions[b] == self.labels).mean()) for b in names},
+                "agreement": {key: float((self.predictions[a] == self.predictions[b]).mean()) for a, b, key in pairs},
+                "identical_output_spikes": {key: float((out[a] == out[b]).all(axis=(0, 2)).mean())
+                                            for a, b, key in pairs},
+                "silent_fraction": {b: float((~out[b].any(axis=(0, 2))).mean()) for b in names},
+                "spikes_per_image": self.spikes_per_image, "lava": lava, "quantization": self.quantization}
 
 
-def _torch_runs(model: SpikingMLP, bundle: Bundle, spikes: np.ndarray, batch_size: int) -> dict:
-    """Per torch back end: output spikes [T, N, C], summed output membrane [N, C], layer counts [N, L]."""
-    runs = {"torch_float": ([], [], []), "torch_quantized": ([], [], [])}
+def _torch_runs(model: SpikingMLP, bundle: Bundle, spikes: np.ndarray, batch_size: int) -> tuple[dict, dict]:
+    """Per torch back end, its output spikes [T, N, C] and its layer counts [N, L]."""
+    runs = {"torch_float": ([], []), "torch_quantized": ([], [])}
     model = model.to("cpu").eval()
     with torch.no_grad():
         for start in range(0, spikes.shape[1], batch_size):
             x = torch.from_numpy(spikes[:, start : start + batch_size]).float()
             for name, out in (("torch_float", model(x)), ("torch_quantized", emulate_fixed_point(bundle, x))):
-                outs, membranes, counts = runs[name]
-                outs.append(out.out_spikes.numpy() > 0)
-                membranes.append(out.out_membrane.double().sum(dim=0).numpy())
-                counts.append(np.stack([s.sum(dim=(0, 2)).long().numpy() for s in out.spikes[1:]], axis=1))
-    return {name: tuple(np.concatenate(p, axis=a) for p, a in zip(parts, (1, 0, 0))) for name, parts in runs.items()}
+                runs[name][0].append(out.out_spikes.numpy() > 0)
+                runs[name][1].append(np.stack([s.sum(dim=(0, 2)).long().numpy() for s in out.spikes[1:]], axis=1))
+    return ({name: np.concatenate(outs, axis=1) for name, (outs, _) in runs.items()},
+            {name: np.concatenate(counts) for name, (_, counts) in runs.items()})
 
 
-def compare(
-    model: SpikingMLP,
-    spikes: np.ndarray,
-    labels: np.ndarray | torch.Tensor,
-    *,
-    bundle: Bundle | None = None,
-    config: QuantConfig = QuantConfig(),
-    lava_modes: tuple[str, ...] = ("float", "fixed"),
-    chunk_size: int = 500,
-    batch_size: int = 250,
-    stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
-    progress: bool = False,
-) -> Comparison:
+def compare(model: SpikingMLP, spikes: np.ndarray, labels: np.ndarray | torch.Tensor, *, bundle: Bundle | None = None,
+            config: QuantConfig = QuantConfig(), lava_modes: tuple[str, ...] = ("float", "fixed"),
+            chunk_size: int = 500, batch_size: int = 250, progress: bool = False) -> Comparison:
     """Run the four back ends on input spikes ``[T, N, n_in]`` and collect everything `Comparison` reports.
 
-    ``lava_modes`` selects the Lava runs, one after the other (empty: torch only, e.g. where Lava
-    is absent). Every back end is read out by spike count (`READOUT`); the torch back ends are also read by the
-    other readouts of `labkit.readout`, for reference (``torch_readouts``).
+    ``lava_modes`` selects the Lava runs (empty: torch only, e.g. where Lava is absent). Every back end is
+    read out by spike count (`READOUT`).
     """
     labels = np.asarray(labels)
     if spikes.shape[1] != len(labels):
         raise ValueError(f"{spikes.shape[1]} encoded images but {len(labels)} labels")
     if bundle is None:
         bundle = quantize_model(model, config=config, num_steps=spikes.shape[0])
-    predictions, outs, counts, by_readout = {}, {}, {}, {}
-    for name, (out, membrane, count) in _torch_runs(model, bundle, spikes, batch_size).items():
-        predictions[name] = predict_from_spikes(out, readout=READOUT)
-        outs[name], counts[name] = out, count
-        by_readout[name] = {
-            readout: float((predict_from_spikes(out, membrane[None], readout=readout) == labels).mean())  # [1, N, C]: the summed membrane
-            for readout in ("count", "count_membrane", "membrane")
-        }
-    lava = {mode: _lava_run(bundle, spikes, mode, chunk_size=chunk_size, stall_timeout=stall_timeout,
-                            progress=progress) for mode in lava_modes}
-    for mode, result in lava.items():
-        name = f"lava_{mode}"
-        predictions[name] = result.predictions(READOUT)
-        outs[name] = result.out_spikes
-        counts[name] = result.layer_counts
-    input_spikes = float(spikes.sum()) / spikes.shape[1]
-    per_image = {name: [input_spikes, *map(float, c.mean(axis=0))] for name, c in counts.items()}
-    errors = quantization_errors(bundle)
-    quant = [
-        {"weight_exp": layer.weight_exp, "vth": layer.vth, "bias_exp": layer.bias_exp, "du": layer.du,
-         "dv": layer.dv, "scale": layer.scale, **err}
-        for layer, err in zip(bundle.layers, errors)
-    ]
-    return Comparison(labels, predictions, outs, per_image, counts, lava, quant, READOUT, by_readout)
-
-
-def _lava_run(bundle: Bundle, spikes: np.ndarray, mode: str, *, chunk_size: int, stall_timeout: float | None,
-              progress: bool) -> LavaResult:
-    """One Lava run of all images, with a progress bar when ``progress``."""
-    if not progress:
-        return run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, stall_timeout=stall_timeout)
+    outs, counts = _torch_runs(model, bundle, spikes, batch_size)
     from tqdm.auto import tqdm
 
-    with tqdm(total=spikes.shape[1], desc=f"Lava {mode}", unit="img") as bar:
-        def report(done: int, total: int) -> None:
-            bar.n = done
-            bar.refresh()
-
-        return run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size, stall_timeout=stall_timeout, progress=report)
+    lava = {}
+    for mode in lava_modes:  # one after the other, each with a progress bar where ``progress``
+        with tqdm(total=spikes.shape[1], desc=f"Lava {mode}", unit="img", disable=not progress) as bar:
+            lava[mode] = run_lava(bundle, spikes, mode=mode, chunk_size=chunk_size,
+                                  progress=lambda done, total: bar.update(done - bar.n))
+    for mode, result in lava.items():
+        outs[f"lava_{mode}"], counts[f"lava_{mode}"] = result.out_spikes, result.layer_counts
+    predictions = {name: predict_from_spikes(out) for name, out in outs.items()}
+    input_spikes = float(spikes.sum()) / spikes.shape[1]
+    per_image = {name: [input_spikes, *map(float, c.mean(axis=0))] for name, c in counts.items()}
+    quant = [{"weight_exp": layer.weight_exp, "vth": layer.vth, "bias_exp": layer.bias_exp, "du": layer.du,
+              "dv": layer.dv, "scale": layer.scale, **err}
+             for layer, err in zip(bundle.layers, quantization_errors(bundle))]
+    return Comparison(labels, predictions, outs, per_image, lava, quant, READOUT)
 
 
 def lava_op_counts(bundle: Bundle, spikes_per_image: list[float]):
@@ -425,23 +305,18 @@ def lava_op_counts(bundle: Bundle, spikes_per_image: list[float]):
     hundreds of hidden ones).
     """
     steps = bundle.num_steps
-    layers = tuple(
-        LayerOps(name=f"layers.{i}", n_in=layer.n_in, n_out=layer.n_out, dense=float(steps * layer.n_in * layer.n_out),
-                 effective_macs=0.0, effective_acs=spikes_per_image[i] * layer.n_out,
-                 input_events=spikes_per_image[i], active_updates=float(steps * layer.n_out))
-        for i, layer in enumerate(bundle.layers)
-    )
+    layers = tuple(LayerOps(name=f"layers.{i}", n_in=layer.n_in, n_out=layer.n_out, effective_macs=0.0,
+                            dense=float(steps * layer.n_in * layer.n_out), input_events=spikes_per_image[i],
+                            effective_acs=spikes_per_image[i] * layer.n_out, active_updates=float(steps * layer.n_out))
+                   for i, layer in enumerate(bundle.layers))
     neurons = sum(bundle.sizes[1:])
     mantissas = sum(np.size(layer.weight_mant) for layer in bundle.layers)
     zeros = sum(int((np.asarray(layer.weight_mant) == 0).sum()) for layer in bundle.layers)
-    return OpCounts(
-        kind="snn", num_steps=steps, samples=1, layers=layers,
-        neuron_updates=float(steps * neurons), active_neuron_updates=float(steps * neurons),
-        spikes=tuple(float(s) for s in spikes_per_image), synaptic_updates=0.0,
-        activation_sparsity=1.0 - sum(spikes_per_image[1:]) / (steps * neurons),
-        connection_sparsity=zeros / mantissas,
-        footprint_bytes=int(mantissas + 2 * sum(layer.n_out for layer in bundle.layers)),
-    )
+    return OpCounts(kind="snn", num_steps=steps, samples=1, layers=layers, neuron_updates=float(steps * neurons),
+                    active_neuron_updates=float(steps * neurons), spikes=tuple(float(s) for s in spikes_per_image),
+                    synaptic_updates=0.0, activation_sparsity=1.0 - sum(spikes_per_image[1:]) / (steps * neurons),
+                    connection_sparsity=zeros / mantissas,
+                    footprint_bytes=int(mantissas + 2 * sum(layer.n_out for layer in bundle.layers)))
 
 
 def format_comparison(summary: dict, *, speed: bool = True) -> str:
@@ -461,63 +336,42 @@ def format_comparison(summary: dict, *, speed: bool = True) -> str:
         same = summary["identical_output_spikes"][pair]
         lines.append(f"  {LABELS[a]:>16} vs {LABELS[b]:<17}{100 * value:7.2f}%   spikes identical {100 * same:6.2f}%")
     for mode, info in (summary.get("lava", {}) if speed else {}).items():
-        lines.append(
-            f"Lava {mode}: {info['samples_per_second']:.1f} images/s ({info['steps_per_second']:.0f} steps/s), "
-            f"{info['seconds_per_1000_images']:.0f} s per 1,000 images ({info['backend']})"
-        )
+        lines.append(f"Lava {mode}: {info['samples_per_second']:.1f} images/s ({info['steps_per_second']:.0f} "
+                     f"steps/s), {info['seconds_per_1000_images']:.0f} s per 1,000 images ({info['backend']})")
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- the command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fixed-point", action="store_true",
                         help="run Lava in fixed point only (the chip's arithmetic); default: float and fixed point")
-    parser.add_argument("--images", type=int, default=None,
-                        help="test images to run (default 1,000; 50 with LABKIT_FAST=1)")
-    parser.add_argument("--model", default=None,
-                        help="SpikingMLP state_dict to deploy (default results/mnist/runs/bp_s0/model.pt)")
+    parser.add_argument("--images", type=int, help="test images to run (default 1,000; 50 with LABKIT_FAST=1)")
+    parser.add_argument("--model", help="SpikingMLP state_dict to deploy (default results/mnist/runs/bp_s0/model.pt)")
     parser.add_argument("--source", default="auto", choices=["auto", "full", "bundled"], help="MNIST source")
     parser.add_argument("--seed", type=int, default=0, help="seed of the rate code")
     parser.add_argument("--num-steps", type=int, default=25, help="time steps per image T")
     parser.add_argument("--chunk-size", type=int, default=500, help="images between two progress reports of Lava")
-    parser.add_argument("--lava-stall-timeout", type=float, default=DEFAULT_STALL_TIMEOUT, metavar="SECONDS",
-                        help="stop the Lava sidecar when it reports no progress for this long "
-                             f"(default {DEFAULT_STALL_TIMEOUT:.0f}; 0: never)")
     parser.add_argument("--weight-bits", type=int, default=8, help="weight mantissa bits (Loihi: 8)")
-    parser.add_argument("--out", default=None,
-                        help="output folder (default results/<dataset>/loihi while it holds nothing, else a new "
-                             "results/<dataset>/loihi-trial-TIME: results already there are never replaced "
-                             "unless --out names their folder)")
+    parser.add_argument("--out", help="output folder (default results/<dataset>/loihi while it holds nothing, else "
+                        "a new results/<dataset>/loihi-trial-TIME: results already there are never replaced unless "
+                        "--out names their folder)")
     parser.add_argument("--no-lava", action="store_true", help="torch float and quantised only")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
-
     started = time.perf_counter()
     images = args.images if args.images is not None else (50 if fast_mode() else 1000)
-    if images < 1:
-        raise LabkitError(f"--images must be >= 1, got {images}")
-    for option, value in (("--chunk-size", args.chunk_size),):
-        if value is not None and value < 1:
+    for option, value in (("--images", images), ("--chunk-size", args.chunk_size)):
+        if value < 1:
             raise LabkitError(f"{option} must be >= 1, got {value}")
     check_seed(args.seed, "--seed")  # the rate code's seed: a negative or huge one would alias another
-    if args.lava_stall_timeout < 0:
-        raise LabkitError(f"--lava-stall-timeout must be >= 0 seconds (0: never), got {args.lava_stall_timeout}")
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     modes = () if args.no_lava else (("fixed",) if args.fixed_point else ("float", "fixed"))
     if modes and lava_backend() is None:
-        raise LabkitError(
-            "Lava is not available (no importable lava-nc and no .venv-lava sidecar): run `make setup`, "
-            "set LABKIT_LAVA_PYTHON, or pass --no-lava"
-        )
+        raise LabkitError("Lava is not available (no importable lava-nc and no .venv-lava sidecar): run `make setup`, "
+                          "set LABKIT_LAVA_PYTHON, or pass --no-lava")
     x, y = load_mnist("test", source=args.source, limit=images)
-    full = args.source == "full" or (args.source == "auto" and mnist_available())
-    dataset = "mnist" if full else "mnist-mini"
-    # Without --out a trial never replaces the results already there (the committed 10,000-image run): it
-    # writes into a new folder of its own (labkit.foundation.paths.trial_folder).
+    dataset = "mnist" if args.source == "full" or (args.source == "auto" and mnist_available()) else "mnist-mini"
     out_dir = Path(args.out) if args.out else trial_folder(REPO_ROOT / "results" / dataset / "loihi")
     check_free_space(out_dir, "deploy's output folder")
     model, model_info = load_or_train_model(args.model, fallback=out_dir / "standin_bp_e1.pt", source=args.source,
@@ -526,46 +380,37 @@ def run(args: argparse.Namespace) -> int:
     bundle = quantize_model(model, config=config, num_steps=args.num_steps,
                             metadata={"model": model_info.get("path"), "model_sha256": model_info.get("sha256")})
     spikes = encode_inputs(x, args.num_steps, seed=args.seed)
-    comparison = compare(model, spikes, y.numpy(), bundle=bundle, lava_modes=modes, chunk_size=args.chunk_size,
-                         stall_timeout=args.lava_stall_timeout or None, progress=not args.quiet)
-    summary = comparison.summary()
-    summary["energy_loihi_per_inference"] = _energy(bundle, comparison, summary)
-    targets = _targets(summary)
-    result = {
-        "command": " ".join(["labkit", *sys.argv[1:]]) if sys.argv[1:2] == ["deploy"] else "labkit deploy",
-        "dataset": dataset,
-        "model": model_info,
-        "num_steps": args.num_steps,
-        "encoding": {"kind": "rate", "seed": args.seed, "gain": 1.0},
-        "readout_rule": "most output spikes, ties to the lowest class index (labkit.readout 'count'); "
-                        "the same for all four back ends, so Lava needs no membrane probe",
-        "quant_config": {"weight_bits": config.weight_bits, "min_vth": config.min_vth},
-        **summary,
-        "targets": targets,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "torch": torch.__version__,
-                    "load_average_1min_at_start": load_before[0] if load_before else None,
-                    "load_average_1min_at_end": os.getloadavg()[0] if load_before else None},
-        "wall_seconds": time.perf_counter() - started,
-    }
+    summary = compare(model, spikes, y.numpy(), bundle=bundle, lava_modes=modes, chunk_size=args.chunk_size,
+                      progress=not args.quiet).summary()
+    summary["energy_loihi_per_inference"] = _energy(bundle, summary)
+    result = {"command": " ".join(["labkit", *sys.argv[1:]]) if sys.argv[1:2] == ["deploy"] else "labkit deploy",
+              "dataset": dataset, "model": model_info, "num_steps": args.num_steps,
+              "encoding": {"kind": "rate", "seed": args.seed, "gain": 1.0},
+              "readout_rule": "most output spikes, ties to the lowest class index (labkit.readout 'count'); "
+                              "the same for all four back ends, so Lava needs no membrane probe",
+              "quant_config": {"weight_bits": config.weight_bits, "min_vth": config.min_vth}, **summary,
+              "targets": _targets(summary),
+              "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "torch": torch.__version__,
+                          "load_average_1min_at_start": load_before[0] if load_before else None,
+                          "load_average_1min_at_end": os.getloadavg()[0] if load_before else None},
+              "wall_seconds": time.perf_counter() - started}
     out_dir.mkdir(parents=True, exist_ok=True)
     save_bundle(bundle, out_dir / "bundle.npz")
     export_nir(model, out_dir / "model.nir")
-    write_text(out_dir / "deploy.json", json.dumps(_jsonable(result), indent=1) + "\n")
+    write_json(out_dir / "deploy.json", result)
     print(format_comparison(summary))
-    if "energy_loihi_per_inference" in summary:
-        for name, info in summary["energy_loihi_per_inference"].items():
-            print(f"Loihi energy per inference from {LABELS[name]} spike counts: {info['energy_uJ']:.1f} µJ")
+    for name, info in summary["energy_loihi_per_inference"].items():
+        print(f"Loihi energy per inference from {LABELS[name]} spike counts: {info['energy_uJ']:.1f} µJ")
     print(f"wrote {repo_relative(out_dir / 'deploy.json')}, bundle.npz and model.nir")
     return 0
 
 
-def _energy(bundle: Bundle, comparison: Comparison, summary: dict) -> dict:
+def _energy(bundle: Bundle, summary: dict) -> dict:
     """Loihi energy per inference (`labkit.energy`) from each Lava back end's spike counts."""
     energy = {}
-    for name in comparison.backends:
-        if name.startswith("lava"):
-            estimate = energy_from_counts(lava_op_counts(bundle, summary["spikes_per_image"][name]), "loihi")
-            energy[name] = {"energy_uJ": estimate.total_uj, "breakdown_uJ": {k: v * 1e6 for k, v in estimate.breakdown}}
+    for name in (n for n in summary["accuracy"] if n.startswith("lava")):
+        estimate = energy_from_counts(lava_op_counts(bundle, summary["spikes_per_image"][name]), "loihi")
+        energy[name] = {"energy_uJ": estimate.total_uj, "breakdown_uJ": {k: v * 1e6 for k, v in estimate.breakdown}}
     return energy
 
 
@@ -579,16 +424,3 @@ def _targets(summary: dict) -> dict:
         targets["agreement_lava_float_vs_torch_float_at_least_99"] = agreement["torch_float/lava_float"] >= 0.99
     return targets
 
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value

@@ -1,10 +1,9 @@
 r"""STDP on Loihi's learning engine next to the lab's STDP (`labkit.stdp.stdp_update`).
 
-Loihi learns on chip with *sum-of-products* rules evaluated at the end of every learning
-epoch (Davies et al., IEEE Micro 38(1), 2018, section "Learning"). A rule is a string over
-dependencies (``x0``: the presynaptic neuron spiked this epoch; ``y0``: the postsynaptic one
-did) and traces (``x1``: presynaptic trace; ``y1``: postsynaptic trace), with constants of
-the form mantissa·2^exponent. Pair-based STDP is Lava's ``STDPLoihi``::
+Loihi learns on chip with *sum-of-products* rules evaluated at the end of every learning epoch
+(Davies et al., IEEE Micro 38(1), 2018, section "Learning"), strings over dependencies (``x0``,
+``y0``: the pre- or postsynaptic neuron spiked this epoch), traces (``x1``, ``y1``) and constants
+mantissa·2^exponent. Pair-based STDP is Lava's ``STDPLoihi``::
 
     dw = A+ · x1 · y0  −  A− · y1 · x0
 
@@ -46,17 +45,11 @@ import numpy as np
 import torch
 
 from ..stdp import STDPParams, stdp_update
-from .sidecar import run_lava_stdp
+from .lava import lava_stdp
+from .sidecar import in_lava
 
-__all__ = [
-    "STDPComparison",
-    "coincidences",
-    "compare_stdp",
-    "demo_spike_trains",
-    "lava_amplitude",
-    "lava_equivalent_stdp",
-    "loihi_literal",
-]
+__all__ = ["STDPComparison", "coincidences", "compare_stdp", "demo_spike_trains", "lava_amplitude",
+           "lava_equivalent_stdp", "loihi_literal"]
 
 
 def loihi_literal(value: float) -> float:
@@ -74,9 +67,7 @@ def loihi_literal(value: float) -> float:
 def coincidences(pre_spikes: torch.Tensor, post_spikes: torch.Tensor) -> torch.Tensor:
     """C[j, i] = Σ_{t,b} s^post_{t,b,j} · s^pre_{t,b,i} / B: same-step pre/post pairs ``[n_post, n_pre]``."""
     steps, batch = pre_spikes.shape[:2]
-    pre = pre_spikes.reshape(steps * batch, -1)
-    post = post_spikes.reshape(steps * batch, -1)
-    return post.T @ pre / batch
+    return post_spikes.reshape(steps * batch, -1).T @ pre_spikes.reshape(steps * batch, -1) / batch
 
 
 def lava_amplitude(amplitude: float, *, impulse: int = 1, weight_scale: float = 1.0) -> float:
@@ -85,20 +76,11 @@ def lava_amplitude(amplitude: float, *, impulse: int = 1, weight_scale: float = 
     return loihi_literal(amplitude * weight_scale / impulse)
 
 
-def lava_equivalent_stdp(
-    pre_spikes: torch.Tensor,
-    post_spikes: torch.Tensor,
-    params: STDPParams,
-    *,
-    impulse: int = 1,
-    weight_scale: float = 1.0,
-) -> torch.Tensor:
-    """Lava's floating-point ``STDPLoihi`` update written with the lab's functions (module docstring):
-    power-of-two amplitudes, and the coincidence term. ``[time, batch, n]`` spikes in, ``[n_post, n_pre]``
-    out, in the lab's weight units.
-
-    The amplitudes are rounded where Lava rounds them: as A·σ/impulse (`lava_amplitude`).
-    """
+def lava_equivalent_stdp(pre_spikes: torch.Tensor, post_spikes: torch.Tensor, params: STDPParams, *,
+                         impulse: int = 1, weight_scale: float = 1.0) -> torch.Tensor:
+    """Lava's floating-point ``STDPLoihi`` update written with the lab's functions (module docstring): amplitudes
+    rounded where Lava rounds them, as A·σ/impulse (`lava_amplitude`), and the coincidence term.
+    ``[time, batch, n]`` spikes in, ``[n_post, n_pre]`` out, in the lab's weight units."""
     def effective(a: float) -> float:
         return lava_amplitude(a, impulse=impulse, weight_scale=weight_scale) * impulse / weight_scale
 
@@ -107,16 +89,8 @@ def lava_equivalent_stdp(
     return stdp_update(pre_spikes, post_spikes, rounded) - rounded.A_minus * coincidences(pre_spikes, post_spikes)
 
 
-def demo_spike_trains(
-    n_pre: int = 20,
-    n_post: int = 10,
-    steps: int = 200,
-    *,
-    rate: float = 0.05,
-    causal: float = 0.5,
-    lag: int = 2,
-    generator: torch.Generator | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+def demo_spike_trains(n_pre: int = 20, n_post: int = 10, steps: int = 200, *, rate: float = 0.05, causal: float = 0.5,
+                      lag: int = 2, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Pre- and postsynaptic spike trains ``[T, 1, n]`` with some structure to learn.
 
     Every neuron fires at random with probability ``rate`` per step; in addition, post neuron
@@ -137,6 +111,11 @@ def demo_spike_trains(
     return pre, post
 
 
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.ravel(), b.ravel()
+    return float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan")
+
+
 @dataclass
 class STDPComparison:
     """The lab's and Lava's weight changes for the same spike trains (all ``[n_post, n_pre]``)."""
@@ -149,60 +128,36 @@ class STDPComparison:
     amplitudes: tuple[float, float]  #: the constants in Lava's rule (A·σ/impulse, rounded to powers of two)
     coincident_pairs: int
 
-    @staticmethod
-    def _corr(a: np.ndarray, b: np.ndarray) -> float:
-        a, b = a.ravel(), b.ravel()
-        if a.std() == 0 or b.std() == 0:
-            return float("nan")
-        return float(np.corrcoef(a, b)[0, 1])
-
     @property
     def correlation(self) -> float:
         """Pearson correlation of the lab's and Lava's ΔW (over all synapses)."""
-        return self._corr(self.dw_lab, self.dw_lava)
+        return _correlation(self.dw_lab, self.dw_lava)
 
     @property
     def correlation_explained(self) -> float:
         """Correlation of Lava's ΔW with `lava_equivalent_stdp` (1 up to rounding)."""
-        return self._corr(self.dw_explained, self.dw_lava)
+        return _correlation(self.dw_explained, self.dw_lava)
 
     @property
     def residual(self) -> float:
         """max |ΔW_Lava − ΔW_explained|: what the two differences do not account for."""
         return float(np.abs(self.dw_lava - self.dw_explained).max())
 
-    def summary(self) -> dict:
-        return {
-            "mode": self.mode,
-            "rule": self.rule,
-            "correlation": self.correlation,
-            "correlation_explained": self.correlation_explained,
-            "residual_max": self.residual,
-            "lava_amplitudes": list(self.amplitudes),
-            "coincident_pairs": self.coincident_pairs,
-            "scale_ratio": float(np.linalg.norm(self.dw_lava) / max(np.linalg.norm(self.dw_lab), 1e-300)),
-        }
 
+def compare_stdp(pre_spikes: torch.Tensor, post_spikes: torch.Tensor, params: STDPParams = STDPParams(), *,
+                 mode: str = "float", impulse: int = 1, weight_scale: float = 1.0, seed: int = 0) -> STDPComparison:
+    """Run the same spike trains ``[T, 1, n]`` through `stdp_update` and, where Lava runs (`in_lava`), through
+    ``LearningDense`` with ``STDPLoihi`` (`labkit.loihi.lava.lava_stdp`: weights from zero, one learning epoch
+    per step, ``post`` driving the back-propagating action potential port).
 
-def compare_stdp(
-    pre_spikes: torch.Tensor,
-    post_spikes: torch.Tensor,
-    params: STDPParams = STDPParams(),
-    *,
-    mode: str = "float",
-    impulse: int = 1,
-    weight_scale: float = 1.0,
-    seed: int = 0,
-) -> STDPComparison:
-    """Run the same spike trains ``[T, 1, n]`` through `stdp_update` and Lava's ``STDPLoihi``.
-
-    ``impulse`` is Lava's trace increment per spike (``x1_impulse``, ``y1_impulse``; at most
-    127 in fixed point). ``weight_scale`` σ expresses the weights in Lava's units: on the chip
-    they are integers, σ per unit of the lab's weights (`labkit.loihi.quantize`: several hundred
-    for the paper's network). Lava's rule gets the amplitudes A·σ/impulse (`lava_amplitude`), so
-    that its ΔW, divided by σ, is in the lab's units. ``seed`` seeds the fixed-point engine's
-    stochastic rounding.
+    ``impulse`` is Lava's trace increment per spike (at most 127 in fixed point, where the traces are 7-bit
+    integers with stochastic rounding seeded by ``seed``). ``weight_scale`` σ expresses the weights in Lava's
+    units: on the chip they are integers, σ per unit of the lab's weights (`labkit.loihi.quantize`: several
+    hundred for the paper's network). Lava's rule gets the amplitudes A·σ/impulse (`lava_amplitude`), so
+    that its ΔW, divided by σ, is in the lab's units.
     """
+    if mode not in ("float", "fixed"):
+        raise ValueError(f"mode must be 'float' or 'fixed', got {mode!r}")
     if not weight_scale > 0:
         raise ValueError(f"weight_scale must be > 0, got {weight_scale!r}")
     if pre_spikes.dim() != 3 or pre_spikes.shape[1] != 1 or post_spikes.shape[:2] != pre_spikes.shape[:2]:
@@ -216,20 +171,11 @@ def compare_stdp(
     a_minus = lava_amplitude(params.A_minus, impulse=impulse, weight_scale=weight_scale)
     for name, value in (("A_plus", a_plus), ("A_minus", a_minus)):
         if value and abs(value) < 2.0**-7:
-            raise ValueError(
-                f"{name}·σ/impulse rounds to {value:.3g}: Loihi's learning constants are mantissa·2^e with "
-                "e in −7…9, so at least 2^-7; raise weight_scale or lower impulse"
-            )
-    dw, rule = run_lava_stdp(
-        pre_spikes[:, 0].numpy(), post_spikes[:, 0].numpy(), A_plus=a_plus, A_minus=a_minus,
-        tau_plus=params.tau_plus, tau_minus=params.tau_minus, mode=mode, impulse=impulse, seed=seed,
-    )
-    return STDPComparison(
-        mode=mode,
-        rule=rule,
-        dw_lab=dw_lab,
-        dw_lava=dw / weight_scale,
-        dw_explained=explained,
-        amplitudes=(a_plus, a_minus),
-        coincident_pairs=int(coincidences(pre_spikes, post_spikes).sum().item()),
-    )
+            raise ValueError(f"{name}·σ/impulse rounds to {value:.3g}: Loihi's learning constants are mantissa·2^e "
+                             "with e in −7…9, so at least 2^-7; raise weight_scale or lower impulse")
+    options = {"A_plus": a_plus, "A_minus": a_minus, "tau_plus": float(params.tau_plus),
+               "tau_minus": float(params.tau_minus), "mode": mode, "impulse": int(impulse), "seed": int(seed)}
+    lava = in_lava(lava_stdp)(pre_spikes[:, 0].bool().numpy(), post_spikes[:, 0].bool().numpy(), options)
+    return STDPComparison(mode=mode, rule=str(lava["rule"]), dw_lab=dw_lab, dw_explained=explained,
+                          dw_lava=np.asarray(lava["dw"]) / weight_scale, amplitudes=(a_plus, a_minus),
+                          coincident_pairs=int(coincidences(pre_spikes, post_spikes).sum().item()))

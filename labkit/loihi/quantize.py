@@ -17,13 +17,10 @@ significant bit (Lava shifts them right and left by one), so the usable mantissa
 numbers −254 … 254. (Mantissa 255 is never produced here.)
 
 **The float model it approximates.** With du = 4095 the current forgets at once (u = a), and
-the voltage is exactly the lab's LIF (`labkit.neurons`, reset "zero"):
+the voltage is exactly the lab's LIF (`labkit.neurons`, reset "zero"; ``lif_step`` writes the reset
+one step later, the same spikes, and records the membrane before the reset, Lava after it):
 
 .. math::  v_t = \beta\, v_{t-1} + W s_t + b, \qquad s_t = H(v_t - \theta), \qquad v_t \leftarrow 0 \text{ if } s_t
-
-(``lif_step`` writes the same reset one step later, as :math:`\beta(1 - r_{t-1})u_{t-1}`; the
-spikes are identical, only the recorded membrane differs: the lab records it before the reset,
-Lava after.)
 
 **The mapping.** Choose, per layer, a scale σ (integer units per unit of membrane): then
 
@@ -38,18 +35,15 @@ e_w is raised from 0 until vth ≥ ``min_vth`` (so θ is resolved finely) and lo
 vth exceeds its 17 bits. The weights are then the only coarse part: their rounding error is at
 most half a mantissa step, ``2^e_w / σ`` (≈ max|W| / 254) in float units.
 
-`emulate_fixed_point` runs the integer recurrence above in torch (int64), so the accuracy lost
-to quantisation can be measured without Lava; the tests check it against Lava's ``fixed_pt``
-models spike for spike. `export_bundle` writes the quantised network to a bundle file, and
-`model_from_bundle` gives back the float `SpikingMLP` it was made from. (The portable hand-off
-to other simulators and chips is NIR: `labkit.interop.nir.to_nir`.)
+`emulate_fixed_point` runs the integer recurrence in torch (int64), so the accuracy lost to
+quantisation is measured without Lava; the tests check it against Lava's ``fixed_pt`` models spike
+for spike. `model_from_bundle` gives back the float `SpikingMLP` a bundle was made from.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -57,25 +51,11 @@ import torch
 from ..foundation.validation import check_int
 from ..models import SNNOutput, SpikingMLP
 from ..neurons import LIFParams
-from .bundle import Bundle, LayerBundle, save_bundle
+from .bundle import Bundle, LayerBundle
 
-__all__ = [
-    "export_bundle",
-    "model_from_bundle",
-    "DECAY_UNITY",
-    "QuantConfig",
-    "FixedPointOutput",
-    "decay_register",
-    "dequantize_layer",
-    "emulate_fixed_point",
-    "emulate_float",
-    "loihi_dense",
-    "loihi_lif_step",
-    "quantization_errors",
-    "quantize_layer",
-    "quantize_model",
-    "quantize_weights",
-]
+__all__ = ["DECAY_UNITY", "QuantConfig", "decay_register", "dequantize_layer", "emulate_fixed_point", "emulate_float",
+           "loihi_dense", "loihi_lif_step", "model_from_bundle", "quantization_errors", "quantize_layer",
+           "quantize_model", "quantize_weights"]
 
 #: 2^12: decays are 12-bit fractions of this.
 DECAY_UNITY = 4096
@@ -117,20 +97,14 @@ class QuantConfig:
         return 256 - self.mant_step
 
 
-# ----------------------------------------------------------------------------- generic
-
-
 def quantize_weights(w: torch.Tensor | np.ndarray, bits: int = 8) -> tuple[torch.Tensor, int]:
-    r"""Symmetric power-of-two quantisation: ``w ≈ mantissa · 2^exponent``.
-
-    The mantissas are integers in :math:`[-(2^{b-1}-1),\ 2^{b-1}-1]` and the exponent is the
-    smallest that fits the largest weight:
+    r"""Symmetric power-of-two quantisation ``w ≈ mantissa · 2^exponent``, the "block floating point" of
+    Loihi's synapses (one exponent per layer, a small mantissa per synapse): integer mantissas in
+    :math:`[-(2^{b-1}-1),\ 2^{b-1}-1]` and the smallest exponent that fits the largest weight,
 
     .. math::  e = \lceil \log_2(\max|w| / (2^{b-1}-1)) \rceil, \qquad m = \mathrm{round}(w / 2^e)
 
-    so the error is at most :math:`2^{e-1}` per weight. (This is the "block floating point" of
-    Loihi's synapses: one exponent per layer, a small mantissa per synapse.) All-zero ``w``
-    gives exponent 0.
+    so the error is at most :math:`2^{e-1}` per weight. All-zero ``w`` gives exponent 0.
     """
     if not (isinstance(bits, int) and 2 <= bits <= 32):
         raise ValueError(f"bits must be an integer in [2, 32], got {bits!r}")
@@ -155,9 +129,6 @@ def decay_register(beta: float) -> int:
     return int(min(DECAY_UNITY - 1, round(DECAY_UNITY * (1.0 - beta))))
 
 
-# ----------------------------------------------------------------------------- one layer
-
-
 def _weight_exponent(peak: float, threshold: float, config: QuantConfig) -> tuple[int, int]:
     """(e_w, vth) with vth = floor(θ·m_max·2^e_w / peak) in [min_vth, VTH_MAX] where possible."""
     if peak == 0:
@@ -171,28 +142,15 @@ def _weight_exponent(peak: float, threshold: float, config: QuantConfig) -> tupl
         exponent -= 1
         vth = math.floor(threshold * config.mant_max * 2.0**exponent / peak)
     if vth < 1:
-        raise ValueError(
-            f"cannot represent threshold {threshold} next to weights up to {peak:.3g} in Loihi's format; "
-            "rescale the layer"
-        )
+        raise ValueError(f"cannot represent threshold {threshold} next to weights up to {peak:.3g} in Loihi's "
+                         "format; rescale the layer")
     return exponent, vth
 
 
-def quantize_layer(
-    weight: torch.Tensor | np.ndarray,
-    bias: torch.Tensor | np.ndarray | None,
-    *,
-    beta: float,
-    threshold: float,
-    config: QuantConfig = QuantConfig(),
-) -> LayerBundle:
-    """Map one float Dense → LIF layer to Loihi's registers (module docstring)::
-
-        vth = floor(θ · m_max · 2^e_w / max|W|),  σ = vth / θ
-        m   = step · round(σ W / (2^e_w · step)),  |m| ≤ m_max
-        b_m · 2^e_b = round(2^6 σ b),  e_b the smallest in 0…7 with |b_m| < 2^12
-        dv  = round(4096 (1 − β)),  du = 4095
-    """
+def quantize_layer(weight: torch.Tensor | np.ndarray, bias: torch.Tensor | np.ndarray | None, *, beta: float,
+                   threshold: float, config: QuantConfig = QuantConfig()) -> LayerBundle:
+    """Map one float Dense → LIF layer to Loihi's registers (the mapping of the module docstring); the
+    bias exponent e_b is the smallest in 0…7 with |b_m| < 2^12."""
     w = torch.as_tensor(weight, dtype=torch.float64).detach().cpu()
     b = torch.zeros(w.shape[0], dtype=torch.float64) if bias is None else torch.as_tensor(bias, dtype=torch.float64).detach().cpu()
     if w.dim() != 2 or b.shape != (w.shape[0],):
@@ -213,18 +171,9 @@ def quantize_layer(
     while bias_exp < BIAS_EXP_MAX and target.abs().max().item() / 2**bias_exp > BIAS_MANT_MAX:
         bias_exp += 1
     bias_mant = torch.round(target / 2**bias_exp).clamp_(BIAS_MANT_MIN, BIAS_MANT_MAX).to(torch.int16)
-    return LayerBundle(
-        weight=w.to(torch.float32).numpy(),
-        bias=b.to(torch.float32).numpy(),
-        weight_mant=mant.numpy(),
-        bias_mant=bias_mant.numpy(),
-        weight_exp=int(exponent),
-        bias_exp=int(bias_exp),
-        vth=int(vth),
-        du=DECAY_UNITY - 1,
-        dv=decay_register(beta),
-        scale=float(scale),
-    )
+    return LayerBundle(weight=w.to(torch.float32).numpy(), bias=b.to(torch.float32).numpy(), weight_mant=mant.numpy(),
+                       bias_mant=bias_mant.numpy(), weight_exp=int(exponent), bias_exp=int(bias_exp), vth=int(vth),
+                       du=DECAY_UNITY - 1, dv=decay_register(beta), scale=float(scale))
 
 
 def dequantize_layer(layer: LayerBundle) -> tuple[torch.Tensor, torch.Tensor]:
@@ -243,52 +192,31 @@ def quantization_errors(bundle: Bundle) -> list[dict[str, float]]:
         w_hat, b_hat = dequantize_layer(layer)
         dw = torch.as_tensor(layer.weight, dtype=torch.float64) - w_hat
         db = torch.as_tensor(layer.bias, dtype=torch.float64) - b_hat
-        rows.append(
-            {
-                "weight_step": mant_step * 2.0**layer.weight_exp / layer.scale,
-                "weight_max_error": dw.abs().max().item(),
-                "weight_rms_error": dw.pow(2).mean().sqrt().item(),
-                "bias_max_error": db.abs().max().item() if db.numel() else 0.0,
-                "threshold_error": bundle.threshold - layer.vth / layer.scale,
-                "effective_beta": 1.0 - layer.dv / DECAY_UNITY,
-            }
-        )
+        rows.append({"weight_step": mant_step * 2.0**layer.weight_exp / layer.scale,
+                     "weight_max_error": dw.abs().max().item(), "weight_rms_error": dw.pow(2).mean().sqrt().item(),
+                     "bias_max_error": db.abs().max().item() if db.numel() else 0.0,
+                     "threshold_error": bundle.threshold - layer.vth / layer.scale,
+                     "effective_beta": 1.0 - layer.dv / DECAY_UNITY})
     return rows
 
 
-def quantize_model(
-    model: torch.nn.Module,
-    *,
-    config: QuantConfig = QuantConfig(),
-    num_steps: int = 25,
-    metadata: dict | None = None,
-) -> Bundle:
-    """Quantise a feed-forward `labkit.models.SpikingMLP` with reset "zero" into a `Bundle`.
-
-    Raises ValueError for a recurrent network or the "subtract" reset, which Lava's LIF does
-    not implement (it resets to zero).
-    """
-    lif = getattr(model, "lif", None)
-    layers = getattr(model, "layers", None)
+def quantize_model(model: torch.nn.Module, *, config: QuantConfig = QuantConfig(), num_steps: int = 25,
+                   metadata: dict | None = None) -> Bundle:
+    """Quantise a feed-forward `labkit.models.SpikingMLP` with reset "zero" (Lava's LIF implements no other
+    reset and no recurrence) into a `Bundle`."""
+    lif, layers = getattr(model, "lif", None), getattr(model, "layers", None)
     if lif is None or layers is None:
         raise ValueError("quantize_model expects a labkit.models.SpikingMLP")
     if getattr(model, "recurrent", None) is not None:
         raise ValueError("recurrent SpikingMLPs are not supported on the Lava path; train a feed-forward one")
     if lif.reset != "zero":
-        raise ValueError(
-            f"Lava's LIF resets to zero after a spike, but this model was trained with reset={lif.reset!r}; "
-            "train with LIFParams(reset='zero') (SpikingMLP's default)"
-        )
-    quantised = tuple(
-        quantize_layer(layer.weight, layer.bias, beta=lif.beta, threshold=lif.threshold, config=config)
-        for layer in layers
-    )
-    meta = {"weight_bits": config.weight_bits, "min_vth": config.min_vth, "reset": lif.reset}
-    meta.update(metadata or {})
-    return Bundle(layers=quantised, beta=float(lif.beta), threshold=float(lif.threshold), num_steps=num_steps, metadata=meta)
-
-
-# ----------------------------------------------------------------------------- emulation
+        raise ValueError(f"Lava's LIF resets to zero after a spike, but this model was trained with "
+                         f"reset={lif.reset!r}; train with LIFParams(reset='zero') (SpikingMLP's default)")
+    quantised = tuple(quantize_layer(layer.weight, layer.bias, beta=lif.beta, threshold=lif.threshold, config=config)
+                      for layer in layers)
+    meta = {"weight_bits": config.weight_bits, "min_vth": config.min_vth, "reset": lif.reset, **(metadata or {})}
+    return Bundle(layers=quantised, beta=float(lif.beta), threshold=float(lif.threshold), num_steps=num_steps,
+                  metadata=meta)
 
 
 def _decay(x: torch.Tensor, d: int) -> torch.Tensor:
@@ -298,24 +226,20 @@ def _decay(x: torch.Tensor, d: int) -> torch.Tensor:
 
 
 def loihi_dense(spikes: torch.Tensor, layer: LayerBundle) -> torch.Tensor:
-    """Synaptic input a = (Σ_i m_ij s_i) · 2^e_w (right shift rounds down for e_w < 0), int64.
-
-    ``spikes``: ``[..., n_in]`` of 0/1. The sum is exact (|Σ| ≤ 254 · n_in < 2^53 in float64).
-    """
+    """Synaptic input a = (Σ_i m_ij s_i) · 2^e_w (right shift rounds down for e_w < 0), int64, of spikes
+    ``[..., n_in]`` (0/1). The sum is exact (|Σ| ≤ 254 · n_in < 2^53 in float64)."""
     mant = torch.as_tensor(layer.weight_mant, dtype=torch.float64, device=spikes.device)
     a = (spikes.to(torch.float64) @ mant.T).to(torch.int64)
     e = layer.weight_exp
     return a << e if e >= 0 else a >> (-e)
 
 
-def loihi_lif_step(
-    a: torch.Tensor, u: torch.Tensor, v: torch.Tensor, layer: LayerBundle
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def loihi_lif_step(a: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
+                   layer: LayerBundle) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One bit-accurate step of Lava's fixed-point LIF: ``s, u, v = loihi_lif_step(a, u, v, layer)``.
 
-    Written like `labkit.neurons.lif_step`: ``v`` is the voltage *before* its reset, and the
-    reset of the previous step is applied first (Lava applies it at the end of the step; the
-    spikes are the same). All int64; equations as in the module docstring::
+    Written like `labkit.neurons.lif_step`: ``v`` is the voltage *before* its reset, and the previous step's
+    reset is applied first (Lava applies it at the end of a step: the same spikes). All int64::
 
         r = v > vth·2^6                     the previous step's spikes
         u = wrap24(decay(u, du + 1) + a·2^6)
@@ -332,96 +256,37 @@ def loihi_lif_step(
     return v > threshold, u, v
 
 
-class FixedPointOutput(NamedTuple):
-    """What `emulate_fixed_point` records, all ``[T, B, n]``.
-
-    ``spikes[0]`` is the input and ``spikes[l]`` the output of LIF layer l (float 0/1);
-    ``voltages[l - 1]`` is layer l's voltage register (int64, before the reset), and
-    ``scales[l - 1]`` its σ. ``membranes`` gives the voltages in float membrane units,
-    v / (2^6 σ), so that `labkit.training.predict` reads this output like a `SNNOutput`.
-    """
-
-    spikes: tuple[torch.Tensor, ...]
-    voltages: tuple[torch.Tensor, ...]
-    scales: tuple[float, ...]
-
-    @property
-    def membranes(self) -> tuple[torch.Tensor, ...]:
-        return tuple(v.to(torch.float64) / (sigma * 2**STATE_SHIFT) for v, sigma in zip(self.voltages, self.scales))
-
-    @property
-    def out_spikes(self) -> torch.Tensor:
-        return self.spikes[-1]
-
-    @property
-    def out_membrane(self) -> torch.Tensor:
-        return self.voltages[-1].to(torch.float64) / (self.scales[-1] * 2**STATE_SHIFT)
-
-
 @torch.no_grad()
-def emulate_fixed_point(bundle: Bundle, spikes: torch.Tensor) -> FixedPointOutput:
+def emulate_fixed_point(bundle: Bundle, spikes: torch.Tensor) -> SNNOutput:
     """Run the quantised network on input spikes ``[T, B, n_in]`` with Loihi's integer arithmetic.
 
-    Each sample starts from u = v = 0, as each image does in `labkit.loihi.lava.run_bundle`.
+    Each sample starts from u = v = 0, as each image does in `labkit.loihi.lava.run_bundle`. Returns the
+    spikes and, as membranes, the voltage registers before the reset in float units, v / (2^6 σ).
     """
-    if spikes.dim() < 3:
-        raise ValueError(f"spikes must be [time, batch, features...], got shape {tuple(spikes.shape)}")
-    steps, batch = spikes.shape[:2]
-    s = spikes.reshape(steps, batch, -1)
-    if s.shape[-1] != bundle.sizes[0]:
-        raise ValueError(f"input has {s.shape[-1]} features per step, the bundle expects {bundle.sizes[0]}")
-    s = s.to(torch.float32)
-    layer_spikes, voltages = [s], []
+    if spikes.dim() < 3 or spikes[0, 0].numel() != bundle.sizes[0]:
+        raise ValueError(f"spikes must be [time, batch, features...] with {bundle.sizes[0]} features for this bundle, "
+                         f"got shape {tuple(spikes.shape)}")
+    steps = spikes.shape[0]
+    s = spikes.reshape(steps, spikes.shape[1], -1).to(torch.float32)
+    layer_spikes, membranes = [s], []
     for layer in bundle.layers:
         a = loihi_dense(s, layer)
-        u = torch.zeros_like(a[0])
-        v = torch.zeros_like(a[0])
-        out = torch.empty(a.shape, dtype=torch.bool, device=a.device)
-        trace = torch.empty_like(a)
+        u, v = torch.zeros_like(a[0]), torch.zeros_like(a[0])
+        out, trace = torch.empty(a.shape, dtype=torch.bool, device=a.device), torch.empty_like(a)
         for t in range(steps):
             out[t], u, v = loihi_lif_step(a[t], u, v, layer)
             trace[t] = v
         s = out.to(torch.float32)
         layer_spikes.append(s)
-        voltages.append(trace)
-    return FixedPointOutput(tuple(layer_spikes), tuple(voltages), tuple(layer.scale for layer in bundle.layers))
+        membranes.append(trace.to(torch.float64) / (layer.scale * 2**STATE_SHIFT))
+    return SNNOutput(tuple(layer_spikes), tuple(membranes))
 
 
 @torch.no_grad()
 def emulate_float(bundle: Bundle, spikes: torch.Tensor, *, dtype: torch.dtype = torch.float64) -> SNNOutput:
-    """The bundle's float network in Lava's floating-point form, as a `labkit.models.SNNOutput`::
-
-        v = (1 − dv)·v + W s + b   with dv = 1 − β;   s = v > θ;   v = 0 after a spike
-
-    (membranes recorded before the reset). It gives the spikes of `labkit.models.SpikingMLP`
-    on the same weights; it is here for bundles whose torch model is not at hand.
-    """
-    steps, batch = spikes.shape[:2]
-    s = spikes.reshape(steps, batch, -1).to(dtype)
-    out, membranes = [s], []
-    decay = 1.0 - (1.0 - bundle.beta)
-    for layer in bundle.layers:
-        current = s @ torch.as_tensor(layer.weight, dtype=dtype).T
-        bias = torch.as_tensor(layer.bias, dtype=dtype)
-        v = torch.zeros_like(current[0])
-        spk = torch.empty_like(current)
-        mem = torch.empty_like(current)
-        for t in range(steps):
-            v = v.masked_fill(v > bundle.threshold, 0.0) * decay + current[t] + bias
-            mem[t] = v
-            spk[t] = (v > bundle.threshold).to(dtype)
-        s = spk
-        out.append(spk)
-        membranes.append(mem)
-    return SNNOutput(tuple(out), tuple(membranes))
-
-
-def export_bundle(model: SpikingMLP, path, *, config: QuantConfig = QuantConfig(), num_steps: int = 25,
-                  metadata: dict | None = None) -> Bundle:
-    """Quantise ``model`` (`quantize_model`), save the bundle to ``path``, return it."""
-    bundle = quantize_model(model, config=config, num_steps=num_steps, metadata=metadata)
-    save_bundle(bundle, path)
-    return bundle
+    """The bundle's float network, as Lava's floating-point models run it (`model_from_bundle` in ``dtype``):
+    ``v = β·v + W s + b; s = v > θ; v = 0 after a spike``, membranes recorded before the reset."""
+    return model_from_bundle(bundle).to(dtype)(spikes.to(dtype))
 
 
 def model_from_bundle(bundle: Bundle) -> SpikingMLP:

@@ -1,33 +1,31 @@
-r"""Where Lava runs, and the one protocol by which the lab runs a function there (`in_lava`, `run_lava`).
+r"""Where Lava runs, and the one protocol by which the lab runs a function there (`in_lava`).
 
 lava-nc 0.10 imports only in Python 3.10 with numpy < 2. Where ``import lava`` works (the conda
 environment) the lab calls Lava in this interpreter; otherwise in the sidecar interpreter
-(``$LABKIT_LAVA_PYTHON`` or the repository's ``.venv-lava/bin/python``), started as
-``python -m labkit.loihi.sidecar FOLDER``:
-
-* FOLDER/calls.npz names the function (a ``labkit`` function by module and name; a notebook's
-  function by its source, written to a module file there, since Lava needs process models in
-  importable modules) and its calls. Arguments and results travel as numpy arrays (never
-  pickles: the two interpreters need not share a numpy version); nested lists, tuples and dicts
-  of arrays, numbers and strings are allowed.
-* The sidecar writes FOLDER/outcome.npz (the results, or the error and its traceback) and, while
-  it runs, ``done total`` to FOLDER/progress.txt (`report_progress`).
+(``$LABKIT_LAVA_PYTHON`` or ``.venv-lava/bin/python``) as ``python -m labkit.loihi.sidecar FOLDER``.
+FOLDER/calls.npz names the function (a ``labkit`` function by module and name; a notebook's by its
+source, written to a module file there, since Lava needs process models in importable modules) and
+its calls; the sidecar writes FOLDER/outcome.npz (the results, or the error and its traceback) and,
+while it runs, ``done total`` to FOLDER/progress.txt (`report_progress`). Arguments and results
+travel as numpy arrays, never pickles (the two interpreters need not share a numpy version).
 
 **The sidecar cannot hang the lab.** It runs in a process group of its own, which every Lava
 process it forks inherits, and talks through files, not pipes (a pipe held open by an orphaned
 Lava process would block its reader for ever). The caller polls it and stops it, with a message
 saying why, when it exits with an error, is killed, reports no progress for ``stall_timeout``
-seconds (`STARTUP_GRACE` more before the first report), exceeds ``timeout``, or ``cancel`` (a
-`threading.Event`) is set; on every exit it kills the group, so no Lava process outlives the call.
-The sidecar in turn kills its group if the lab's process dies.
+seconds (`STARTUP_GRACE` more before the first report) or exceeds ``timeout``; on every exit it
+kills the group, so no Lava process outlives the call. The sidecar in turn kills its group if
+the lab's process dies.
 
-`run_lava` (a bundle on many images) and `run_lava_stdp` (Lava's learning engine) are such calls
-of `labkit.loihi.lava`.
+`run_lava`, a bundle on many images (`labkit.loihi.lava.run_bundle`), is such a call.
 """
 
 from __future__ import annotations
 
-import ast
+import contextlib
+import functools
+import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -50,15 +48,15 @@ from ..foundation.io import write_text
 from ..foundation.paths import REPO_ROOT
 from ..foundation.validation import check_int
 from .bundle import Bundle, LavaResult, LavaUnavailable, load_bundle, pre_reset_membrane, save_bundle, trains_from_bits
-from .lava import PORTS, lava_stdp, run_bundle
+from .lava import PORTS, run_bundle
 
 __all__ = ["DEFAULT_STALL_TIMEOUT", "DEFAULT_TIMEOUT_S", "LavaFunction", "LavaFunctionError", "LavaSidecarError",
            "LavaUnavailable", "in_lava", "lava_available", "lava_backend", "report_progress", "run_lava",
-           "run_lava_stdp", "sidecar_python"]
+           "sidecar_python"]
 
 #: Seconds a notebook's Lava function may take before it is stopped.
 DEFAULT_TIMEOUT_S = 600.0
-#: Seconds without progress after which a `run_lava` sidecar is given up (``--lava-stall-timeout``).
+#: Seconds without progress after which a `run_lava` sidecar is given up.
 DEFAULT_STALL_TIMEOUT = 300.0
 #: Extra seconds allowed before the first progress report (the interpreter starts, Lava compiles the network).
 STARTUP_GRACE = 120.0
@@ -74,23 +72,14 @@ class LavaFunctionError(RuntimeError):
     """The function raised an error while running in Lava's interpreter (the message carries its traceback)."""
 
 
-# ----------------------------------------------------------------------------- where Lava runs
-
-_LAVA_OK: bool | None = None
-
-
+@functools.cache
 def lava_available() -> bool:
     """True when Lava's simulator imports in this interpreter (lava-nc 0.10 needs Python 3.10)."""
-    global _LAVA_OK
-    if _LAVA_OK is None:
-        try:
-            from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: F401
-            from lava.proc.lif.process import LIFReset  # noqa: F401
-
-            _LAVA_OK = True
-        except Exception:  # lava-nc 0.10 on Python 3.11 fails with a dataclass ValueError, not ImportError
-            _LAVA_OK = False
-    return _LAVA_OK
+    try:
+        from lava.proc.lif.process import LIFReset  # noqa: F401
+    except Exception:  # lava-nc 0.10 on Python 3.11 fails with a dataclass ValueError, not ImportError
+        return False
+    return True
 
 
 def sidecar_python() -> str | None:
@@ -124,9 +113,6 @@ def report_progress(done: int, total: int) -> None:
     path = os.environ.get(_PROGRESS_ENV)
     if path:
         write_text(path, f"{int(done)} {int(total)}")
-
-
-# ----------------------------------------------------------------------------- arguments as arrays
 
 
 def _pack(value, arrays: dict):
@@ -163,39 +149,14 @@ def _unpack(spec, arrays):
 
 def _save(path: Path, value) -> None:
     arrays: dict = {}
-    spec = _pack(value, arrays)
-    partial = Path(f"{path}.partial.npz")
-    np.savez(partial, __spec__=np.array(json.dumps(spec)), **arrays)
-    os.replace(partial, path)
+    spec = json.dumps(_pack(value, arrays))
+    np.savez(f"{path}.partial.npz", __spec__=np.array(spec), **arrays)
+    os.replace(f"{path}.partial.npz", path)
 
 
 def _load(path: Path):
     with np.load(path, allow_pickle=False) as z:
         return _unpack(json.loads(str(z["__spec__"])), {k: z[k] for k in z.files if k != "__spec__"})
-
-
-# ----------------------------------------------------------------------------- the function
-
-
-def _unwritten_stub_message(fn: Callable) -> str | None:
-    """The message of an untouched exercise stub (body: one ``raise NotImplementedError("...")``), else None."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    node = tree.body[0] if tree.body else None
-    if not isinstance(node, ast.FunctionDef):
-        return None
-    body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    if len(body) != 1 or not isinstance(body[0], ast.Raise):
-        return None
-    exc = body[0].exc
-    if isinstance(exc, ast.Call) and isinstance(exc.func, ast.Name) and exc.func.id == "NotImplementedError":
-        try:
-            return " ".join(str(ast.literal_eval(a)) for a in exc.args)
-        except ValueError:
-            return ""
-    return None
 
 
 def _describe(fn: Callable) -> dict:
@@ -214,9 +175,6 @@ def _describe(fn: Callable) -> dict:
 
 
 def _import_function(spec: dict, folder: Path) -> Callable:
-    import importlib
-    import importlib.util
-
     if "module" in spec:
         obj = importlib.import_module(spec["module"])
         for part in spec["name"].split("."):
@@ -240,22 +198,14 @@ class LavaFunction:
         if not callable(fn):
             raise TypeError(f"in_lava needs a function, got {type(fn).__name__}")
         self.fn, self.timeout, self.stall_timeout = fn, timeout, stall_timeout
-        self.__name__ = getattr(fn, "__name__", "function")
-        self.__doc__ = getattr(fn, "__doc__", None)
-
-    def __repr__(self) -> str:
-        return f"in_lava({self.__name__})"
+        self.__name__, self.__doc__ = getattr(fn, "__name__", "function"), getattr(fn, "__doc__", None)
 
     def __call__(self, *args):
         return self.map([args])[0]
 
-    def map(self, calls: Sequence[Sequence], *, progress: Callable[[int, int], None] | None = None,
-            cancel: threading.Event | None = None) -> list:
-        """Run ``fn(*args)`` for every ``args`` in ``calls``; a stub that is not written raises NotImplementedError."""
+    def map(self, calls: Sequence[Sequence], *, progress: Callable[[int, int], None] | None = None) -> list:
+        """Run ``fn(*args)`` for every ``args`` in ``calls``; an exercise stub's NotImplementedError passes through."""
         calls = [tuple(args) for args in calls]
-        message = _unwritten_stub_message(self.fn)
-        if message is not None:  # an untouched stub: no need to start Lava to learn that
-            raise NotImplementedError(message)
         if not calls:
             return []
         if lava_available():
@@ -267,8 +217,7 @@ class LavaFunction:
             folder = Path(tmp)
             function = _describe(self.fn)
             _save(folder / "calls.npz", {"function": json.dumps(function), "calls": [list(c) for c in calls]})
-            _watch(python, folder, progress=progress, timeout=self.timeout, stall_timeout=self.stall_timeout,
-                   cancel=cancel)
+            _watch(python, folder, progress=progress, timeout=self.timeout, stall_timeout=self.stall_timeout)
             result = _load(folder / "outcome.npz")
         if result.get("error") == "NotImplementedError":
             raise NotImplementedError(result["message"])
@@ -287,27 +236,20 @@ def in_lava(fn: Callable, *, timeout: float | None = DEFAULT_TIMEOUT_S) -> LavaF
     return LavaFunction(fn, timeout=timeout)
 
 
-# ----------------------------------------------------------------------------- the watchdog
-
-
 def _kill_group(pgid: int) -> None:
     """SIGKILL every process of group ``pgid`` (nothing where the group is gone or on Windows)."""
-    if hasattr(os, "killpg"):
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def _read_progress(path: Path) -> tuple[int, int] | None:
-    try:
-        parts = path.read_text().split()
-    except OSError:
-        return None
-    return (int(parts[0]), int(parts[1])) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
+    with contextlib.suppress(OSError, ValueError):
+        done, total = map(int, path.read_text().split())
+        return done, total
+    return None
 
 
-def _watch(python: str, folder: Path, *, progress, timeout, stall_timeout, cancel, poll: float = 0.2) -> None:
+def _watch(python: str, folder: Path, *, progress, timeout, stall_timeout, poll: float = 0.2) -> None:
     """Run the sidecar on FOLDER until it exits; raise `LavaSidecarError` where it fails (module docstring)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
@@ -326,8 +268,6 @@ def _watch(python: str, folder: Path, *, progress, timeout, stall_timeout, cance
                     seen, last_change = state, now
                     if progress is not None:
                         progress(*state)
-                if cancel is not None and cancel.is_set():
-                    raise LavaSidecarError("the Lava sidecar was stopped because the run was cancelled")
                 if timeout is not None and now - started > timeout:
                     raise LavaSidecarError(f"the Lava sidecar did not finish within {timeout:.0f} s; it was stopped "
                                            "(raise the timeout, or run fewer images)")
@@ -384,119 +324,63 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(0)
 
 
-# ----------------------------------------------------------------------------- the lab's calls
-
-
-def _bundle_run(bundle_file: str, packed: np.ndarray, shape, mode: str, record: str, chunk_size: int) -> dict:
-    """The sidecar's side of `run_lava`: unpack the inputs, run `labkit.loihi.lava.run_bundle`, time it."""
+def _bundle_run(bundle, packed: np.ndarray, shape, mode: str, record: str, chunk_size: int,
+                progress=report_progress) -> dict:
+    """`labkit.loihi.lava.run_bundle` on the unpacked inputs, timed (in the sidecar: ``bundle`` is its file)."""
     started = time.perf_counter()
     spikes = np.unpackbits(packed, axis=-1, count=int(shape[-1])).astype(bool).reshape(tuple(int(n) for n in shape))
-    out = run_bundle(load_bundle(bundle_file), spikes, mode, record=record, chunk_size=chunk_size,
-                     progress=report_progress)
-    out["seconds"] = time.perf_counter() - started
-    return out
+    bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    out = run_bundle(bundle, spikes, mode, record=record, chunk_size=chunk_size, progress=progress)
+    return {**out, "seconds": time.perf_counter() - started}
 
 
 def run_lava(bundle: Bundle | str | os.PathLike, spikes: np.ndarray, *, mode: Literal["float", "fixed"] = "fixed",
              chunk_size: int = 500, record: Literal["counts", "spikes"] = "counts",
-             backend: Literal["auto", "in-process", "sidecar"] = "auto",
-             progress: Callable[[int, int], None] | None = None, timeout: float | None = None,
-             stall_timeout: float | None = DEFAULT_STALL_TIMEOUT, cancel=None) -> LavaResult:
-    """Run the bundled network in Lava on input spikes ``[T, N, n_in]`` (0/1), N images of T steps.
+             progress: Callable[[int, int], None] | None = None,
+             stall_timeout: float | None = DEFAULT_STALL_TIMEOUT) -> LavaResult:
+    """Run the bundled network (a `Bundle` or its file) in Lava on input spikes ``[T, N, n_in]`` (0/1), N images
+    of T steps, in ``mode`` ``"float"`` (``floating_pt``) or ``"fixed"`` (``fixed_pt``, bit-accurate Loihi).
 
-    Args:
-        bundle: a `Bundle` or the path of a saved one.
-        spikes: the encoded inputs, time first, n_in features per step.
-        mode: ``"float"`` (``floating_pt``) or ``"fixed"`` (``fixed_pt``, bit-accurate Loihi).
-        chunk_size: images between two progress reports (the network persists across them).
-        record: ``"counts"`` (per-layer spike counts and output spike trains) or ``"spikes"`` (also every
-            layer's spike trains and the output membrane; small runs).
-        backend: where to run Lava; ``"auto"`` prefers this interpreter.
-        progress: called as ``progress(done, total)`` as images finish.
-        timeout, stall_timeout: seconds after which a sidecar run is stopped, in all or without progress.
-        cancel: a `threading.Event`; a sidecar run stops (`LavaSidecarError`) once another thread sets it.
-
-    Raises:
-        LavaUnavailable: if Lava is neither importable nor installed in a sidecar.
-        LavaSidecarError: if the sidecar fails, dies, stalls or runs out of time.
+    Every layer's spike trains come back; ``record="spikes"`` also probes the output layer's membrane with Lava's
+    Monitors (small runs). ``progress(done, total)`` is called every ``chunk_size`` images; a sidecar run that
+    reports no progress for ``stall_timeout`` seconds is stopped. Raises `LavaUnavailable` where Lava is neither
+    importable nor installed in a sidecar, `LavaSidecarError` where the sidecar fails, dies or stalls.
     """
-    if not isinstance(bundle, Bundle):
-        bundle = load_bundle(bundle)
-    if mode not in ("float", "fixed"):
-        raise ValueError(f"mode must be 'float' or 'fixed', got {mode!r}")
-    if record not in ("counts", "spikes"):
-        raise ValueError(f"record must be 'counts' or 'spikes', got {record!r}")
-    chunk_size = int(check_int("chunk_size", chunk_size, 1))
+    bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    if mode not in ("float", "fixed") or record not in ("counts", "spikes"):
+        raise ValueError(f"mode must be 'float' or 'fixed' and record 'counts' or 'spikes', got {mode!r} and "
+                         f"{record!r}")
     spikes = np.asarray(spikes)
-    if spikes.ndim != 3 or spikes.shape[2] != bundle.sizes[0]:
-        raise ValueError(f"spikes must be [time, images, {bundle.sizes[0]}] for this bundle, got shape {spikes.shape}")
-    if spikes.shape[0] < 1 or spikes.shape[1] < 1:
-        raise ValueError(f"spikes must hold at least one step of one image, got shape {spikes.shape}")
+    if spikes.ndim != 3 or spikes.shape[2] != bundle.sizes[0] or 0 in spikes.shape[:2]:
+        raise ValueError(f"spikes must be [time, images, {bundle.sizes[0]}] for this bundle, with at least one step "
+                         f"of one image, got shape {spikes.shape}")
     if len(bundle.layers) > PORTS:
         raise ValueError(f"the Lava runner records networks of 1 to {PORTS} layers, this bundle has {len(bundle.layers)}")
-    spikes = spikes.astype(bool)
-    if backend == "auto":
-        backend = lava_backend() or "none"
+    args = (np.packbits(spikes.astype(bool), axis=-1), np.array(spikes.shape), mode, record,
+            int(check_int("chunk_size", chunk_size, 1)))
     started = time.perf_counter()
-    if backend == "in-process":
-        if not lava_available():
-            raise LavaUnavailable("Lava does not import in this interpreter (lava-nc 0.10 needs Python 3.10)")
-        out = run_bundle(bundle, spikes, mode, record=record, chunk_size=chunk_size, progress=progress)
-        out["seconds"] = time.perf_counter() - started
-    elif backend == "sidecar" and sidecar_python():
+    if lava_available():
+        out = _bundle_run(bundle, *args, progress=progress)
+    elif sidecar_python() is None:
+        raise _no_lava()
+    else:
         with tempfile.TemporaryDirectory(prefix="labkit-lava-bundle-") as tmp:
-            save_bundle(bundle, Path(tmp) / "bundle.npz")
-            runner = LavaFunction(_bundle_run, timeout=timeout, stall_timeout=stall_timeout)
             try:
-                out = runner.map([(str(Path(tmp) / "bundle.npz"), np.packbits(spikes, axis=-1), np.array(spikes.shape),
-                                   mode, record, chunk_size)], progress=progress, cancel=cancel)[0]
+                out = LavaFunction(_bundle_run, timeout=None, stall_timeout=stall_timeout).map(
+                    [(str(save_bundle(bundle, Path(tmp) / "bundle.npz")), *args)], progress=progress)[0]
             except LavaFunctionError as exc:  # the lab's own code failed in the sidecar: a LabkitError, no traceback
                 raise LavaSidecarError(f"the Lava run failed in the sidecar: {exc}") from None
-    else:
-        raise _no_lava()
-    steps = spikes.shape[0]
-    layers = len(bundle.layers)
-    trains = [trains_from_bits(out[f"trains{i}"], steps) if f"trains{i}" in out else None for i in range(layers)]
+    (steps, num, _), layers = spikes.shape, len(bundle.layers)
+    trains = [trains_from_bits(out[f"trains{i}"], steps) for i in range(layers)]
     membrane = None
-    if record == "spikes":
-        def images(raw) -> np.ndarray:  # [steps, n] → [T, N, n]: image k's step t at row k·T + t + L
-            raw = np.asarray(raw)
-            return raw[layers : layers + spikes.shape[1] * steps].reshape(spikes.shape[1], steps, -1).transpose(1, 0, 2)
-
-        membrane = pre_reset_membrane(images(out["u"]), images(out["v"]), bundle, mode)
-    return LavaResult(out_spikes=trains[-1], out_membrane=membrane, layer_counts=np.asarray(out["counts"]).T.astype(np.int64),
-                      spikes=trains if record == "spikes" else None, mode=mode,
-                      backend="in-process" if backend == "in-process" else "sidecar", steps=int(out["steps"]),
-                      lava_seconds=float(out["seconds"]), total_seconds=time.perf_counter() - started)
-
-
-def run_lava_stdp(pre: np.ndarray, post: np.ndarray, *, A_plus: float, A_minus: float, tau_plus: float,
-                  tau_minus: float, mode: Literal["float", "fixed"] = "float", impulse: int = 16, seed: int = 0,
-                  timeout: float | None = 600.0) -> tuple[np.ndarray, str]:
-    """Weight change of Lava's ``LearningDense`` with the ``STDPLoihi`` rule for given spike trains.
-
-    ``pre`` ``[T, n_pre]`` drives the synapses' input, ``post`` ``[T, n_post]`` the back-propagating
-    action potential port, so the rule sees exactly these trains. Weights start at zero; one learning
-    epoch per step. Traces jump by ``impulse`` per spike and decay by exp(−1/τ) per step (7-bit integers
-    with stochastic rounding in ``fixed``). Returns ΔW ``[n_post, n_pre]`` in weight units and the rule
-    as Lava prints it.
-    """
-    pre, post = np.asarray(pre).astype(bool), np.asarray(post).astype(bool)
-    if pre.ndim != 2 or post.ndim != 2 or pre.shape[0] != post.shape[0]:
-        raise ValueError(f"pre and post must be [time, neurons] with the same T, got {pre.shape} and {post.shape}")
-    if mode not in ("float", "fixed"):
-        raise ValueError(f"mode must be 'float' or 'fixed', got {mode!r}")
-    if lava_backend() is None:
-        raise _no_lava()
-    options = {"A_plus": float(A_plus), "A_minus": float(A_minus), "tau_plus": float(tau_plus),
-               "tau_minus": float(tau_minus), "mode": mode, "impulse": int(impulse), "seed": int(seed)}
-    out = LavaFunction(_stdp_run, timeout=timeout)(pre, post, options)
-    return np.asarray(out["dw"]), str(out["rule"])
-
-
-def _stdp_run(pre: np.ndarray, post: np.ndarray, options: dict) -> dict:
-    """The sidecar's side of `run_lava_stdp`."""
-    return lava_stdp(pre, post, options)
+    if record == "spikes":  # [steps, n] → [T, N, n]: image k's step t is row k·T + t + L
+        u, v = (np.asarray(out[k])[layers : layers + num * steps].reshape(num, steps, -1).transpose(1, 0, 2)
+                for k in "uv")
+        membrane = pre_reset_membrane(u, v, bundle, mode)
+    return LavaResult(out_spikes=trains[-1], out_membrane=membrane, spikes=trains, mode=mode,
+                      layer_counts=np.stack([t.sum(axis=(0, 2), dtype=np.int64) for t in trains], axis=1),
+                      backend=lava_backend(), steps=int(out["steps"]), lava_seconds=float(out["seconds"]),
+                      total_seconds=time.perf_counter() - started)
 
 
 if __name__ == "__main__":
