@@ -4,8 +4,8 @@
     teaching    check/, plotting/, widgets/, exercises          by chapter concept
     studies     experiments, tune, stdp_baseline, campaign      the paper's tables, tuning, the
                                                                 plasticity study
-    workflows   data/, training/, energy, loihi/, interop/,     datasets, loops, energy, Lava,
-                plasticity                                      NIR and NeuroBench
+    workflows   data/, training/, energy, loihi/, interop/      datasets, loops, energy, Lava,
+                                                                NIR and NeuroBench
     science     neurons, encoding, encoders, sparse, stdp,      the models and their maths
                 competitive, models, rules, noise, readout;
                 fast/ (the opt-in fast backend)
@@ -43,7 +43,7 @@ LAYERS_OF = {
                      "labkit.fast"),
                     "science"),
     **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.interop",
-                     "labkit.plasticity"),
+                     "labkit.plasticity"),  # the old import path of STDPParams, until its last importers move
                     "workflows"),
     **dict.fromkeys(("labkit.experiments", "labkit.tune", "labkit.stdp_baseline", "labkit.campaign"), "studies"),
     **dict.fromkeys(("labkit.check", "labkit.plotting", "labkit.widgets", "labkit.exercises"), "teaching"),

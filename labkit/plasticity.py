@@ -1,26 +1,10 @@
-"""The names the chapters import from ``labkit.plasticity``: STDP (`labkit.stdp`), the competitive
-layer (`labkit.competitive`) and its training loop (`labkit.training.competitive`)."""
+"""The old import path of `STDPParams` and `stdp_update`; import them from `labkit.stdp`.
+
+The competitive layer is `labkit.competitive`, its training loop `labkit.training.train_competitive`.
+"""
 
 from __future__ import annotations
 
-from .competitive import (
-    COMPETITIVE_STDP,
-    CompetitiveLayer,
-    CompetitiveParams,
-    assign_labels,
-    classify,
-    competitive_forward,
-    competitive_update,
-    confusion_matrix,
-    init_competitive_weights,
-    normalize_weights,
-)
-from .stdp import STDPParams, clip_weights, decay_matrix, stdp_update, stdp_window, traces, window_matrix
-from .training.competitive import CompetitiveResult, train_competitive
+from .stdp import STDPParams, stdp_update
 
-__all__ = [
-    "COMPETITIVE_STDP", "CompetitiveLayer", "CompetitiveParams", "CompetitiveResult", "STDPParams", "assign_labels",
-    "classify", "clip_weights", "competitive_forward", "competitive_update", "confusion_matrix", "decay_matrix",
-    "init_competitive_weights", "normalize_weights", "stdp_update", "stdp_window", "train_competitive", "traces",
-    "window_matrix",
-]
+__all__ = ["STDPParams", "stdp_update"]

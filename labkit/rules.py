@@ -57,7 +57,7 @@ from .foundation.validation import check_number
 from .models import SNNOutput, SpikingMLP
 from .stdp import STDPParams, stdp_update
 
-__all__ = ["DIRECTIONS", "READINGS", "RULES", "HybridParams", "HybridRule", "RuleParams", "UpdateRule", "eta1_schedule",
+__all__ = ["DIRECTIONS", "READINGS", "RULES", "RuleParams", "UpdateRule", "eta1_schedule",
            "make_rule", "same_norm_random"]
 
 RuleName = Literal["bp", "stdp", "sum", "adaptive"]
@@ -305,7 +305,3 @@ def make_rule(name: RuleName | UpdateRule = "bp", **overrides) -> UpdateRule:
     params = replace(RuleParams(), **{**overrides, **forced[name]})
     return UpdateRule(name, params)
 
-
-#: The earlier names (they also named the non-hybrid rules ``bp`` and ``stdp``); kept for one release.
-HybridRule = UpdateRule
-HybridParams = RuleParams

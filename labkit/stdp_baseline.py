@@ -5,7 +5,7 @@ Three stages, each resumable (a finished piece is a JSON file and is never redon
 training continues from its checkpoint):
 
 1. `select`: every setting of `GRID` (the threshold step θ₊ and the base threshold ϑ of
-   `labkit.plasticity.CompetitiveParams`) trains a competitive layer on the training digits minus
+   `labkit.competitive.CompetitiveParams`) trains a competitive layer on the training digits minus
    the validation digits (the last 20 % of every class of the training split,
    `labkit.tune.split_validation`), labels its neurons on them and scores the validation digits.
    The test set is not touched. The best validation accuracy wins (ties: the first in grid order).
@@ -145,7 +145,7 @@ def write_summary(out: str | Path, selected: dict, rows: list[dict], final_resul
               "their figure": DIEHL_COOK_2015.get(r["n_neurons"], (None, "—"))[1]} for r in rows]
     lines += ["## Accuracy against the number of neurons", "", markdown_table(curve),
               "Diehl and Cook's network has conductance-based synapses (their abstract); the lab's layer is the "
-              "batched current-based one of labkit.plasticity, trained here with few passes, so compare the trend, "
+              "batched current-based one of labkit.competitive, trained here with few passes, so compare the trend, "
               "not equal setups.", ""]
     path = out / "summary.md"
     write_text(path, "\n".join(lines))

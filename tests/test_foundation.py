@@ -257,7 +257,7 @@ def tiny_data():
 def test_every_file_the_lab_writes_is_readable_by_others(tmp_path, tiny_data, umask_022):
     from labkit.data import EVENT_DTYPE, write_nmnist_file
     from labkit.models import SpikingMLP
-    from labkit.plasticity import train_competitive
+    from labkit.training import train_competitive
     from labkit.training import train
 
     train(SpikingMLP((784, 8, 10), seed=0), "bp", tiny_data, 1, checkpoint=tmp_path / "ckpt.pt", batch_size=64,
@@ -271,7 +271,7 @@ def test_every_file_the_lab_writes_is_readable_by_others(tmp_path, tiny_data, um
 
 def test_a_crafted_checkpoint_never_runs_in_either_training_loop(tmp_path, tiny_data):
     from labkit.models import SpikingMLP
-    from labkit.plasticity import train_competitive
+    from labkit.training import train_competitive
     from labkit.training import load_checkpoint, train
 
     marker = tmp_path / "ran"

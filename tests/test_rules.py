@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from labkit.models import ANNBaseline, SpikingMLP
-from labkit.plasticity import STDPParams
-from labkit.rules import HYBRID_STDP, RULES, HybridParams, HybridRule, RuleParams, UpdateRule, eta1_schedule, make_rule
+from labkit.rules import HYBRID_STDP, RULES, RuleParams, UpdateRule, eta1_schedule, make_rule
+from labkit.stdp import STDPParams
 from labkit.training import Data, paper_loss, train
 
 SIZES = (30, 20, 5)
@@ -48,7 +48,7 @@ def forward_and_loss(model, x, y, grad: bool = True):
 def reference_stdp(pre: torch.Tensor, post: torch.Tensor, params: STDPParams) -> torch.Tensor:
     """ΔW = (1/B) Σ_b Σ_t [A+ s_post,t ⊗ x_pre,t − A− λ− y_post,t−1 ⊗ s_pre,t], stepped one t at a time.
 
-    x_t = λ+ x_{t−1} + s_pre,t and y_t = λ− y_{t−1} + s_post,t (labkit.plasticity's docstring),
+    x_t = λ+ x_{t−1} + s_pre,t and y_t = λ− y_{t−1} + s_post,t (labkit.stdp's docstring),
     in float64, with no matrix trick: an independent check of what the rule applies.
     """
     pre, post = pre.double(), post.double()
@@ -416,10 +416,6 @@ def test_params_are_frozen():
     params = RuleParams()
     with pytest.raises(AttributeError):
         params.eta1 = 0.5  # type: ignore[misc]
-
-
-def test_the_earlier_names_still_name_the_same_classes():
-    assert HybridRule is UpdateRule and HybridParams is RuleParams, "old names kept as aliases for one release"
 
 
 # ----------------------------------------------------------------------------- the dose, readings and controls

@@ -456,7 +456,8 @@ def test_ambiguous_inputs_are_refused_with_what_to_pass(bad, message, tiny):
                                          ("eta_2", "eta2"), ("lr", "eta2"), ("numsteps", "num_steps"),
                                          ("kapa", "kappa")])
 def test_misspelt_keyword_is_named_as_trains_own(typo, meant, tiny):
-    """#18 item 10: a misspelt train() keyword was reported as an unexpected argument of HybridParams."""
+    """#18 item 10: a misspelt train() keyword was reported as an unexpected argument of HybridParams (the rule's
+    parameter record, now RuleParams)."""
     with pytest.raises(TypeError, match=rf"train\(\) got an unexpected keyword argument '{typo}': did you mean "
                                         rf"'{meant}'\?"):
         train(SpikingMLP((784, 16, 10)), "bp", tiny, 1, **TINY, **{typo: 1})

@@ -309,7 +309,7 @@ def test_stdp_window_view_draws_at_every_corner_of_the_sliders(values):
 
 
 def test_stdp_window_view_pair_protocol_lies_on_the_curve():
-    from labkit.plasticity import STDPParams, stdp_window
+    from labkit.stdp import STDPParams, stdp_window
 
     fig = w.stdp_window_view(0.01, 0.012, 20.0, 10.0, span=40, protocol_every=5)
     dots = next(line for line in fig.axes[0].lines if line.get_marker() == "o")

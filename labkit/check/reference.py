@@ -3,7 +3,7 @@
 ``check.reference.lif_update`` is exercise 1.1's fallback, declared beside its check in
 `~labkit.check.lif` (``@exercise("1.1", ..., fallback=labkit_lif_update)``). Where labkit has a
 function of the exercise's call shape, that function is the fallback itself
-(``check.reference.stdp_change`` is `labkit.plasticity.stdp_update`); otherwise the check's
+(``check.reference.stdp_change`` is `labkit.stdp.stdp_update`); otherwise the check's
 module holds a short one (``labkit_<name>``) that calls labkit's own. `check.use` runs it while
 the student's function is not written::
 
