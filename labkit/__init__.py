@@ -42,8 +42,7 @@ LAYERS_OF = {
                      "labkit.competitive", "labkit.models", "labkit.rules", "labkit.noise", "labkit.readout",
                      "labkit.fast"),
                     "science"),
-    **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.interop",
-                     "labkit.plasticity"),  # the old import path of STDPParams, until its last importers move
+    **dict.fromkeys(("labkit.data", "labkit.training", "labkit.energy", "labkit.loihi", "labkit.interop"),
                     "workflows"),
     **dict.fromkeys(("labkit.experiments", "labkit.tune", "labkit.stdp_baseline", "labkit.campaign"), "studies"),
     **dict.fromkeys(("labkit.check", "labkit.plotting", "labkit.widgets", "labkit.exercises"), "teaching"),

@@ -23,7 +23,7 @@ from labkit.loihi.quantize import model_from_bundle
 from labkit.loihi.sidecar import lava_backend, run_lava
 from labkit.models import SNNOutput, SpikingMLP
 from labkit.neurons import LIFParams
-from labkit.plasticity import STDPParams
+from labkit.stdp import STDPParams
 from labkit.training import predict
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..experiments.statistics import holm, paired_t_p, t_interval
 from ..foundation.io import write_text
 from .figures import plot_all
-from .nmnist import PLAN as NMNIST_PLAN, nmnist_section
+from .nmnist import PLAN as NMNIST_PLAN, nmnist_section, write_nmnist_report
 from .plans import PLANS
 from .results import load_results, mean_dose
 
@@ -225,9 +225,10 @@ def write_report(out: str | os.PathLike = "results/plasticity") -> Path:
         parts += summary(t["rows"])
         if name in figures:
             parts += [f"![{name}]({figures[name].name})", ""]
-    section = nmnist_section(out, PLANS[NMNIST_PLAN])
-    if section:
-        parts.append(section)
+    if nmnist_section(out, PLANS[NMNIST_PLAN]):  # Table I's second column: its own file, which the Table I report reads
+        write_nmnist_report(out, PLANS[NMNIST_PLAN])
+        parts += [f"Table I's second column, on simulated N-MNIST, is in [{NMNIST_PLAN}/report.md]({NMNIST_PLAN}/report.md).",
+                  ""]
     path = out / "report.md"
     write_text(path, "\n".join(parts) + "\n")
     return path

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from ..models import SpikingMLP
-from ..plasticity import STDPParams, stdp_update
+from ..stdp import STDPParams, stdp_update
 from ..rules import RuleParams, UpdateRule
 from ..training import paper_loss
 from .bptt_step import tiny_batch

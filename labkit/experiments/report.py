@@ -451,13 +451,24 @@ def _plasticity_section(ctx: ReportContext) -> list[str]:
             "regenerate that file first, then this report.)", ""]
 
 
+def _nmnist_section(ctx: ReportContext) -> list[str]:
+    """Table I's second column on simulated N-MNIST: the section `labkit campaign report --out results/plasticity`
+    writes into results/plasticity/nmnist-sim/report.md, included as it stands."""
+    path = ctx.out_root / "plasticity" / "nmnist-sim" / "report.md"
+    if ctx.dataset != "mnist" or not path.is_file():
+        return []
+    return [path.read_text(encoding="utf-8").rstrip(), "", "(Written by `labkit campaign report --out "
+            f"{ctx.out_root.as_posix()}/plasticity` from the runs of plan `nmnist-sim`; regenerate it first, then "
+            "this report.)", ""]
+
+
 def _verdict_section(ctx: ReportContext) -> list[str]:
     return ["## Verdicts", ""] + _verdict_lines(ctx.summary, ctx.tables["table1"], ctx.tables["noise"],
                                                 ctx.tables["ablation"]) + [""]
 
 
 #: The report's sections, in order; each builder takes the `ReportContext` and returns Markdown lines.
-SECTIONS = [_header, _table1_section, _readout_section, _paired_section, _noise_section, _noise_protocol_section,
+SECTIONS = [_header, _table1_section, _nmnist_section, _readout_section, _paired_section, _noise_section, _noise_protocol_section,
             _mechanism_section, _ablation_section, _convergence_section, _energy_section, _raster_section,
             _plasticity_section, _verdict_section]
 
