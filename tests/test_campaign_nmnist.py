@@ -190,6 +190,6 @@ def test_a_pilot_plan_runs_through_the_campaign_runner_and_its_report_section(tm
         (out / "nmnist-sim").mkdir(exist_ok=True)
         (out / "nmnist-sim" / path.name).write_text(path.read_text())
     report = write_report(out).read_text()
-    assert "(nmnist-sim/report.md)" in report and DATA_LABEL not in report, "the plasticity report links the column"
+    assert "`nmnist-sim/report.md`" in report and DATA_LABEL not in report, "the plasticity report links the column"
     column = (out / "nmnist-sim" / "report.md").read_text()
     assert DATA_LABEL in column and "**partial: 6 of 27 points**" in column, "labkit campaign report writes it"

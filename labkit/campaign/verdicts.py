@@ -227,8 +227,8 @@ def write_report(out: str | os.PathLike = "results/plasticity") -> Path:
             parts += [f"![{name}]({figures[name].name})", ""]
     if nmnist_section(out, PLANS[NMNIST_PLAN]):  # Table I's second column: its own file, which the Table I report reads
         write_nmnist_report(out, PLANS[NMNIST_PLAN])
-        parts += [f"Table I's second column, on simulated N-MNIST, is in [{NMNIST_PLAN}/report.md]({NMNIST_PLAN}/report.md).",
-                  ""]
+        parts += [f"Table I's second column, on simulated N-MNIST, is written to `{NMNIST_PLAN}/report.md` beside this "
+                  "file, and the Table I report places it after its table.", ""]
     path = out / "report.md"
     write_text(path, "\n".join(parts) + "\n")
     return path
