@@ -16,10 +16,10 @@ from typing import NamedTuple
 
 import torch
 
-from ..encoding import check_intensities
+from ..encoding import check_intensities, encode_rate
 from ..foundation.validation import check_int
 from . import kernels
-from .lists import SpikeIndex, SpikeList
+from .lists import SpikeIndex, SpikeList, spike_index
 
 __all__ = ["RateCode", "encode_rate_indexed", "list_rate"]
 
@@ -99,19 +99,10 @@ def _draw_listed(images: torch.Tensor, num_steps: int, gain: float, generator: t
         spikes, columns, offsets = kernels.draw_rate_code(noise, p_candidates, None, batch, features, index_type,
                                                           dense=dense, layout=(columns_of, sample_starts))
         return spikes, SpikeIndex(columns, offsets, None)
-    candidates = p.nonzero().squeeze(1)  # positions b·features + f that can spike, ascending
-    p_candidates = p.index_select(0, candidates)
-    noise = torch.rand((num_steps, candidates.numel()), generator=generator, device=images.device, dtype=images.dtype)
-    fired = noise < p_candidates  # [num_steps, candidates]
-    # position in the [num_steps · batch · features] code: t·batch·features + b·features + f, ascending
-    step_starts = torch.arange(num_steps, device=images.device).mul_(batch * features).unsqueeze(1)
-    flat = (step_starts + candidates).masked_select(fired)
-    spikes = None
-    if dense:
-        spikes = torch.zeros(num_steps * images.numel(), device=images.device, dtype=images.dtype)
-        spikes.index_fill_(0, flat, 1.0)
-    rows = num_steps * batch
-    row_starts = torch.arange(rows + 1, device=images.device).mul_(features)
-    offsets = torch.searchsorted(flat, row_starts).to(index_type)
-    columns = flat.remainder(features).to(index_type) if features else flat.to(index_type)
-    return spikes, SpikeIndex(columns, offsets, None)
+    # without the compiled loop: the default path's code, its spikes listed afresh (the same draws, the same list)
+    spikes = encode_rate(images, num_steps, gain=gain, generator=generator, silent_draws=False).reshape(-1)
+    rows, listed = num_steps * batch, spikes if dense else None
+    if not features:
+        empty = torch.zeros(0, dtype=index_type, device=images.device)
+        return listed, SpikeIndex(empty, torch.zeros(rows + 1, dtype=index_type, device=images.device), None)
+    return listed, spike_index(spikes.view(rows, features), binary=True)

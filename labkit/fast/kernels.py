@@ -29,7 +29,6 @@ on first use and cached beside this file. Without numba, or for tensors they do 
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ..foundation.runtime import env_flag
